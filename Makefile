@@ -1,0 +1,20 @@
+# `make demo` builds optlab in release mode and renders every figure in plots/;
+# `make test` runs the whole test suite. Both install missing Debian packages first.
+SWIFT ?= swift
+OPTLAB = .build/release/optlab
+
+.PHONY: setup build demo test bench
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release --product optlab
+
+demo: build
+	@for e in experiments/*.yaml; do $(OPTLAB) run "$$e" || exit 1; done
+
+test: setup
+	$(SWIFT) test
+
+bench: build
+	$(OPTLAB) bench

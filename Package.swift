@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds specialise generic optimizer code across module boundaries, so one
+// implementation per algorithm serves a 2-D point and a CNN at full speed.
+let fast: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
+let package = Package(
+    name: "optlab",
+    platforms: [.macOS(.v13)],
+    products: [.executable(name: "optlab", targets: ["optlab"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // Optimizers, learning-rate schedules and the spec grammar. Depends on nothing.
+        .target(name: "Optim", swiftSettings: fast),
+        // Analytic 2-D functions and formulas with exact gradients.
+        .target(name: "Surfaces", swiftSettings: fast),
+        // Figures, axes, contours and colour maps drawn with Cairo.
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .target(name: "Plot", dependencies: ["CCairo"], swiftSettings: fast),
+        // Tensors, layers, losses and models on oneDNN kernels.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "NN", dependencies: ["CDNNL", "Optim"], swiftSettings: fast),
+        // CIFAR-10 files, transforms and the batch loader.
+        .target(name: "Data", swiftSettings: fast),
+        // Experiments: the only place that combines the others.
+        .target(name: "Lab", dependencies: ["Optim", "Surfaces", "Plot", "NN", "Data", "Yams"], swiftSettings: fast),
+        // The command line: parsing and printing only.
+        .executableTarget(name: "optlab", dependencies: [
+            "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+
+        .testTarget(name: "OptimTests", dependencies: ["Optim"]),
+        .testTarget(name: "SurfacesTests", dependencies: ["Surfaces"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Optim"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "optlab"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Data module; see ARCHITECTURE.md.

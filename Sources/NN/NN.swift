@@ -1,0 +1,3 @@
+import CDNNL
+// The NN module; see ARCHITECTURE.md.
+let dnnlMajor = dnnl_version().pointee.major

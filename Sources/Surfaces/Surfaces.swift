@@ -1,0 +1,1 @@
+// The Surfaces module; see ARCHITECTURE.md.
