@@ -1,0 +1,102 @@
+/// Reads the keyword arguments of one algorithm or schedule, applying torch's defaults and
+/// torch's range checks. It remembers every key it was asked for, so `finish()` can name the
+/// valid keys when the spec holds an unknown one.
+struct ArgumentReader {
+    let owner: String
+    private let arguments: [SpecArgument]
+    private(set) var validKeys: [String] = []
+
+    init(_ owner: String, _ arguments: [SpecArgument]) {
+        self.owner = owner
+        self.arguments = arguments
+    }
+
+    enum Bound { case any, nonNegative, positive, unitOpen, unitClosed }
+
+    /// A number; `nil` default means the key is required.
+    mutating func number(_ key: String, default value: Double?, _ bound: Bound = .nonNegative) throws -> Double {
+        guard let given = lookup(key) else {
+            if let value { return value }
+            throw OptimError("\(owner): missing \(key)=... (required)")
+        }
+        guard case .number(let x) = given else { throw invalid(key, given, "is not a number") }
+        try check(key, x, bound)
+        return x
+    }
+
+    mutating func flag(_ key: String, default value: Bool) throws -> Bool {
+        guard let given = lookup(key) else { return value }
+        guard case .boolean(let b) = given else { throw invalid(key, given, "must be true or false") }
+        return b
+    }
+
+    /// A pair such as betas=(0.9,0.999); each element must lie in [0, 1).
+    mutating func pair(_ key: String, default value: (Double, Double), _ bound: Bound = .unitOpen) throws -> (Double, Double) {
+        guard let given = lookup(key) else { return value }
+        guard case .tuple(let items) = given, items.count == 2,
+              case .number(let a) = items[0], case .number(let b) = items[1]
+        else { throw invalid(key, given, "must be a pair of numbers like (0.9,0.999)") }
+        try check(key, a, bound, index: 0)
+        try check(key, b, bound, index: 1)
+        return (a, b)
+    }
+
+    /// A whole number ≥ `minimum`; `nil` default means the key is required.
+    mutating func integer(_ key: String, default value: Int?, minimum: Int) throws -> Int {
+        guard let given = lookup(key) else {
+            if let value { return value }
+            throw OptimError("\(owner): missing \(key)=... (required)")
+        }
+        guard case .number(let x) = given, let n = Int(exactly: x), n >= minimum else {
+            throw invalid(key, given, "must be a whole number ≥ \(minimum)")
+        }
+        return n
+    }
+
+    /// A tuple of whole numbers such as milestones=(30,60); a single number is accepted too.
+    mutating func integers(_ key: String, minimum: Int) throws -> [Int] {
+        guard let given = lookup(key) else { throw OptimError("\(owner): missing \(key)=(...) (required)") }
+        let items: [SpecValue]
+        if case .tuple(let t) = given { items = t } else { items = [given] }
+        return try items.map { item in
+            guard case .number(let x) = item, let n = Int(exactly: x), n >= minimum else {
+                throw invalid(key, given, "must be whole numbers ≥ \(minimum), like (30,60)")
+            }
+            return n
+        }
+    }
+
+    /// Marks keys handled elsewhere (schedule, label) as valid.
+    mutating func allow(_ keys: String...) { validKeys += keys }
+
+    /// Throws for the first key nobody asked for, listing the valid ones.
+    func finish() throws {
+        if let unknown = arguments.first(where: { !validKeys.contains($0.key) }) {
+            throw OptimError("\(owner): unknown key '\(unknown.key)'; valid keys: \(validKeys.joined(separator: ", "))")
+        }
+    }
+
+    private mutating func lookup(_ key: String) -> SpecValue? {
+        validKeys.append(key)
+        return arguments.first { $0.key == key }?.value
+    }
+
+    private func check(_ key: String, _ x: Double, _ bound: Bound, index: Int? = nil) throws {
+        let ok: Bool, rule: String
+        switch bound {
+        case .any: ok = true; rule = ""
+        case .nonNegative: ok = x >= 0; rule = "must be ≥ 0"
+        case .positive: ok = x > 0; rule = "must be > 0"
+        case .unitOpen: ok = 0 <= x && x < 1; rule = "must be in [0, 1)"
+        case .unitClosed: ok = 0 <= x && x <= 1; rule = "must be in [0, 1]"
+        }
+        if !ok {
+            let which = index.map { "\(key)[\($0)]" } ?? key
+            throw OptimError("\(owner): \(which)=\(SpecValue.format(x)) \(rule)")
+        }
+    }
+
+    private func invalid(_ key: String, _ value: SpecValue, _ problem: String) -> OptimError {
+        OptimError("\(owner): \(key)=\(value) \(problem)")
+    }
+}

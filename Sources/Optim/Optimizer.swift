@@ -1,0 +1,204 @@
+/// Steps parameters with one torch.optim algorithm and its learning-rate schedule.
+///
+/// Every algorithm file documents its update rule in the same notation:
+///
+///     θ  parameter           g  gradient (negated first when maximize=true)
+///     γ  learning rate (the schedule's current value)       t  step number, from 1
+///     λ  weight_decay        μ  momentum        τ  dampening        ε  eps
+///     m  exp_avg             v  exp_avg_sq      b  momentum_buffer
+///     β₁, β₂  betas          ρ  rho (Adadelta)  α  alpha (RMSprop)
+///
+/// Numerics follow torch's CPU single-tensor path operation by operation, in float64 to the last
+/// bit: where torch's kernels compute `x + a·y` they fuse it into one fma (AVX2 builds do, for
+/// add with alpha, addcmul and lerp), so the same places here use `addingProduct`. Powers such as
+/// β₁ᵗ are running products instead of `pow` calls (equal within a few ulps, much faster).
+public final class Optimizer<Scalar: BinaryFloatingPoint> {
+    public let spec: OptimizerSpec
+    public let parameters: [Parameter<Scalar>]
+    let rule: Rule<Scalar>
+    var schedule: LRSchedule
+    public private(set) var stepCount = 0
+
+    public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>]) throws {
+        for (i, p) in parameters.enumerated() where p.grad.count != p.value.count {
+            let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
+            throw OptimError("\(name) has \(p.value.count) values but \(p.grad.count) gradients")
+        }
+        let options = try spec.options()
+        self.spec = spec
+        self.parameters = parameters
+        rule = Rule(options, parameters)
+        schedule = LRSchedule(try spec.schedule?.options(), baseLR: options.learningRate)
+    }
+
+    /// The learning rate the next `step()` uses.
+    public var learningRate: Double { schedule.learningRate }
+
+    /// One update of every parameter from its gradient.
+    public func step() {
+        stepCount += 1
+        let lr = schedule.learningRate
+        switch rule {
+        case .sgd(let r): r.step(parameters, lr: lr, t: stepCount)
+        case .adagrad(let r): r.step(parameters, lr: lr, t: stepCount)
+        case .rmsprop(let r): r.step(parameters, lr: lr, t: stepCount)
+        case .adadelta(let r): r.step(parameters, lr: lr, t: stepCount)
+        case .adam(let r): r.step(parameters, lr: lr, t: stepCount)
+        case .nadam(let r): r.step(parameters, lr: lr, t: stepCount)
+        case .radam(let r): r.step(parameters, lr: lr, t: stepCount)
+        case .adamax(let r): r.step(parameters, lr: lr, t: stepCount)
+        }
+    }
+
+    /// Advances the learning-rate schedule once (torch's `scheduler.step()`).
+    public func scheduleStep() { schedule.advance() }
+
+    /// The state as named flat tensors, torch's state_dict names: `state.<i>.<buffer>` for
+    /// parameter i (`step`, the algorithm's buffers such as `exp_avg`, NAdam's `mu_product`) and
+    /// `schedule.last_epoch`. Loading them back resumes bit-exactly.
+    public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] {
+        var tensors: [(name: String, shape: [Int], values: [Scalar])] = []
+        let scalars = rule.base.scalarState
+        for i in parameters.indices {
+            tensors.append(("state.\(i).step", [], [Scalar(stepCount)]))
+            for s in scalars { tensors.append(("state.\(i).\(s.name)", [], [s.value])) }
+            for b in rule.base.buffers {
+                tensors.append(("state.\(i).\(b.name)", [b[i].count], Array(b[i])))
+            }
+        }
+        tensors.append(("schedule.last_epoch", [], [Scalar(schedule.lastEpoch)]))
+        return tensors
+    }
+
+    /// Restores what `stateTensors()` saved. Every tensor this optimizer keeps must be present
+    /// with the right size; other `state.*`/`schedule.*` names are rejected.
+    public func loadState(_ tensors: [String: [Scalar]]) throws {
+        func scalar(_ name: String) throws -> Scalar {
+            guard let v = tensors[name] else { throw OptimError("optimizer state: missing tensor '\(name)'") }
+            guard v.count == 1 else { throw OptimError("optimizer state: '\(name)' has \(v.count) values, expected 1") }
+            return v[0]
+        }
+        func count(_ name: String) throws -> Int {
+            let x = try scalar(name)
+            guard x >= 0, x == x.rounded(), let n = Int(exactly: Double(x)) else {
+                throw OptimError("optimizer state: '\(name)' = \(x) is not a step count")
+            }
+            return n
+        }
+        let base = rule.base
+        var expected: Set<String> = ["schedule.last_epoch"]
+        let steps = parameters.isEmpty ? 0 : try count("state.0.step")
+        var scalars: [String: Scalar] = [:]
+        for i in parameters.indices {
+            expected.insert("state.\(i).step")
+            guard try count("state.\(i).step") == steps else {
+                throw OptimError("optimizer state: 'state.\(i).step' differs from 'state.0.step'")
+            }
+            for s in base.scalarState {
+                expected.insert("state.\(i).\(s.name)")
+                scalars[s.name] = try scalar("state.\(i).\(s.name)")
+            }
+            for b in base.buffers {
+                let name = "state.\(i).\(b.name)"
+                expected.insert(name)
+                guard let values = tensors[name] else { throw OptimError("optimizer state: missing tensor '\(name)'") }
+                guard values.count == b[i].count else {
+                    throw OptimError("optimizer state: '\(name)' has \(values.count) values, expected \(b[i].count)")
+                }
+            }
+        }
+        if let stray = tensors.keys.sorted().first(where: { ($0.hasPrefix("state.") || $0.hasPrefix("schedule.")) && !expected.contains($0) }) {
+            throw OptimError("optimizer state: unexpected tensor '\(stray)' for \(spec.name)")
+        }
+        let epochs = try count("schedule.last_epoch")
+        // All checks passed: now write, so a failed load leaves the optimizer untouched.
+        for i in parameters.indices {
+            for b in base.buffers { _ = b[i].update(from: tensors["state.\(i).\(b.name)"]!) }
+        }
+        stepCount = steps
+        base.restore(t: steps, scalars: scalars)
+        schedule = schedule.replayed(to: epochs)
+    }
+}
+
+/// What every algorithm provides besides its update loop.
+protocol UpdateRule<Scalar>: AnyObject {
+    associatedtype Scalar: BinaryFloatingPoint
+    /// Per-parameter state buffers, under torch's names.
+    var buffers: [StateBuffers<Scalar>] { get }
+    /// Per-parameter scalar state besides `step` (NAdam's mu_product).
+    var scalarState: [(name: String, value: Scalar)] { get }
+    /// Resets running products to their values after t steps, as stepping computed them.
+    func restore(t: Int, scalars: [String: Scalar])
+}
+
+extension UpdateRule {
+    var scalarState: [(name: String, value: Scalar)] { [] }
+    func restore(t: Int, scalars: [String: Scalar]) {}
+}
+
+/// The concrete algorithm, as an enum so `Optimizer.step()` calls each update loop directly and
+/// the compiler specializes it for Float and Double (a protocol call would run generic code).
+enum Rule<Scalar: BinaryFloatingPoint> {
+    case sgd(SGD<Scalar>)
+    case adagrad(Adagrad<Scalar>)
+    case rmsprop(RMSprop<Scalar>)
+    case adadelta(Adadelta<Scalar>)
+    case adam(Adam<Scalar>)
+    case nadam(NAdam<Scalar>)
+    case radam(RAdam<Scalar>)
+    case adamax(Adamax<Scalar>)
+
+    init(_ options: AlgorithmOptions, _ parameters: [Parameter<Scalar>]) {
+        switch options {
+        case .sgd(let o): self = .sgd(SGD(o, parameters))
+        case .adagrad(let o): self = .adagrad(Adagrad(o, parameters))
+        case .rmsprop(let o): self = .rmsprop(RMSprop(o, parameters))
+        case .adadelta(let o): self = .adadelta(Adadelta(o, parameters))
+        case .adam(let o): self = .adam(Adam(o, parameters))
+        case .nadam(let o): self = .nadam(NAdam(o, parameters))
+        case .radam(let o): self = .radam(RAdam(o, parameters))
+        case .adamax(let o): self = .adamax(Adamax(o, parameters))
+        }
+    }
+
+    var base: any UpdateRule<Scalar> {
+        switch self {
+        case .sgd(let r): r
+        case .adagrad(let r): r
+        case .rmsprop(let r): r
+        case .adadelta(let r): r
+        case .adam(let r): r
+        case .nadam(let r): r
+        case .radam(let r): r
+        case .adamax(let r): r
+        }
+    }
+}
+
+extension AlgorithmOptions {
+    var learningRate: Double {
+        switch self {
+        case .sgd(let o): o.lr
+        case .adagrad(let o): o.lr
+        case .rmsprop(let o): o.lr
+        case .adadelta(let o): o.lr
+        case .adam(let o): o.lr
+        case .nadam(let o): o.lr
+        case .radam(let o): o.lr
+        case .adamax(let o): o.lr
+        }
+    }
+}
+
+extension BinaryFloatingPoint {
+    /// torch.lerp(self, end, w) as its CPU kernel computes it (fused on AVX2).
+    @inline(__always)
+    func lerp(to end: Self, weight w: Self) -> Self {
+        abs(w) < 0.5 ? addingProduct(w, end - self) : end.addingProduct(w - 1, end - self)
+    }
+
+    /// torch.maximum: NaN wins, unlike Swift.max.
+    @inline(__always)
+    func maximum(_ other: Self) -> Self { self > other || isNaN ? self : other }
+}

@@ -1,0 +1,64 @@
+/// RMSprop: torch.optim.RMSprop.
+///
+///     g ← g + λθ                     if λ ≠ 0
+///     v ← αv + (1−α)g²               v = square_avg
+///     ḡ ← ḡ + (1−α)(g − ḡ)           centered only: ḡ = grad_avg
+///     d = √(v − ḡ²) + ε if centered, else √v + ε
+///     b ← μb + g/d,  θ ← θ − γb      if μ > 0
+///     θ ← θ − γ · g/d                otherwise
+struct RMSpropOptions: Equatable {
+    var lr, alpha, eps, weightDecay, momentum: Double
+    var centered, maximize: Bool
+
+    init(_ r: inout ArgumentReader) throws {
+        lr = try r.number("lr", default: 1e-2)
+        alpha = try r.number("alpha", default: 0.99)
+        eps = try r.number("eps", default: 1e-8)
+        weightDecay = try r.number("weight_decay", default: 0)
+        momentum = try r.number("momentum", default: 0)
+        centered = try r.flag("centered", default: false)
+        maximize = try r.flag("maximize", default: false)
+    }
+}
+
+final class RMSprop<Scalar: BinaryFloatingPoint>: UpdateRule {
+    let o: RMSpropOptions
+    let squareAvg: StateBuffers<Scalar>
+    let momentumBuffer, gradAvg: StateBuffers<Scalar>?
+
+    init(_ o: RMSpropOptions, _ parameters: [Parameter<Scalar>]) {
+        self.o = o
+        squareAvg = StateBuffers("square_avg", like: parameters)
+        momentumBuffer = o.momentum > 0 ? StateBuffers("momentum_buffer", like: parameters) : nil
+        gradAvg = o.centered ? StateBuffers("grad_avg", like: parameters) : nil
+    }
+
+    var buffers: [StateBuffers<Scalar>] { [squareAvg] + [momentumBuffer, gradAvg].compactMap { $0 } }
+
+    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
+        let negLR = Scalar(-lr), eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
+        let alpha = Scalar(o.alpha), w = Scalar(1 - o.alpha), mu = Scalar(o.momentum)
+        for (i, p) in parameters.enumerated() {
+            let theta = p.value, grad = p.grad, v = squareAvg[i], b = momentumBuffer?[i], gAvg = gradAvg?[i]
+            for j in theta.indices {
+                var g = o.maximize ? -grad[j] : grad[j]
+                if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }
+                v[j] = (v[j] * alpha).addingProduct(w * g, g)
+                var d: Scalar
+                if let gAvg {
+                    gAvg[j] = gAvg[j].lerp(to: g, weight: w)
+                    d = v[j].addingProduct(-gAvg[j], gAvg[j]).squareRoot()
+                } else {
+                    d = v[j].squareRoot()
+                }
+                d += eps
+                if let b {
+                    b[j] = b[j] * mu + g / d
+                    theta[j] = theta[j].addingProduct(negLR, b[j])
+                } else {
+                    theta[j] += negLR * g / d
+                }
+            }
+        }
+    }
+}

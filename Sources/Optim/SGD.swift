@@ -1,0 +1,52 @@
+/// Stochastic gradient descent with optional (Nesterov) momentum: torch.optim.SGD.
+///
+///     g ← g + λθ                     if λ ≠ 0
+///     b ← g                          at t = 1 (the first momentum step is not dampened)
+///     b ← μb + (1−τ)g                at t > 1            } only if μ ≠ 0
+///     g ← g + μb if nesterov, else b                     }
+///     θ ← θ − γg
+struct SGDOptions: Equatable {
+    var lr, momentum, dampening, weightDecay: Double
+    var nesterov, maximize: Bool
+
+    init(_ r: inout ArgumentReader) throws {
+        lr = try r.number("lr", default: 1e-3)
+        momentum = try r.number("momentum", default: 0)
+        dampening = try r.number("dampening", default: 0, .any)
+        weightDecay = try r.number("weight_decay", default: 0)
+        nesterov = try r.flag("nesterov", default: false)
+        maximize = try r.flag("maximize", default: false)
+        if nesterov, momentum <= 0 || dampening != 0 {
+            throw OptimError("\(r.owner): nesterov=true needs momentum > 0 and dampening=0 (got momentum=\(SpecValue.format(momentum)), dampening=\(SpecValue.format(dampening)))")
+        }
+    }
+}
+
+final class SGD<Scalar: BinaryFloatingPoint>: UpdateRule {
+    let o: SGDOptions
+    let momentumBuffer: StateBuffers<Scalar>?
+
+    init(_ o: SGDOptions, _ parameters: [Parameter<Scalar>]) {
+        self.o = o
+        momentumBuffer = o.momentum != 0 ? StateBuffers("momentum_buffer", like: parameters) : nil
+    }
+
+    var buffers: [StateBuffers<Scalar>] { momentumBuffer.map { [$0] } ?? [] }
+
+    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
+        let negLR = Scalar(-lr), lambda = Scalar(o.weightDecay), mu = Scalar(o.momentum)
+        let undamped = Scalar(1 - o.dampening)
+        for (i, p) in parameters.enumerated() {
+            let theta = p.value, grad = p.grad, b = momentumBuffer?[i]
+            for j in theta.indices {
+                var g = o.maximize ? -grad[j] : grad[j]
+                if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }
+                if let b {
+                    b[j] = t == 1 ? g : (b[j] * mu).addingProduct(undamped, g)
+                    g = o.nesterov ? g.addingProduct(mu, b[j]) : b[j]
+                }
+                theta[j] = theta[j].addingProduct(negLR, g)
+            }
+        }
+    }
+}

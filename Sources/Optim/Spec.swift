@@ -1,0 +1,139 @@
+/// An optimizer as typed on the command line or in an experiment file:
+/// `adam(lr=0.1,betas=(0.8,0.99),schedule=step(step_size=10),label=fast adam)`.
+/// Keys are torch's keyword names; a bare name takes torch's defaults; `momentum` and `nesterov`
+/// are presets of `sgd`. Parsing validates everything, so a spec that parses builds an optimizer.
+public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
+    /// torch's algorithm name after presets resolve, e.g. "sgd" for `momentum`.
+    public var name: String
+    /// Display name: `label=` if given, else the spec as typed (or the preset name).
+    public var label: String
+    /// The algorithm's keyword arguments: a preset's first, then the typed ones (schedule and
+    /// label excluded).
+    public private(set) var arguments: [SpecArgument]
+    public private(set) var schedule: ScheduleSpec?
+    private var typed: SpecCall
+    private var hasExplicitLabel: Bool
+
+    /// The algorithm names the grammar accepts, presets included.
+    public static let names = AlgorithmOptions.names + Array(presets.keys).sorted()
+
+    static let presets: [String: [SpecArgument]] = [
+        "momentum": [SpecArgument(key: "momentum", value: .number(0.9))],
+        "nesterov": [SpecArgument(key: "momentum", value: .number(0.9)),
+                     SpecArgument(key: "nesterov", value: .boolean(true))],
+    ]
+
+    public static func parse(_ text: String) throws -> OptimizerSpec {
+        var parser = SpecParser(text)
+        let calls = try parser.parseList()
+        guard calls.count == 1 else {
+            throw OptimError("spec \"\(text)\": expected one optimizer, found \(calls.count)")
+        }
+        return try OptimizerSpec(calls[0])
+    }
+
+    /// A comma-separated list at the top level: `sgd(lr=0.04),adam(lr=0.1)`.
+    public static func parseList(_ text: String) throws -> [OptimizerSpec] {
+        var parser = SpecParser(text)
+        return try parser.parseList().map(OptimizerSpec.init)
+    }
+
+    init(_ call: SpecCall) throws {
+        let preset = Self.presets[call.name]
+        guard preset != nil || AlgorithmOptions.names.contains(call.name) else {
+            throw OptimError("unknown optimizer '\(call.name)'; valid: \(Self.names.joined(separator: ", "))")
+        }
+        typed = call
+        name = preset == nil ? call.name : "sgd"
+        arguments = preset ?? []
+        for argument in call.arguments {
+            switch argument.key {
+            case "label":
+                continue
+            case "schedule":
+                guard case .call(let s) = argument.value else {
+                    throw OptimError("\(call.name): schedule=\(argument.value) must be a schedule like step(step_size=10); valid: \(ScheduleSpec.names.joined(separator: ", "))")
+                }
+                schedule = try ScheduleSpec(s)
+            default:
+                if let i = arguments.firstIndex(where: { $0.key == argument.key }) {
+                    arguments[i] = argument
+                } else {
+                    arguments.append(argument)
+                }
+            }
+        }
+        if case .text(let text)? = call.arguments.first(where: { $0.key == "label" })?.value {
+            label = text
+            hasExplicitLabel = true
+        } else {
+            label = call.text
+            hasExplicitLabel = false
+        }
+        _ = try options()
+    }
+
+    /// The canonical text, which parses back to the same algorithm, arguments and schedule.
+    public var description: String {
+        var all = arguments
+        if let schedule { all.append(SpecArgument(key: "schedule", value: .call(schedule.call))) }
+        if hasExplicitLabel { all.append(SpecArgument(key: "label", value: .text(label))) }
+        return SpecValue.format(SpecCall(name: name, arguments: all, text: ""))
+    }
+
+    public var hasExplicitLearningRate: Bool { arguments.contains { $0.key == "lr" } }
+
+    /// The same optimizer with `lr` replaced (or set); a label that was not given explicitly
+    /// follows, e.g. `momentum` becomes `momentum(lr=0.01)`.
+    public func with(learningRate: Double) -> OptimizerSpec {
+        var copy = self
+        let lr = SpecArgument(key: "lr", value: .number(learningRate))
+        copy.arguments.removeAll { $0.key == "lr" }
+        copy.arguments.insert(lr, at: 0)
+        if let i = copy.typed.arguments.firstIndex(where: { $0.key == "lr" }) {
+            copy.typed.arguments[i] = lr
+        } else {
+            copy.typed.arguments.insert(lr, at: 0)
+        }
+        if !hasExplicitLabel { copy.label = SpecValue.format(copy.typed) }
+        return copy
+    }
+
+    /// The hyperparameters with torch's defaults filled in, checked as torch checks them.
+    func options() throws -> AlgorithmOptions {
+        var reader = ArgumentReader(name == typed.name ? name : "\(typed.name) (\(name))", arguments)
+        let options = try AlgorithmOptions(name: name, reader: &reader)
+        reader.allow("schedule", "label")
+        try reader.finish()
+        return options
+    }
+}
+
+/// The hyperparameters of one algorithm, read from a spec with torch's defaults.
+enum AlgorithmOptions: Equatable {
+    case sgd(SGDOptions)
+    case adagrad(AdagradOptions)
+    case rmsprop(RMSpropOptions)
+    case adadelta(AdadeltaOptions)
+    case adam(AdamOptions)
+    case nadam(NAdamOptions)
+    case radam(RAdamOptions)
+    case adamax(AdamaxOptions)
+
+    static let names = ["sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam", "adamax"]
+
+    init(name: String, reader r: inout ArgumentReader) throws {
+        switch name {
+        case "sgd": self = .sgd(try SGDOptions(&r))
+        case "adagrad": self = .adagrad(try AdagradOptions(&r))
+        case "rmsprop": self = .rmsprop(try RMSpropOptions(&r))
+        case "adadelta": self = .adadelta(try AdadeltaOptions(&r))
+        case "adam": self = .adam(try AdamOptions(&r, adamW: false))
+        case "adamw": self = .adam(try AdamOptions(&r, adamW: true))
+        case "nadam": self = .nadam(try NAdamOptions(&r))
+        case "radam": self = .radam(try RAdamOptions(&r))
+        case "adamax": self = .adamax(try AdamaxOptions(&r))
+        default: throw OptimError("unknown optimizer '\(name)'; valid: \(OptimizerSpec.names.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import XCTest
+@testable import Optim
+
+/// Owns the memory of a few parameters for a test.
+final class Buffers<Scalar: BinaryFloatingPoint> {
+    let parameters: [Parameter<Scalar>]
+    init(_ values: [[Scalar]]) {
+        parameters = values.enumerated().map { i, v in
+            let value = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: v.count)
+            _ = value.initialize(from: v)
+            let grad = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: v.count)
+            grad.initialize(repeating: 0)
+            return Parameter(name: "p\(i)", value: value, grad: grad)
+        }
+    }
+    deinit { for p in parameters { p.value.deallocate(); p.grad.deallocate() } }
+
+    /// Gradient of Σ 3·θ² + θ, so every parameter gets a different, state-dependent gradient.
+    func computeGradients() {
+        for p in parameters { for j in p.value.indices { p.grad[j] = 6 * p.value[j] + 1 } }
+    }
+    var values: [[Scalar]] { parameters.map { Array($0.value) } }
+}
+
+final class OptimizerTests: XCTestCase {
+    static let specs = [
+        "sgd(lr=0.01,momentum=0.9,weight_decay=0.1,schedule=step(step_size=3,gamma=0.5))",
+        "nesterov(lr=0.01,maximize=true)",
+        "adagrad(lr=0.1,lr_decay=0.01,initial_accumulator_value=0.1)",
+        "rmsprop(lr=0.01,momentum=0.5,centered=true,weight_decay=0.01)",
+        "adadelta(weight_decay=0.1)",
+        "adam(lr=0.05,amsgrad=true,schedule=cosine(T_max=5,eta_min=0.001))",
+        "adamw(lr=0.05,schedule=exponential(gamma=0.9))",
+        "nadam(lr=0.05,weight_decay=0.1,decoupled_weight_decay=true)",
+        "radam(lr=0.05,schedule=multistep(milestones=(2,4),gamma=0.5))",
+        "adamax(lr=0.05,weight_decay=0.01)",
+    ]
+
+    /// Stepping 4 times, saving, loading into a fresh optimizer and stepping 4 more lands on
+    /// exactly the same values as 8 uninterrupted steps.
+    func testStateRoundTripResumesBitExactly() throws {
+        for text in Self.specs {
+            let spec = try OptimizerSpec.parse(text)
+            let start: [[Float]] = [[0.5, -1.25, 2], [0.75]]
+            let straight = Buffers(start), resumed = Buffers(start)
+            let a = try Optimizer(spec, parameters: straight.parameters)
+            for _ in 0..<8 { straight.computeGradients(); a.step(); a.scheduleStep() }
+
+            var b = try Optimizer(spec, parameters: resumed.parameters)
+            for _ in 0..<4 { resumed.computeGradients(); b.step(); b.scheduleStep() }
+            let saved = b.stateTensors()
+            XCTAssertEqual(Set(saved.map(\.name)).count, saved.count, text)
+            b = try Optimizer(spec, parameters: resumed.parameters)
+            try b.loadState(Dictionary(uniqueKeysWithValues: saved.map { ($0.name, $0.values) }))
+            XCTAssertEqual(b.stepCount, 4, text)
+            for _ in 0..<4 { resumed.computeGradients(); b.step(); b.scheduleStep() }
+
+            XCTAssertEqual(resumed.values, straight.values, text)
+            XCTAssertEqual(b.learningRate, a.learningRate, text)
+            XCTAssertNotEqual(straight.values, start, text)
+        }
+    }
+
+    func testStateNamesFollowTorch() throws {
+        let buffers = Buffers<Double>([[1, 2], [3]])
+        let adam = try Optimizer(OptimizerSpec.parse("adam(amsgrad=true)"), parameters: buffers.parameters)
+        let names = adam.stateTensors().map(\.name)
+        XCTAssertEqual(names, ["state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.max_exp_avg_sq",
+                               "state.1.step", "state.1.exp_avg", "state.1.exp_avg_sq", "state.1.max_exp_avg_sq",
+                               "schedule.last_epoch"])
+        XCTAssertEqual(adam.stateTensors()[1].shape, [2])
+        let nadam = try Optimizer(OptimizerSpec.parse("nadam"), parameters: buffers.parameters)
+        XCTAssertTrue(nadam.stateTensors().map(\.name).contains("state.1.mu_product"))
+    }
+
+    func testLoadStateErrorsNameTheTensor() throws {
+        let buffers = Buffers<Double>([[1, 2]])
+        let adam = try Optimizer(OptimizerSpec.parse("adam"), parameters: buffers.parameters)
+        var state = Dictionary(uniqueKeysWithValues: adam.stateTensors().map { ($0.name, $0.values) })
+        state["state.0.exp_avg"] = [1, 2, 3]
+        XCTAssertThrowsError(try adam.loadState(state)) {
+            XCTAssertEqual("\($0)", "optimizer state: 'state.0.exp_avg' has 3 values, expected 2")
+        }
+        state["state.0.exp_avg"] = nil
+        XCTAssertThrowsError(try adam.loadState(state)) {
+            XCTAssertEqual("\($0)", "optimizer state: missing tensor 'state.0.exp_avg'")
+        }
+        let sgd = try Optimizer(OptimizerSpec.parse("sgd"), parameters: buffers.parameters)
+        XCTAssertThrowsError(try sgd.loadState(Dictionary(uniqueKeysWithValues: adam.stateTensors().map { ($0.name, $0.values) }))) {
+            XCTAssertTrue("\($0)".contains("unexpected tensor 'state.0.exp_avg'"), "\($0)")
+        }
+    }
+
+    func testMismatchedGradientIsAnError() throws {
+        let value = UnsafeMutableBufferPointer<Double>.allocate(capacity: 2)
+        let grad = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
+        defer { value.deallocate(); grad.deallocate() }
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("sgd"), parameters: [Parameter(name: "w", value: value, grad: grad)])) {
+            XCTAssertEqual("\($0)", "parameter 0 'w' has 2 values but 1 gradients")
+        }
+    }
+
+    /// SGD's first momentum step copies the gradient (no dampening); later steps dampen.
+    func testFirstMomentumStepIsUndampened() throws {
+        let buffers = Buffers<Double>([[0]])
+        let sgd = try Optimizer(OptimizerSpec.parse("sgd(lr=1,momentum=0.5,dampening=0.5)"), parameters: buffers.parameters)
+        buffers.parameters[0].grad[0] = 1
+        sgd.step()
+        XCTAssertEqual(buffers.values, [[-1]])
+        sgd.step()
+        XCTAssertEqual(buffers.values, [[-2]])  // b = 0.5·1 + 0.5·1 = 1
+    }
+
+    /// torch's chainable schedules: step halves every step_size, cosine ends at eta_min.
+    func testSchedules() throws {
+        let buffers = Buffers<Double>([[0]])
+        let step = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=step(step_size=2,gamma=0.5))"), parameters: buffers.parameters)
+        var rates: [Double] = []
+        for _ in 0..<5 { rates.append(step.learningRate); step.scheduleStep() }
+        XCTAssertEqual(rates, [1, 1, 0.5, 0.5, 0.25])
+        let cosine = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=cosine(T_max=4,eta_min=0.1))"), parameters: buffers.parameters)
+        for _ in 0..<4 { cosine.scheduleStep() }
+        XCTAssertEqual(cosine.learningRate, 0.1, accuracy: 1e-15)
+        let multi = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=multistep(milestones=(1,3,3)))"), parameters: buffers.parameters)
+        rates = []
+        for _ in 0..<4 { multi.scheduleStep(); rates.append(multi.learningRate) }
+        XCTAssertEqual(rates[0], 0.1, accuracy: 1e-16)
+        XCTAssertEqual(rates[2], 0.001, accuracy: 1e-17)
+        XCTAssertEqual(rates[3], rates[2])
+    }
+}
