@@ -24,13 +24,14 @@ let package = Package(
         // Tensors, layers, losses and models on oneDNN kernels.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "NN", dependencies: ["CDNNL", "Optim"], swiftSettings: fast),
-        // CIFAR-10 files, transforms and the batch loader.
-        .target(name: "Data", swiftSettings: fast),
+        // CIFAR-10 files, transforms, the batch loader and the archive download (gunzip via zlib).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fast),
         // Experiments: the only place that combines the others.
         .target(name: "Lab", dependencies: ["Optim", "Surfaces", "Plot", "NN", "Data", "Yams"], swiftSettings: fast),
         // The command line: parsing and printing only.
         .executableTarget(name: "optlab", dependencies: [
-            "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Lab", "Data", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),

@@ -1,1 +1,0 @@
-// The Data module; see ARCHITECTURE.md.
