@@ -1,1 +1,0 @@
-// The Surfaces module; see ARCHITECTURE.md.

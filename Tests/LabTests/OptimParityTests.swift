@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+import Lab
+import Optim
+import Surfaces
+
+/// Replays every trajectory torch.optim computed in float64 (optim-trajectories.json) through the
+/// engine: every point must agree within 1e-9 relative (1e-12 absolute near zero).
+final class OptimParityTests: XCTestCase {
+    struct Fixture: Decodable {
+        let about: String
+        let cases: [Case]
+    }
+
+    struct Case: Decodable {
+        let surface: String
+        let formula: String
+        let optimizer: String
+        let spec: String
+        let start: [Double]
+        let steps: Int
+        let trajectory: [[Double]]
+        let loss: [Double]
+    }
+
+    static var referenceFolder: URL {
+        URL(fileURLWithPath: ProcessInfo.processInfo.environment["OPTLAB_REFERENCE_DIR"] ?? "../shared/reference")
+    }
+
+    func testEveryCaseMatchesTorch() throws {
+        let url = Self.referenceFolder.appendingPathComponent("optim-trajectories.json")
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        XCTAssertFalse(fixture.cases.isEmpty)
+        for c in fixture.cases {
+            let surface = try Surface.named(c.surface)
+            XCTAssertEqual(surface.formula, c.formula, "surface \(c.surface)")
+            let spec = try OptimizerSpec.parse(c.spec)
+            XCTAssertEqual(spec.name, c.optimizer, c.spec)
+            let result = try Trajectories.run(spec, on: surface, from: Point(c.start[0], c.start[1]), steps: c.steps)
+            XCTAssertNil(result.divergedAt, c.spec)
+            XCTAssertEqual(result.points.count, c.trajectory.count, c.spec)
+            var worst = 0.0
+            for (k, (p, expected)) in zip(result.points, c.trajectory).enumerated() {
+                for (got, want) in [(p.x, expected[0]), (p.y, expected[1]), (result.losses[k], c.loss[k])] {
+                    let error = abs(got - want)
+                    worst = max(worst, error / max(abs(want), 1e-300))
+                    if error > 1e-9 * abs(want) + 1e-12 {
+                        XCTFail("\(c.surface) \(c.spec) step \(k): \(got) vs torch \(want)")
+                        break
+                    }
+                }
+            }
+            print("parity \(c.surface) \(c.spec): worst relative error \(worst)")
+        }
+    }
+}

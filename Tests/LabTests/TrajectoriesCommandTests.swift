@@ -1,0 +1,82 @@
+import Foundation
+import XCTest
+
+/// Runs the built `optlab` binary, as a user would.
+func runOptlab(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let folder = Bundle.main.bundleURL.pathExtension == "xctest"
+        ? Bundle.main.bundleURL.deletingLastPathComponent()
+        : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let process = Process()
+    process.executableURL = folder.appendingPathComponent("optlab")
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+final class TrajectoriesCommandTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func testDefaultNineWriteTheCSV() throws {
+        let csv = folder.appendingPathComponent("bowl.csv").path
+        let r = try runOptlab(["trajectories", "--fn", "bowl", "--csv", csv])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "optimizer,step,x,y,loss")
+        XCTAssertEqual(lines.count, 1 + 9 * 101)
+        XCTAssertTrue(r.stdout.contains("adamw(lr=0.1)"), r.stdout)
+    }
+
+    func testDivergedPathIsReportedAndTheRunSucceeds() throws {
+        let r = try runOptlab(["trajectories", "--optimizers", "sgd(lr=1),adam", "--steps", "300", "--start=1,0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("diverged at step 97"), r.stdout)
+    }
+
+    func testFormulaAndStartOption() throws {
+        let csv = folder.appendingPathComponent("f.csv").path
+        let r = try runOptlab(["trajectories", "--fn", "x^2 + 3*sin(x*y)", "--start=-1.5,1", "--steps", "5",
+                               "--optimizers", "adam(lr=0.1)", "--csv", csv])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines[1], "adam(lr=0.1),0,-1.5,1.0,\(2.25 + 3 * sin(-1.5))")
+        XCTAssertEqual(lines.count, 7)
+    }
+
+    /// Bad input: one line on stderr naming the problem, non-zero exit, no file written.
+    func testBadInputIsOneLineAndWritesNothing() throws {
+        let csv = folder.appendingPathComponent("bad.csv").path
+        let cases: [([String], String)] = [
+            (["--optimizers", "adamm"], "unknown optimizer 'adamm'"),
+            (["--optimizers", "adam(lr=-1)"], "adam: lr=-1 must be ≥ 0"),
+            (["--optimizers", "sgd(nesterov=true)"], "nesterov=true needs momentum > 0"),
+            (["--fn", "x^2 + * y"], "column 7"),
+            (["--fn", "bowel"], "unknown surface 'bowel'"),
+            (["--start", "1"], "--start expects X,Y"),
+            (["--steps", "0"], "--steps must be ≥ 1"),
+        ]
+        for (arguments, expected) in cases {
+            let r = try runOptlab(["trajectories"] + arguments + ["--csv", csv])
+            XCTAssertNotEqual(r.status, 0, "\(arguments)")
+            let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '") }
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: csv), "\(arguments)")
+        }
+        let r = try runOptlab(["trajectories", "--csv", folder.appendingPathComponent("no/such/dir.csv").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+@testable import Lab
+import Optim
+import Surfaces
+
+final class TrajectoriesTests: XCTestCase {
+    func testPathStartsAtTheStartAndRecordsEveryStep() throws {
+        let bowl = try Surface.named("bowl")
+        let r = try Trajectories.run(OptimizerSpec.parse("sgd(lr=0.04)"), on: bowl, from: Point(-1, 1.5), steps: 3)
+        XCTAssertEqual(r.points.count, 4)
+        XCTAssertEqual(r.points[0], Point(-1, 1.5))
+        XCTAssertEqual(r.points[1].x, -1 - 0.04 * 40 * -1, accuracy: 1e-15)
+        XCTAssertEqual(r.losses, r.points.map { bowl.value($0.x, $0.y) })
+        XCTAssertNil(r.divergedAt)
+    }
+
+    /// x ← x − 1·40x = −39x grows until 20x² overflows: the path stops at the first infinite loss.
+    func testDivergenceStopsThePathAtTheFirstNonFiniteValue() throws {
+        let r = try Trajectories.run(OptimizerSpec.parse("sgd(lr=1)"), on: Surface.named("bowl"), from: Point(1, 0), steps: 1000)
+        let k = try XCTUnwrap(r.divergedAt)
+        XCTAssertEqual(r.points.count, k)
+        XCTAssertTrue(r.losses.allSatisfy(\.isFinite))
+        XCTAssertEqual(k, 97)  // 20·39^(2k) first overflows at k = 97
+
+        let capped = try Trajectories.run(OptimizerSpec.parse("sgd(lr=1)"), on: Surface.named("bowl"), from: Point(1, 0), steps: 1000,
+                                          divergenceLoss: 20e6)
+        XCTAssertEqual(capped.divergedAt, 2)  // 20·39⁴ > 2e7 ≥ 20·39²
+    }
+
+    func testStartOutsideTheDomainIsAnError() throws {
+        XCTAssertThrowsError(try Trajectories.run(OptimizerSpec.parse("sgd"), on: Surface.named("log(x)"), from: Point(-1, 0), steps: 5)) {
+            XCTAssertEqual("\($0)", "the start (-1.0, 0.0) is outside the surface's domain: f = nan")
+        }
+    }
+
+    func testCSVHasTheHeaderAndQuotesLabels() throws {
+        let specs = try OptimizerSpec.parseList("sgd(lr=0.04,momentum=0.9),adam(lr=0.1,label=say \"hi\")")
+        let comparison = try Trajectories.compare(specs, on: Surface.named("bowl"), steps: 2)
+        let lines = comparison.csv.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "optimizer,step,x,y,loss")
+        XCTAssertEqual(lines[1], "\"sgd(lr=0.04,momentum=0.9)\",0,-1.0,1.5,24.5")
+        XCTAssertEqual(lines[4], "\"say \"\"hi\"\"\",0,-1.0,1.5,24.5")
+        XCTAssertEqual(lines.count, 1 + 2 * 3)
+    }
+
+    func testClassicSpecsAreNineFinitePathsOnEveryBuiltin() throws {
+        for surface in Surface.builtins {
+            let specs = Trajectories.classicSpecs(for: surface)
+            XCTAssertEqual(specs.map(\.name), ["sgd", "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "sgd", "sgd"])
+            if surface.name == "saddle" { continue }  // unbounded below: leaving is the point
+            for r in try Trajectories.compare(specs, on: surface, steps: 100).results {
+                XCTAssertNil(r.divergedAt, "\(surface.name) \(r.label)")
+            }
+        }
+    }
+
+    func testAtomicWriteReplacesWholeFilesAndLeavesNoTemporary() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-atomic-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("a.csv").path
+        try AtomicFile.write("one\n", to: file)
+        try AtomicFile.write("two\n", to: file)
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "two\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["a.csv"])
+
+        XCTAssertThrowsError(try AtomicFile.write("x", to: folder.appendingPathComponent("missing/b.csv").path)) {
+            XCTAssertTrue("\($0)".hasPrefix("cannot write '"), "\($0)")
+            XCTAssertTrue("\($0)".contains("does not exist"), "\($0)")
+        }
+        let target = folder.appendingPathComponent("dir").path
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: target + "/x", withIntermediateDirectories: false)
+        XCTAssertThrowsError(try AtomicFile.write("x", to: target))  // a non-empty folder cannot be replaced
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)), ["a.csv", "dir"])
+    }
+}
