@@ -1,0 +1,284 @@
+import CDNNL
+import Foundation
+
+// The only file that talks to oneDNN's object model: one CPU engine and stream, memory objects,
+// primitives and their bound arguments. Layers describe what they need; they never see a raw handle
+// outside these wrappers.
+
+/// Every oneDNN call gets inputs already validated in Swift (shapes, channel counts), so a failing
+/// status here is a bug in this module, never bad user input.
+@inline(__always)
+func dnnl(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+    if status != dnnl_success { fatalError("oneDNN \(what()) failed with status \(status.rawValue)") }
+}
+
+/// The process-wide CPU engine and its in-order stream.
+final class Engine: @unchecked Sendable {
+    static let shared = Engine()
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+
+    private init() {
+        Threads.applyDefault()
+        var engine: dnnl_engine_t?
+        dnnl(dnnl_engine_create(&engine, dnnl_cpu, 0), "engine_create")
+        self.engine = engine!
+        var stream: dnnl_stream_t?
+        dnnl(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream_create")
+        self.stream = stream!
+    }
+}
+
+/// Thread count of the kernels. Debian's oneDNN runs on OpenMP (libgomp, loaded with libdnnl);
+/// by default optlab uses every core it may run on, unless `OMP_NUM_THREADS` says otherwise.
+public enum Threads {
+    private typealias SetThreads = @convention(c) (Int32) -> Void
+    private typealias GetThreads = @convention(c) () -> Int32
+
+    // Resolved at run time in the process's global scope: libgomp comes in through libdnnl, so no
+    // extra link flag is needed.
+    private static func openMP(_ name: String) -> UnsafeMutableRawPointer? { dlsym(dlopen(nil, RTLD_NOW), name) }
+
+    /// Sets how many threads the oneDNN kernels use from now on.
+    public static func set(_ count: Int) {
+        guard let symbol = openMP("omp_set_num_threads") else { return }
+        unsafeBitCast(symbol, to: SetThreads.self)(Int32(max(1, count)))
+    }
+
+    /// Threads the kernels currently use.
+    public static var count: Int {
+        guard let symbol = openMP("omp_get_max_threads") else { return 1 }
+        return Int(unsafeBitCast(symbol, to: GetThreads.self)())
+    }
+
+    static func applyDefault() {
+        if ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] == nil {
+            set(ProcessInfo.processInfo.activeProcessorCount)
+        }
+    }
+}
+
+// MARK: - Memory descriptors
+
+typealias Desc = dnnl_memory_desc_t
+
+/// A float32 descriptor with a fixed layout (`tag`) or, with `dnnl_format_tag_any`, a placeholder
+/// that lets a primitive choose its preferred (usually blocked) layout.
+func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> Desc {
+    var md = Desc()
+    let d = dims.map { Int64($0) }
+    dnnl(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory_desc_init \(dims)")
+    return md
+}
+
+/// The plain (PyTorch) layout for a tensor of this rank.
+func plainTag(rank: Int) -> dnnl_format_tag_t {
+    switch rank {
+    case 1: return dnnl_a
+    case 2: return dnnl_ab
+    case 3: return dnnl_abc
+    default: return dnnl_abcd
+    }
+}
+
+func plainDesc(_ dims: [Int]) -> Desc { desc(dims, plainTag(rank: dims.count)) }
+func anyDesc(_ dims: [Int]) -> Desc { desc(dims, dnnl_format_tag_any) }
+
+func same(_ a: Desc, _ b: Desc) -> Bool {
+    withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in dnnl_memory_desc_equal(pa, pb) != 0 } }
+}
+
+extension dnnl_memory_desc_t {
+    var shape: [Int] {
+        withUnsafeBytes(of: dims) { raw in raw.bindMemory(to: Int64.self).prefix(Int(ndims)).map { Int($0) } }
+    }
+    var byteCount: Int { withUnsafePointer(to: self) { dnnl_memory_desc_get_size($0) } }
+    /// The same bytes seen with other dimensions (only for plain layouts).
+    func reshaped(_ dims: [Int]) -> Desc { plainDesc(dims) }
+}
+
+// MARK: - Memory
+
+/// A oneDNN memory object: a descriptor plus storage, owned (64-byte aligned, zero-filled) or
+/// borrowed from a tensor or a parameter.
+final class Memory {
+    let desc: Desc
+    let handle: dnnl_memory_t
+    private(set) var data: UnsafeMutableRawPointer
+    private let owned: Bool
+
+    init(_ desc: Desc) {
+        self.desc = desc
+        let bytes = max(desc.byteCount, 64)
+        var raw: UnsafeMutableRawPointer?
+        precondition(posix_memalign(&raw, 64, bytes) == 0, "out of memory allocating \(bytes) bytes")
+        raw!.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        data = raw!
+        owned = true
+        handle = Memory.create(desc, data)
+    }
+
+    init(_ desc: Desc, borrowing pointer: UnsafeMutableRawPointer) {
+        self.desc = desc
+        data = pointer
+        owned = false
+        handle = Memory.create(desc, pointer)
+    }
+
+    private static func create(_ desc: Desc, _ data: UnsafeMutableRawPointer) -> dnnl_memory_t {
+        var handle: dnnl_memory_t?
+        withUnsafePointer(to: desc) { dnnl(dnnl_memory_create(&handle, $0, Engine.shared.engine, data), "memory_create") }
+        return handle!
+    }
+
+    /// Re-points a borrowed memory at new storage of the same layout (a new input batch).
+    func point(to pointer: UnsafeMutableRawPointer) {
+        precondition(!owned)
+        if pointer != data {
+            data = pointer
+            dnnl(dnnl_memory_set_data_handle(handle, pointer), "set_data_handle")
+        }
+    }
+
+    var shape: [Int] { desc.shape }
+    var floats: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: desc.byteCount / 4)
+    }
+
+    deinit {
+        dnnl_memory_destroy(handle)
+        if owned { free(data) }
+    }
+}
+
+// MARK: - Primitives
+
+/// A primitive descriptor and the primitive built from it.
+final class Primitive {
+    let pd: dnnl_primitive_desc_t
+    let primitive: dnnl_primitive_t
+
+    /// `op` points at an initialised oneDNN operation descriptor (convolution, pooling, ...).
+    init(_ op: UnsafeRawPointer, hint: Primitive? = nil, attr: dnnl_primitive_attr_t? = nil, _ what: String) {
+        var pd: dnnl_primitive_desc_t?
+        dnnl(dnnl_primitive_desc_create(&pd, op, attr, Engine.shared.engine, hint?.pd), "primitive_desc_create(\(what))")
+        self.pd = pd!
+        var primitive: dnnl_primitive_t?
+        dnnl(dnnl_primitive_create(&primitive, pd), "primitive_create(\(what))")
+        self.primitive = primitive!
+    }
+
+    /// A reorder from one layout to another.
+    init(reorder from: Desc, to: Desc) {
+        var pd: dnnl_primitive_desc_t?
+        let engine = Engine.shared.engine
+        withUnsafePointer(to: from) { f in
+            withUnsafePointer(to: to) { t in
+                dnnl(dnnl_reorder_primitive_desc_create(&pd, f, engine, t, engine, nil), "reorder_primitive_desc_create")
+            }
+        }
+        self.pd = pd!
+        var primitive: dnnl_primitive_t?
+        dnnl(dnnl_primitive_create(&primitive, pd), "primitive_create(reorder)")
+        self.primitive = primitive!
+    }
+
+    /// The layout the primitive chose for one of its arguments.
+    func desc(_ what: dnnl_query_t, _ index: Int32 = 0) -> Desc {
+        dnnl_primitive_desc_query_md(pd, what, index).pointee
+    }
+
+    deinit {
+        dnnl_primitive_destroy(primitive)
+        dnnl_primitive_desc_destroy(pd)
+    }
+}
+
+/// A primitive with its arguments bound once, so a training step only executes prepared calls.
+struct Call {
+    let primitive: Primitive
+    let args: [dnnl_exec_arg_t]
+    private let memories: [Memory]  // keeps every bound memory alive as long as the call
+
+    init(_ primitive: Primitive, _ args: [(Int32, Memory)]) {
+        self.primitive = primitive
+        self.args = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
+        memories = args.map(\.1)
+    }
+
+    func run() {
+        args.withUnsafeBufferPointer { a in
+            dnnl(dnnl_primitive_execute(primitive.primitive, Engine.shared.stream, Int32(a.count), a.baseAddress), "execute")
+        }
+    }
+}
+
+/// Runs calls in order and waits for them (the CPU stream is synchronous in practice; waiting
+/// keeps results visible to the Swift code that reads them next).
+func run(_ calls: [Call]) {
+    for call in calls { call.run() }
+    dnnl(dnnl_stream_wait(Engine.shared.stream), "stream_wait")
+}
+
+/// `memory` in layout `wanted`: itself when it already is, else a new memory plus the reorder
+/// that fills it (to be run each time the source changes).
+func conform(_ memory: Memory, to wanted: Desc) -> (memory: Memory, reorder: Call?) {
+    if same(memory.desc, wanted) { return (memory, nil) }
+    let target = Memory(wanted)
+    return (target, Call(Primitive(reorder: memory.desc, to: wanted), [(DNNL_ARG_FROM, memory), (DNNL_ARG_TO, target)]))
+}
+
+/// A pointer to `value` for the duration of `body`, or nil (oneDNN's "no bias").
+func withOptionalPointer<T, R>(_ value: T?, _ body: (UnsafePointer<T>?) -> R) -> R {
+    guard let value else { return body(nil) }
+    return withUnsafePointer(to: value) { body($0) }
+}
+
+/// Where each channel's values lie in a 4-D activation whose layout is plain (NCHW, NHWC) or
+/// blocked by channels (nChw8c, nChw16c): element (n, c, h, w) sits at
+/// n·sN + ⌊c/b⌋·sC + h·sH + w·sW + c mod b.
+struct ChannelLayout: @unchecked Sendable {
+    let dims: [Int]
+    let sN: Int, sC: Int, sH: Int, sW: Int, block: Int
+
+    init?(_ desc: Desc) {
+        guard desc.ndims == 4, desc.format_kind == dnnl_blocked else { return nil }
+        let blocking = desc.format_desc.blocking
+        let strides = withUnsafeBytes(of: blocking.strides) { Array($0.bindMemory(to: Int64.self).prefix(4)).map { Int($0) } }
+        let innerBlocks = withUnsafeBytes(of: blocking.inner_blks) { $0.bindMemory(to: Int64.self)[0] }
+        let innerIndex = withUnsafeBytes(of: blocking.inner_idxs) { $0.bindMemory(to: Int64.self)[0] }
+        switch blocking.inner_nblks {
+        case 0: block = 1
+        case 1 where innerIndex == 1: block = Int(innerBlocks)
+        default: return nil
+        }
+        dims = desc.shape
+        (sN, sC, sH, sW) = (strides[0], strides[1], strides[2], strides[3])
+    }
+
+    /// Calls `body` with runs of equally spaced indices that together cover one channel.
+    @inline(__always)
+    func forEachRun(channel c: Int, _ body: (StrideTo<Int>) -> Void) {
+        let offset = (c / block) * sC + c % block
+        let contiguousPlanes = sW == block && sH == dims[3] * block
+        for n in 0..<dims[0] {
+            let base = n * sN + offset
+            if contiguousPlanes {
+                body(stride(from: base, to: base + dims[2] * dims[3] * block, by: block))
+            } else {
+                for h in 0..<dims[2] {
+                    body(stride(from: base + h * sH, to: base + h * sH + dims[3] * sW, by: sW))
+                }
+            }
+        }
+    }
+}
+
+/// Runs `body(i)` for every i in 0..<count across the cores; iterations must touch disjoint data
+/// (each computes its own result, so the outcome does not depend on the thread count).
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+    }
+}

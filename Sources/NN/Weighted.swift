@@ -1,0 +1,89 @@
+import CDNNL
+
+/// What differs between a convolution and an inner product: how their three oneDNN operations
+/// (forward, backward-data, backward-weights) are described. Everything else — letting oneDNN
+/// choose layouts, reordering the plain PyTorch-layout weights into them, writing weight gradients
+/// back in plain layout — is shared by `WeightedPlan`.
+protocol WeightedOperation {
+    var weightShape: [Int] { get }
+    var bias: Weight? { get }
+    func forward(src: Desc, weights: Desc, bias: Desc?, dst: Desc, training: Bool) -> Primitive
+    func backwardData(diffSrc: Desc, weights: Desc, diffDst: Desc, hint: Primitive) -> Primitive
+    func backwardWeights(src: Desc, diffWeights: Desc, diffBias: Desc?, diffDst: Desc, hint: Primitive) -> Primitive
+}
+
+/// One input shape's forward and backward calls of a convolution or linear layer.
+final class WeightedPlan {
+    let forward: Primitive
+    let calls: [Call]
+    let output: Memory
+    private let op: WeightedOperation
+    private let weight: Weight
+    private let inputShape: [Int], outputShape: [Int]
+    private let src: Memory
+    private let userWeights: Memory, weights: Memory
+    private var backward: (dy: Memory, inputGradient: Bool, calls: [Call], dx: Memory?)?
+
+    init(_ op: WeightedOperation, weight: Weight, input x: Memory, outputShape: [Int], training: Bool) {
+        self.op = op
+        self.weight = weight
+        inputShape = x.shape
+        self.outputShape = outputShape
+        forward = op.forward(src: anyDesc(inputShape), weights: anyDesc(op.weightShape),
+                             bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: training)
+        let (src, srcReorder) = conform(x, to: forward.desc(dnnl_query_src_md))
+        self.src = src
+        // Weights stay in PyTorch's layout (the optimizer updates them there); oneDNN's blocked
+        // copy is refreshed by a reorder before every forward.
+        userWeights = Memory(plainDesc(op.weightShape), borrowing: weight.valuePointer)
+        let (weights, weightReorder) = conform(userWeights, to: forward.desc(dnnl_query_weights_md))
+        self.weights = weights
+        output = Memory(forward.desc(dnnl_query_dst_md))
+        var args = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, output)]
+        if let bias = op.bias { args.append((DNNL_ARG_BIAS, Memory(plainDesc(bias.shape), borrowing: bias.valuePointer))) }
+        calls = [srcReorder, weightReorder].compactMap { $0 } + [Call(forward, args)]
+    }
+
+    /// The backward calls for gradient memory `dy`, built on first use.
+    func backwardCalls(_ dy: Memory, inputGradient: Bool) -> (calls: [Call], dx: Memory?) {
+        if let b = backward, b.dy === dy, b.inputGradient == inputGradient { return (b.calls, b.dx) }
+        var calls: [Call] = []
+        let bw = op.backwardWeights(src: anyDesc(inputShape), diffWeights: anyDesc(op.weightShape),
+                                    diffBias: op.bias.map { plainDesc($0.shape) }, diffDst: anyDesc(outputShape), hint: forward)
+        let (dyW, dyReorder) = conform(dy, to: bw.desc(dnnl_query_diff_dst_md))
+        let (srcW, srcReorder) = conform(src, to: bw.desc(dnnl_query_src_md))
+        calls += [dyReorder, srcReorder].compactMap { $0 }
+        let userGrad = Memory(plainDesc(op.weightShape), borrowing: weight.gradPointer)
+        let chosen = bw.desc(dnnl_query_diff_weights_md)
+        let diffWeights = same(chosen, userGrad.desc) ? userGrad : Memory(chosen)
+        var args = [(DNNL_ARG_SRC, srcW), (DNNL_ARG_DIFF_DST, dyW), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)]
+        if let bias = op.bias { args.append((DNNL_ARG_DIFF_BIAS, Memory(plainDesc(bias.shape), borrowing: bias.gradPointer))) }
+        calls.append(Call(bw, args))
+        if diffWeights !== userGrad {
+            calls.append(Call(Primitive(reorder: chosen, to: userGrad.desc), [(DNNL_ARG_FROM, diffWeights), (DNNL_ARG_TO, userGrad)]))
+        }
+        var dx: Memory?
+        if inputGradient {
+            let bd = op.backwardData(diffSrc: anyDesc(inputShape), weights: anyDesc(op.weightShape),
+                                     diffDst: anyDesc(outputShape), hint: forward)
+            let wantedDy = bd.desc(dnnl_query_diff_dst_md)
+            let (dyD, dyDReorder) = same(wantedDy, dyW.desc) ? (dyW, nil) : conform(dy, to: wantedDy)
+            let wantedW = bd.desc(dnnl_query_weights_md)
+            let (w, wReorder) = same(wantedW, weights.desc) ? (weights, nil) : conform(userWeights, to: wantedW)
+            let diffSrc = Memory(bd.desc(dnnl_query_diff_src_md))
+            calls += [dyDReorder, wReorder].compactMap { $0 }
+            calls.append(Call(bd, [(DNNL_ARG_DIFF_DST, dyD), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, diffSrc)]))
+            dx = diffSrc
+        }
+        backward = (dy, inputGradient, calls, dx)
+        return (calls, dx)
+    }
+}
+
+/// Fills `weight` (and `bias`) as PyTorch's Conv/Linear `reset_parameters` does: kaiming-uniform
+/// with a = √5, i.e. U(-1/√fan_in, 1/√fan_in), and the bias from the same bound.
+func resetKaimingUniform(_ weight: Weight, bias: Weight?, fanIn: Int, _ random: inout Random) {
+    let bound = fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0
+    for i in weight.value.indices { weight.value[i] = random.uniform(-bound, bound) }
+    if let bias { for i in bias.value.indices { bias.value[i] = random.uniform(-bound, bound) } }
+}

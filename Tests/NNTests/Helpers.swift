@@ -1,0 +1,25 @@
+import Foundation
+import XCTest
+@testable import NN
+
+/// The PyTorch fixtures folder: `$OPTLAB_REFERENCE_DIR`, else ../shared/reference from the package root.
+func referenceFile(_ name: String) -> URL {
+    let dir = ProcessInfo.processInfo.environment["OPTLAB_REFERENCE_DIR"] ?? "../shared/reference"
+    return URL(fileURLWithPath: dir).appendingPathComponent(name)
+}
+
+/// ‖a − b‖ / ‖b‖ over whole tensors (norm-wise relative error).
+func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    var diff = 0.0, norm = 0.0
+    for (x, y) in zip(a, b) {
+        diff += Double(x - y) * Double(x - y)
+        norm += Double(y) * Double(y)
+    }
+    return (diff / max(norm, 1e-30)).squareRoot()
+}
+
+func assertClose(_ a: [Float], _ b: [Float], tolerance: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    let error = relativeError(a, b)
+    XCTAssert(error <= tolerance, "\(what): relative error \(error) > \(tolerance)", file: file, line: line)
+}
