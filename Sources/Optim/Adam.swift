@@ -26,7 +26,8 @@ final class Adam<Scalar: BinaryFloatingPoint>: UpdateRule {
     let expAvg, expAvgSq: StateBuffers<Scalar>
     let maxExpAvgSq: StateBuffers<Scalar>?
     /// β₁ᵗ and β₂ᵗ.
-    var beta1Power = 1.0, beta2Power = 1.0
+    @exclusivity(unchecked) var beta1Power = 1.0
+    @exclusivity(unchecked) var beta2Power = 1.0
 
     init(_ o: AdamOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o

@@ -21,7 +21,7 @@ final class Adamax<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: AdamaxOptions
     let expAvg, expInf: StateBuffers<Scalar>
     /// β₁ᵗ.
-    var beta1Power = 1.0
+    @exclusivity(unchecked) var beta1Power = 1.0
 
     init(_ o: AdamaxOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o

@@ -29,9 +29,10 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: NAdamOptions
     let expAvg, expAvgSq: StateBuffers<Scalar>
     /// Πₜ, kept in the parameters' precision as torch keeps it in a tensor of that dtype.
-    var muProduct: Scalar = 1
+    @exclusivity(unchecked) var muProduct: Scalar = 1
     /// β₂ᵗ and 0.96^(tψ) as running products; `decayBase` = 0.96^ψ.
-    var beta2Power = 1.0, decayPower = 1.0
+    @exclusivity(unchecked) var beta2Power = 1.0
+    @exclusivity(unchecked) var decayPower = 1.0
     let decayBase: Double
 
     init(_ o: NAdamOptions, _ parameters: [Parameter<Scalar>]) {

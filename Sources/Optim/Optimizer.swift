@@ -16,19 +16,24 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public let spec: OptimizerSpec
     public let parameters: [Parameter<Scalar>]
     let rule: Rule<Scalar>
-    var schedule: LRSchedule
-    public private(set) var stepCount = 0
+    // Mutated every step: a dynamic exclusivity check costs more than updating a 2-D point, and
+    // these are only touched from step(), scheduleStep() and loadState().
+    @exclusivity(unchecked) var schedule: LRSchedule
+    @exclusivity(unchecked) public private(set) var stepCount = 0
 
     public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>]) throws {
         for (i, p) in parameters.enumerated() where p.grad.count != p.value.count {
             let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
             throw OptimError("\(name) has \(p.value.count) values but \(p.grad.count) gradients")
         }
-        let options = try spec.options()
+        let options = spec.options
+        guard options.learningRate >= 0, options.learningRate.isFinite else {
+            throw OptimError("\(spec.name): lr=\(SpecValue.format(options.learningRate)) must be ≥ 0")
+        }
         self.spec = spec
         self.parameters = parameters
         rule = Rule(options, parameters)
-        schedule = LRSchedule(try spec.schedule?.options(), baseLR: options.learningRate)
+        schedule = LRSchedule(spec.schedule?.options, baseLR: options.learningRate)
     }
 
     /// The learning rate the next `step()` uses.
@@ -178,15 +183,29 @@ enum Rule<Scalar: BinaryFloatingPoint> {
 
 extension AlgorithmOptions {
     var learningRate: Double {
-        switch self {
-        case .sgd(let o): o.lr
-        case .adagrad(let o): o.lr
-        case .rmsprop(let o): o.lr
-        case .adadelta(let o): o.lr
-        case .adam(let o): o.lr
-        case .nadam(let o): o.lr
-        case .radam(let o): o.lr
-        case .adamax(let o): o.lr
+        get {
+            switch self {
+            case .sgd(let o): o.lr
+            case .adagrad(let o): o.lr
+            case .rmsprop(let o): o.lr
+            case .adadelta(let o): o.lr
+            case .adam(let o): o.lr
+            case .nadam(let o): o.lr
+            case .radam(let o): o.lr
+            case .adamax(let o): o.lr
+            }
+        }
+        set {
+            switch self {
+            case .sgd(var o): o.lr = newValue; self = .sgd(o)
+            case .adagrad(var o): o.lr = newValue; self = .adagrad(o)
+            case .rmsprop(var o): o.lr = newValue; self = .rmsprop(o)
+            case .adadelta(var o): o.lr = newValue; self = .adadelta(o)
+            case .adam(var o): o.lr = newValue; self = .adam(o)
+            case .nadam(var o): o.lr = newValue; self = .nadam(o)
+            case .radam(var o): o.lr = newValue; self = .radam(o)
+            case .adamax(var o): o.lr = newValue; self = .adamax(o)
+            }
         }
     }
 }

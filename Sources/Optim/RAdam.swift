@@ -25,7 +25,8 @@ final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: RAdamOptions
     let expAvg, expAvgSq: StateBuffers<Scalar>
     /// β₁ᵗ and β₂ᵗ.
-    var beta1Power = 1.0, beta2Power = 1.0
+    @exclusivity(unchecked) var beta1Power = 1.0
+    @exclusivity(unchecked) var beta2Power = 1.0
 
     init(_ o: RAdamOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o

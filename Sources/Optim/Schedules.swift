@@ -7,15 +7,16 @@ public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
     public static let names = ["step", "exponential", "cosine", "multistep"]
 
     let call: SpecCall
+    let options: ScheduleOptions
     public var name: String { call.name }
     public var description: String { SpecValue.format(call) }
 
     init(_ call: SpecCall) throws {
         self.call = call
-        _ = try options()
+        options = try Self.readOptions(call)
     }
 
-    func options() throws -> ScheduleOptions {
+    private static func readOptions(_ call: SpecCall) throws -> ScheduleOptions {
         var r = ArgumentReader("schedule \(call.name)", call.arguments)
         let options: ScheduleOptions
         switch call.name {
@@ -31,7 +32,7 @@ public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
             options = .multistep(milestones: try r.integers("milestones", minimum: 1),
                                  gamma: try r.number("gamma", default: 0.1))
         default:
-            throw OptimError("unknown schedule '\(call.name)'; valid: \(Self.names.joined(separator: ", "))")
+            throw OptimError("unknown schedule '\(call.name)'; valid: \(names.joined(separator: ", "))")
         }
         try r.finish()
         return options

@@ -11,6 +11,8 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
     /// label excluded).
     public private(set) var arguments: [SpecArgument]
     public private(set) var schedule: ScheduleSpec?
+    /// The hyperparameters with torch's defaults filled in, checked as torch checks them.
+    private(set) var options: AlgorithmOptions
     private var typed: SpecCall
     private var hasExplicitLabel: Bool
 
@@ -45,7 +47,7 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         }
         typed = call
         name = preset == nil ? call.name : "sgd"
-        arguments = preset ?? []
+        var arguments = preset ?? []
         for argument in call.arguments {
             switch argument.key {
             case "label":
@@ -70,7 +72,8 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
             label = call.text
             hasExplicitLabel = false
         }
-        _ = try options()
+        self.arguments = arguments
+        options = try Self.readOptions(name: name, typedName: call.name, arguments)
     }
 
     /// The canonical text, which parses back to the same algorithm, arguments and schedule.
@@ -96,12 +99,12 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
             copy.typed.arguments.insert(lr, at: 0)
         }
         if !hasExplicitLabel { copy.label = SpecValue.format(copy.typed) }
+        copy.options.learningRate = learningRate  // checked when an Optimizer is built
         return copy
     }
 
-    /// The hyperparameters with torch's defaults filled in, checked as torch checks them.
-    func options() throws -> AlgorithmOptions {
-        var reader = ArgumentReader(name == typed.name ? name : "\(typed.name) (\(name))", arguments)
+    private static func readOptions(name: String, typedName: String, _ arguments: [SpecArgument]) throws -> AlgorithmOptions {
+        var reader = ArgumentReader(name == typedName ? name : "\(typedName) (\(name))", arguments)
         let options = try AlgorithmOptions(name: name, reader: &reader)
         reader.allow("schedule", "label")
         try reader.finish()

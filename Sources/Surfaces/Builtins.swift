@@ -2,7 +2,7 @@ import Foundation
 
 /// The built-in surfaces. Each has its formula (for display, and checked against the hand-written
 /// gradient in the tests) and a closed-form gradient written out for speed in sweeps.
-enum Builtin: String, CaseIterable, Sendable {
+@usableFromInline enum Builtin: String, CaseIterable, Sendable {
     case bowl, localmin, rosenbrock, beale, himmelblau, rastrigin, saddle
 
     var surface: Surface {
@@ -35,7 +35,7 @@ enum Builtin: String, CaseIterable, Sendable {
         }
     }
 
-    @inline(__always)
+    @inlinable
     func value(_ x: Double, _ y: Double) -> Double {
         switch self {
         case .bowl: return 20 * x * x + 2 * y * y
@@ -52,7 +52,7 @@ enum Builtin: String, CaseIterable, Sendable {
         }
     }
 
-    @inline(__always)
+    @inlinable
     func gradient(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
         switch self {
         case .bowl: return (40 * x, 4 * y)

@@ -24,14 +24,15 @@ public struct Surface: Sendable {
     public let start: Point
     /// Known minima, global first; empty where there is none (saddle) or it is unknown (formulas).
     public let minima: [Point]
-    let function: Function
+    // Inlinable so sweeps in other modules evaluate built-ins without a call per step.
+    @usableFromInline let function: Function
 
-    enum Function: Sendable {
+    @usableFromInline enum Function: Sendable {
         case builtin(Builtin)
         case formula(value: Expression, dx: Expression, dy: Expression)
     }
 
-    @inline(__always)
+    @inlinable
     public func value(_ x: Double, _ y: Double) -> Double {
         switch function {
         case .builtin(let b): b.value(x, y)
@@ -39,7 +40,7 @@ public struct Surface: Sendable {
         }
     }
 
-    @inline(__always)
+    @inlinable
     public func gradient(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
         switch function {
         case .builtin(let b): b.gradient(x, y)

@@ -11,26 +11,33 @@ struct BenchOptim: ParsableCommand {
         discussion: """
             A step is what `optlab trajectories` and learning-rate sweeps do per step: the surface's \
             gradient, the optimizer's update, the schedule step, the divergence check and recording \
-            the point. Each figure is the best of --repeats runs. Goal: ≥ 50 million steps/s for Adam \
-            on bowl.
+            the point. Like a sweep, a run is --paths paths of --steps steps from the surface's start \
+            (optimizer construction included). Each figure is the best of --repeats runs. \
+            Goal: ≥ 50 million steps/s for Adam on bowl.
 
             Examples:
               swift build -c release && .build/release/optlab bench optim
-              .build/release/optlab bench optim --fn rosenbrock --steps 1000000
+              .build/release/optlab bench optim --optimizers "adam(lr=0.01)" --fn rosenbrock
             """
     )
 
     @Option(help: "A built-in surface or a formula in x and y.")
     var fn = "bowl"
 
-    @Option(help: "Steps per run.")
-    var steps = 5_000_000
+    @Option(help: ArgumentHelp("Comma-separated optimizer specs (default: one per algorithm).", valueName: "specs"))
+    var optimizers: String?
+
+    @Option(help: "Steps per path.")
+    var steps = 1000
+
+    @Option(help: "Paths per run.")
+    var paths = 1000
 
     @Option(help: "Runs per optimizer; the fastest counts.")
     var repeats = 3
 
     func validate() throws {
-        guard steps >= 1, repeats >= 1 else { throw ValidationError("--steps and --repeats must be ≥ 1") }
+        guard steps >= 1, paths >= 1, repeats >= 1 else { throw ValidationError("--steps, --paths and --repeats must be ≥ 1") }
     }
 
     func run() throws {
@@ -38,11 +45,13 @@ struct BenchOptim: ParsableCommand {
         print("note: this is a debug build; build with `swift build -c release` for real figures")
         #endif
         let surface = try Surface.named(fn)
-        print("\(surface.name): \(steps) steps per run, best of \(repeats)")
-        for text in OptimBenchmark.specs {
-            let figure = try OptimBenchmark.measure(try OptimizerSpec.parse(text), on: surface, steps: steps, repeats: repeats)
+        print("\(surface.name): \(paths) paths of \(steps) steps, best of \(repeats)")
+        let specs = try optimizers.map(OptimizerSpec.parseList) ?? OptimBenchmark.specs.map(OptimizerSpec.parse)
+        let width = max(20, specs.map(\.label.count).max() ?? 0)
+        for spec in specs {
+            let figure = try OptimBenchmark.measure(spec, on: surface, steps: steps, paths: paths, repeats: repeats)
             let millions = String(format: "%7.1f", figure.stepsPerSecond / 1e6)
-            print("\(text.padding(toLength: 20, withPad: " ", startingAt: 0)) \(millions) million steps/s")
+            print("\(spec.label.padding(toLength: width, withPad: " ", startingAt: 0)) \(millions) million steps/s")
         }
     }
 }

@@ -129,3 +129,13 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(rates[3], rates[2])
     }
 }
+
+extension OptimizerTests {
+    func testNegativeLearningRateFromASweepIsAnError() throws {
+        let buffers = Buffers<Double>([[0]])
+        let spec = try OptimizerSpec.parse("adam").with(learningRate: -0.5)
+        XCTAssertThrowsError(try Optimizer(spec, parameters: buffers.parameters)) {
+            XCTAssertEqual("\($0)", "adam: lr=-0.5 must be ≥ 0")
+        }
+    }
+}

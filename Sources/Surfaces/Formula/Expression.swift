@@ -1,7 +1,7 @@
 import Foundation
 
 /// A formula in x and y as a tree. Built by `FormulaParser`, differentiated by `derivative(_:)`.
-indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
+@usableFromInline indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
     case constant(Double)
     case variable(Variable)
     case negate(Expression)
@@ -12,9 +12,9 @@ indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
     case power(Expression, Expression)
     case call(Function, Expression)
 
-    enum Variable: String, Sendable { case x, y }
+    @usableFromInline enum Variable: String, Sendable { case x, y }
 
-    enum Function: String, CaseIterable, Sendable {
+    @usableFromInline enum Function: String, CaseIterable, Sendable {
         case sin, cos, tan, exp, log, sqrt, abs, tanh
         /// sign(u), the derivative of abs; produced by differentiation, not typed by users.
         case sign
@@ -36,7 +36,7 @@ indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    func evaluate(_ x: Double, _ y: Double) -> Double {
+    @usableFromInline func evaluate(_ x: Double, _ y: Double) -> Double {
         switch self {
         case .constant(let c): c
         case .variable(.x): x
@@ -52,7 +52,7 @@ indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Fully parenthesised formula syntax, parseable again.
-    var description: String {
+    @usableFromInline var description: String {
         switch self {
         case .constant(let c):
             if c == .pi { return "pi" }
