@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Lab
+import NN
+
+struct BenchCNN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cnn",
+        abstract: "Training and inference images/s of the CNN models, as ../shared/peers/torch_bench.py measures PyTorch.",
+        discussion: """
+            Random CIFAR-shaped batches, SGD (lr 0.01, momentum 0.9) on cross-entropy, 3 warm-up steps, \
+            training for --seconds, then inference for half as long: tutorial at batch 4 and 64, vgg-small \
+            and resnet18 at batch 128. Run the PyTorch peer right before or after and compare ratios.
+
+            Examples:
+              swift build -c release && .build/release/optlab bench cnn
+              .build/release/optlab bench --models tutorial,vgg-small --seconds 5 --csv bench.csv
+              /tmp/torchenv/bin/python ../shared/peers/torch_bench.py --threads 2 --seconds 10
+            """
+    )
+
+    @Option(help: "Comma-separated models to measure (\(Set(CNNBenchmark.cases.map(\.model)).sorted().joined(separator: ", "))).")
+    var models = "tutorial,vgg-small,resnet18"
+
+    @Option(help: "Seconds of training per measurement (inference runs half as long).")
+    var seconds = 10.0
+
+    @Option(help: "Kernel threads (default: every available core).")
+    var threads: Int?
+
+    @Option(help: "Also write the figures to this CSV file.")
+    var csv: String?
+
+    func validate() throws {
+        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        let known = Set(CNNBenchmark.cases.map(\.model))
+        for name in selected where !known.contains(name) {
+            throw ValidationError("unknown model '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        if selected.isEmpty { throw ValidationError("--models is empty") }
+    }
+
+    private var selected: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func run() throws {
+        #if DEBUG
+        print("note: this is a debug build; build with `swift build -c release` for real figures")
+        #endif
+        if let threads { Threads.set(threads) }
+        print("optlab CNN benchmark, \(Threads.count) threads, \(seconds) s per measurement")
+        var table = CSVTable(header: CNNBenchmark.csvHeader)
+        for (model, batch) in CNNBenchmark.cases where selected.contains(model) {
+            let f = try CNNBenchmark.measure(model: model, batch: batch, seconds: seconds)
+            let name = model.padding(toLength: 10, withPad: " ", startingAt: 0)
+            print(name + String(format: " batch %4d: train %9.1f img/s   eval %9.1f img/s   peak RSS %7.1f MB",
+                                batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes))
+            table.append([model, batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes])
+        }
+        if let csv { try AtomicFile.write(table.text, to: csv) }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import XCTest
+
+/// `optlab bench cnn` runs and reports; its figures are never judged here (benchmarks are not tests).
+final class BenchCNNCommandTests: XCTestCase {
+    func testShortRunWritesTheCSV() throws {
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: csv) }
+        let result = try runOptlab(["bench", "--models", "tutorial", "--seconds", "0.05", "--csv", csv.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssert(result.stdout.contains("tutorial   batch    4: train"), result.stdout)
+        let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "model,batch,train_img_per_s,eval_img_per_s,peak_rss_mb")
+        XCTAssertEqual(lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }, ["tutorial,4", "tutorial,64"])
+        for line in lines.dropFirst() {
+            XCTAssert(line.split(separator: ",").dropFirst(2).allSatisfy { Double($0).map { $0 > 0 } ?? false }, String(line))
+        }
+    }
+
+    func testUnknownModelIsAOneLineError() throws {
+        let result = try runOptlab(["bench", "cnn", "--models", "alexnet"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssert(result.stderr.contains("unknown model 'alexnet'"), result.stderr)
+    }
+}
