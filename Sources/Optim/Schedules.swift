@@ -62,8 +62,13 @@ struct LRSchedule {
         learningRate = baseLR
     }
 
+    @inline(__always)
     mutating func advance() {
         lastEpoch += 1
+        if options != nil { updateLearningRate() }
+    }
+
+    private mutating func updateLearningRate() {
         let e = Double(lastEpoch)
         switch options {
         case nil:

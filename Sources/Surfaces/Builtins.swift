@@ -35,7 +35,7 @@ import Foundation
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func value(_ x: Double, _ y: Double) -> Double {
         switch self {
         case .bowl: return 20 * x * x + 2 * y * y
@@ -52,7 +52,7 @@ import Foundation
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func gradient(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
         switch self {
         case .bowl: return (40 * x, 4 * y)

@@ -28,10 +28,10 @@ struct BenchOptim: ParsableCommand {
     var optimizers: String?
 
     @Option(help: "Steps per path.")
-    var steps = 1000
+    var steps = 100
 
     @Option(help: "Paths per run.")
-    var paths = 1000
+    var paths = 10_000
 
     @Option(help: "Runs per optimizer; the fastest counts.")
     var repeats = 3
