@@ -118,10 +118,10 @@ private struct ClassicRates {
     static let rates: [String: ClassicRates] = [
         "bowl": ClassicRates(sgd: 0.04, momentum: 0.04, adaptive: 0.1, adadelta: 20, decayEvery: 10),
         "localmin": ClassicRates(sgd: 0.01, momentum: 0.01, adaptive: 0.2, adadelta: 20, decayEvery: 10),
-        "rosenbrock": ClassicRates(sgd: 0.001, momentum: 0.001, adaptive: 0.05, adadelta: 5, decayEvery: 25),
+        "rosenbrock": ClassicRates(sgd: 0.0015, momentum: 0.0015, adaptive: 0.2, adadelta: 20, decayEvery: 25),
         "beale": ClassicRates(sgd: 0.01, momentum: 0.002, adaptive: 0.1, adadelta: 10, decayEvery: 25),
         "himmelblau": ClassicRates(sgd: 0.01, momentum: 0.005, adaptive: 0.1, adadelta: 10, decayEvery: 25),
-        "rastrigin": ClassicRates(sgd: 0.002, momentum: 0.002, adaptive: 0.1, adadelta: 10, decayEvery: 25),
+        "rastrigin": ClassicRates(sgd: 0.004, momentum: 0.008, adaptive: 0.2, adadelta: 20, decayEvery: 25),
         "saddle": ClassicRates(sgd: 0.05, momentum: 0.02, adaptive: 0.05, adadelta: 10, decayEvery: 25),
     ]
     static let formula = ClassicRates(sgd: 0.01, momentum: 0.01, adaptive: 0.1, adadelta: 10, decayEvery: 25)
