@@ -139,3 +139,23 @@ extension OptimizerTests {
         }
     }
 }
+
+extension OptimizerTests {
+    /// maximize=true on gradient g steps exactly as the default does on −g, for every algorithm.
+    func testMaximizeIsDescentOnTheNegatedGradient() throws {
+        for name in OptimizerSpec.names {
+            let up = Buffers<Double>([[0.5, -1.5]]), down = Buffers<Double>([[0.5, -1.5]])
+            let maximizing = try Optimizer(OptimizerSpec.parse("\(name)(maximize=true)"), parameters: up.parameters)
+            let minimizing = try Optimizer(OptimizerSpec.parse(name), parameters: down.parameters)
+            for _ in 0..<5 {
+                up.computeGradients()
+                down.computeGradients()
+                for j in 0..<2 { down.parameters[0].grad[j] = -down.parameters[0].grad[j] }
+                maximizing.step()
+                minimizing.step()
+            }
+            XCTAssertEqual(up.values, down.values, name)
+            XCTAssertNotEqual(up.values, [[0.5, -1.5]], name)
+        }
+    }
+}
