@@ -8,10 +8,11 @@
 ///     m  exp_avg             v  exp_avg_sq      b  momentum_buffer
 ///     β₁, β₂  betas          ρ  rho (Adadelta)  α  alpha (RMSprop)
 ///
-/// Numerics follow torch's CPU single-tensor path operation by operation, in float64 to the last
-/// bit: where torch's kernels compute `x + a·y` they fuse it into one fma (AVX2 builds do, for
-/// add with alpha, addcmul and lerp), so the same places here use `addingProduct`. Powers such as
-/// β₁ᵗ are running products instead of `pow` calls (equal within a few ulps, much faster).
+/// Numerics follow torch's CPU single-tensor path operation by operation: where torch's kernels
+/// compute `x + a·y` they fuse it into one fma (its AVX2 kernels do, for add with alpha, addcmul
+/// and lerp), so the same places here use `addingProduct`. Powers such as β₁ᵗ are running products
+/// instead of `pow` calls: equal within a few ulps and much faster. On torch's float64 fixtures most
+/// algorithms agree to the last bit; the Adam family within 3e-11 relative.
 public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public let spec: OptimizerSpec
     public let parameters: [Parameter<Scalar>]
