@@ -14,7 +14,7 @@ demo: build
 	@for e in experiments/*.yaml; do $(OPTLAB) run "$$e" || exit 1; done
 
 test: setup
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 bench: build
 	$(OPTLAB) bench
