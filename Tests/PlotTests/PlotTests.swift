@@ -1,2 +1,195 @@
+import CCairo
+import Foundation
 import XCTest
 @testable import Plot
+
+/// Rendering is checked through pixels and geometry, never whole golden images.
+final class PlotTests: XCTestCase {
+    func assertClose(_ a: Color, _ b: Color, within tolerance: Double = 2.0 / 255, file: StaticString = #filePath, line: UInt = #line) {
+        let d = max(abs(a.red - b.red), abs(a.green - b.green), abs(a.blue - b.blue))
+        XCTAssertLessThanOrEqual(d, tolerance, "\(a) vs \(b)", file: file, line: line)
+    }
+
+    func testLineColourAppearsAtItsDataPoint() {
+        let figure = Figure(width: 4, height: 3)
+        let adam = Palette.color(forKey: "adam")
+        figure.axes.plot(x: [0, 10], y: [0, 10], style: LineStyle(color: adam, width: 4))
+        let raster = figure.rasterize(dpi: 100)
+        assertClose(raster.color(at: figure.axes.point(x: 5, y: 5)), adam)
+        // Off the line: the white background.
+        assertClose(raster.color(at: figure.axes.point(x: 8, y: 2)), .white)
+    }
+
+    func testDataTransformHonoursLimitsAndLogScale() {
+        let figure = Figure(width: 4, height: 3)
+        let axes = figure.axes
+        axes.xScale = .log
+        axes.xLimits = 1...100
+        axes.yLimits = -1...1
+        axes.plot(x: [1, 100], y: [0, 0], style: LineStyle(color: .black))
+        _ = figure.rasterize(dpi: 72)
+        XCTAssertEqual(axes.point(x: 1, y: -1).x, axes.frame.x, accuracy: 1e-9)
+        XCTAssertEqual(axes.point(x: 10, y: 0).x, axes.frame.x + axes.frame.width / 2, accuracy: 1e-9)
+        XCTAssertEqual(axes.point(x: 100, y: 1).y, axes.frame.y, accuracy: 1e-9, "y grows upwards")
+        XCTAssertEqual(axes.point(x: 1, y: -1).y, axes.frame.maxY, accuracy: 1e-9)
+    }
+
+    func testContourFillAtTheMinimumIsTheColormapLowEnd() {
+        let grid = ScalarGrid(x: -2...2, y: -1...3, columns: 81, rows: 81) { x, y in x * x + (y - 1) * (y - 1) }
+        let levels = ContourLevels.logSpaced(minimum: 0, maximum: grid.finiteRange.upperBound, count: 12)
+        let figure = Figure(width: 4, height: 4)
+        figure.axes.contourFilled(grid, levels: levels)
+        figure.colorBar = ColorBar(scale: .bands(levels: levels))
+        let raster = figure.rasterize(dpi: 100)
+        assertClose(raster.color(at: figure.axes.point(x: 0, y: 1)), Colormap.viridis.color(at: 0))
+        // The corner of the window is above the last level: the top of the map.
+        let corner = figure.axes.point(x: -1.98, y: -0.98)
+        assertClose(raster.color(at: corner), Colormap.viridis.color(at: 1))
+        XCTAssertEqual(figure.axes.frame.x, corner.x, accuracy: 1, "contours fill the window exactly, without margin")
+    }
+
+    func testMarchingSquaresTracesACircle() {
+        let grid = ScalarGrid(x: -2...2, y: -2...2, columns: 101, rows: 101) { x, y in x * x + y * y }
+        let lines = MarchingSquares.lines(grid, level: 1)
+        XCTAssertEqual(lines.count, 1, "one closed line")
+        let line = lines[0]
+        XCTAssertEqual(line.first!.0, line.last!.0, accuracy: 1e-12)
+        XCTAssertEqual(line.first!.1, line.last!.1, accuracy: 1e-12)
+        for (x, y) in line { XCTAssertEqual((x * x + y * y).squareRoot(), 1, accuracy: 2e-3) }
+        // The region above the level is the window minus the disc.
+        let area = MarchingSquares.superlevelPolygons(grid, level: 1).map { polygon in
+            zip(polygon, polygon.dropFirst() + [polygon[0]]).map { $0.0 * $1.1 - $1.0 * $0.1 }.reduce(0, +) / 2
+        }
+        XCTAssertTrue(area.allSatisfy { $0 > -1e-12 }, "counter-clockwise polygons (or degenerate ones where a sample equals the level)")
+        XCTAssertEqual(area.reduce(0, +), 16 - Double.pi, accuracy: 5e-3)
+    }
+
+    func testLogSpacedLevelsCrowdTheFloor() {
+        let levels = ContourLevels.logSpaced(minimum: -1, maximum: 999, count: 5, decades: 3)
+        XCTAssertEqual(levels, [-1, 0, 9, 99, 999].map { $0 }, accuracy: 1e-9)
+    }
+
+    func testPaletteIsStableDistinctAndColourBlindSafeForKnownOptimizers() {
+        let known = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam", "adamax"]
+        XCTAssertEqual(Set(known.map(Palette.color(forKey:))).count, known.count)
+        XCTAssertEqual(Palette.color(forKey: "Adam"), Palette.color(forKey: "adam"))
+        XCTAssertEqual(Palette.color(forKey: "adam"), Color(hex: 0xD55E00), "Okabe–Ito vermillion")
+        let custom = Palette.color(forKey: "my-optimizer")
+        XCTAssertTrue(Palette.colors.contains(custom))
+        XCTAssertEqual(custom, Palette.color(forKey: "my-optimizer"))
+    }
+
+    func testViridisMatchesItsPublishedTable() {
+        assertClose(Colormap.viridis.color(at: 0), Color(red: 0.267004, green: 0.004874, blue: 0.329415), within: 1e-9)
+        assertClose(Colormap.viridis.color(at: 1), Color(red: 0.993248, green: 0.906157, blue: 0.143936), within: 1e-9)
+        // Table entries 100 and 200, between the stored stops.
+        assertClose(Colormap.viridis.color(at: 100.0 / 255), Color(red: 0.166617, green: 0.463708, blue: 0.558119), within: 0.01)
+        assertClose(Colormap.viridis.color(at: 200.0 / 255), Color(red: 0.440137, green: 0.811138, blue: 0.340967), within: 0.01)
+    }
+
+    func testLegendAvoidsTheData() {
+        let figure = Figure(width: 5, height: 4)
+        let axes = figure.axes
+        // Data crowding the upper half: the legend must go to a lower corner.
+        axes.plot(x: Array(stride(from: 0.0, through: 10, by: 0.1)), y: (0...100).map { 8 + 2 * sin(Double($0) / 5) },
+                  style: LineStyle(color: .black), label: "a")
+        axes.scatter([(5, 0)], marker: .circle, color: .black, label: "b")
+        _ = figure.rasterize()
+        XCTAssertTrue([LegendPlacement.lowerLeft, .lowerRight].contains(axes.resolvedLegend))
+
+        // Data everywhere: the legend moves outside the frame.
+        let crowded = Figure(width: 5, height: 4)
+        let grid = (0..<400).map { (Double($0 % 20), Double($0 / 20)) }
+        crowded.axes.scatter(grid, marker: .circle, size: 3, color: .black, label: "everywhere")
+        _ = crowded.rasterize()
+        XCTAssertEqual(crowded.axes.resolvedLegend, .outsideRight)
+        let canvasFigure = Canvas(cairo_create(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1))!)
+        let box = Legend(entries: crowded.axes.legendEntries)!.box(canvasFigure, .outsideRight, in: crowded.axes.frame)
+        XCTAssertFalse(box.intersects(crowded.axes.frame))
+        XCTAssertLessThanOrEqual(box.maxX, crowded.width * 72)
+    }
+
+    func testGridPanelsAreAlignedAndInsideTheFigure() {
+        let figure = Figure(width: 9, height: 8, rows: 3, columns: 3, panelCount: 7)
+        figure.title = "Title"
+        for (k, axes) in figure.panels.enumerated() {
+            axes.title = "panel \(k)\nsecond line"
+            axes.plot(x: [0, Double(k + 1) * 1000], y: [0, 1], style: LineStyle(color: .black))
+        }
+        figure.colorBar = ColorBar(scale: .continuous(0...1), label: "value")
+        _ = figure.rasterize(dpi: 72)
+        let page = Rect(x: 0, y: 0, width: figure.width * 72, height: figure.height * 72)
+        for (k, axes) in figure.panels.enumerated() {
+            XCTAssertTrue(page.contains(Point(axes.frame.x, axes.frame.y)) && page.contains(Point(axes.frame.maxX, axes.frame.maxY)))
+            XCTAssertEqual(axes.frame.x, figure.panels[k % 3].frame.x, "columns line up")
+            XCTAssertEqual(axes.frame.y, figure.panels[k / 3 * 3].frame.y, "rows line up")
+            for other in figure.panels where other !== axes { XCTAssertFalse(axes.frame.intersects(other.frame)) }
+        }
+    }
+
+    // MARK: Files
+
+    func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("plot-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    func testFilesDecodeAtTheRequestedSize() throws {
+        let folder = try temporaryFolder()
+        let figure = Figure(width: 6.4, height: 4.8)
+        figure.axes.plot(x: [0, 1], y: [1, 0], style: LineStyle(color: .black), label: "line")
+        figure.axes.title = "a title"
+
+        let png = folder.appendingPathComponent("f.png").path
+        try figure.save(to: png, dpi: 150)
+        let image = cairo_image_surface_create_from_png(png)!
+        defer { cairo_surface_destroy(image) }
+        XCTAssertEqual(cairo_surface_status(image), CAIRO_STATUS_SUCCESS)
+        XCTAssertEqual(cairo_image_surface_get_width(image), 960)
+        XCTAssertEqual(cairo_image_surface_get_height(image), 720)
+
+        let svg = folder.appendingPathComponent("f.SVG").path
+        try figure.save(to: svg)
+        let svgText = try String(contentsOfFile: svg, encoding: .utf8)
+        XCTAssertTrue(svgText.hasPrefix("<?xml"))
+        XCTAssertTrue(svgText.contains("width=\"460.8pt\" height=\"345.6pt\""), String(svgText.prefix(300)))
+        XCTAssertTrue(svgText.hasSuffix("</svg>\n"))
+
+        let pdf = folder.appendingPathComponent("f.pdf").path
+        try figure.save(to: pdf)
+        let pdfData = try Data(contentsOf: URL(fileURLWithPath: pdf))
+        let pdfText = String(decoding: pdfData, as: UTF8.self)
+        XCTAssertTrue(pdfText.hasPrefix("%PDF-"))
+        XCTAssertTrue(pdfText.contains("/MediaBox [ 0 0 460.8 345.6 ]"))
+        XCTAssertTrue(pdfText.contains("%%EOF"))
+
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["f.SVG", "f.pdf", "f.png"],
+                       "no temporary files left behind")
+    }
+
+    func testBadPathsAreOneLineErrorsAndLeaveNothing() throws {
+        let folder = try temporaryFolder()
+        let figure = Figure()
+        func error(_ path: String, dpi: Double = 100) -> String? {
+            do { try figure.save(to: path, dpi: dpi); return nil } catch { return "\(error)" }
+        }
+        let jpg = error(folder.appendingPathComponent("f.jpg").path)
+        XCTAssertEqual(jpg?.contains("unknown image format '.jpg' (use .png, .svg or .pdf)"), true, jpg ?? "no error")
+        XCTAssertNotNil(error(folder.appendingPathComponent("f").path))
+        let missing = error(folder.appendingPathComponent("no/such/f.png").path)
+        XCTAssertEqual(missing?.contains("does not exist"), true, missing ?? "no error")
+        XCTAssertEqual(error(folder.path + "/.png")?.isEmpty, false) // an extension only, still a path
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("d.png"), withIntermediateDirectories: false)
+        XCTAssertEqual(error(folder.appendingPathComponent("d.png").path)?.contains("is a folder"), true)
+        XCTAssertEqual(error(folder.appendingPathComponent("big.png").path, dpi: 1e6)?.contains("at most 32767"), true)
+        for message in [jpg, missing].compactMap({ $0 }) { XCTAssertFalse(message.contains("\n")) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["d.png"])
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+}

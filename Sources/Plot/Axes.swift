@@ -1,0 +1,241 @@
+import Foundation
+
+/// Where an axes puts its legend.
+public enum LegendPlacement: Sendable {
+    /// The inside corner covering the fewest data points; outside on the right when every
+    /// corner would cover some, so the legend never hides what it explains.
+    case best
+    case outsideRight
+    case upperLeft, upperRight, lowerLeft, lowerRight
+}
+
+/// One plotting area with its two axes, ticks, titles, artists and legend (matplotlib's Axes).
+/// Add artists with the plotting methods; the figure lays out and draws.
+public final class Axes {
+    public var title: String?
+    public var xLabel: String?
+    public var yLabel: String?
+    public var xScale: Scale = .linear
+    public var yScale: Scale = .linear
+    /// Fixed limits; nil means "fit the data" (exactly for contours and heatmaps, with a 5 % margin otherwise).
+    public var xLimits: ClosedRange<Double>?
+    public var yLimits: ClosedRange<Double>?
+    /// Categorical ticks replacing the computed ones (e.g. one per optimizer on a range chart).
+    public var xTicks: [Tick]?
+    public var yTicks: [Tick]?
+    /// Light lines at the major ticks, under the data.
+    public var showsGrid = false
+    /// Draw y growing downwards (matrix rows top to bottom).
+    public var yInverted = false
+    /// nil hides the legend even when artists have labels.
+    public var legendPlacement: LegendPlacement? = .best
+
+    var artists: [Artist] = []
+
+    /// The plotting area in figure points, valid after the figure has been laid out.
+    public internal(set) var frame = Rect(x: 0, y: 0, width: 0, height: 0)
+    var resolvedLegend: LegendPlacement?
+    var xTicksLaidOut: [Tick] = [], yTicksLaidOut: [Tick] = []
+
+    init() {}
+
+    // MARK: Plotting
+
+    /// A line through the points, optionally with markers (thinned to at most `maxMarkers`)
+    /// and a white halo that keeps it visible over filled contours.
+    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker? = nil, markerSize: Double = 4,
+                     maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) {
+        precondition(x.count == y.count, "plot: x and y differ in length")
+        artists.append(LineArtist(xs: x, ys: y, style: style, marker: marker, markerSize: markerSize,
+                                  maxMarkers: maxMarkers, halo: halo, label: label))
+    }
+
+    /// Markers at the points (start, end, minimum, divergence marks).
+    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double = 8, color: Color,
+                        edge: Color = .white, label: String? = nil) {
+        artists.append(ScatterArtist(points: points, marker: marker, size: size, color: color, edge: edge, label: label))
+    }
+
+    /// The band between `lower` and `upper` (a min–max range across runs).
+    public func fillBetween(x: [Double], lower: [Double], upper: [Double], color: Color, label: String? = nil) {
+        precondition(x.count == lower.count && x.count == upper.count, "fillBetween: lengths differ")
+        artists.append(BandArtist(xs: x, lower: lower, upper: upper, color: color, label: label))
+    }
+
+    /// Filled contours between consecutive `levels` (increasing), coloured from `colormap`.
+    public func contourFilled(_ grid: ScalarGrid, levels: [Double], colormap: Colormap = .viridis) {
+        precondition(levels.count >= 2, "contourFilled needs at least two levels")
+        artists.append(FilledContourArtist(grid: grid, levels: levels, colormap: colormap))
+    }
+
+    /// Contour lines of `grid` at `levels`.
+    public func contourLines(_ grid: ScalarGrid, levels: [Double], style: LineStyle = LineStyle(color: Color.white.withAlpha(0.45), width: 0.6)) {
+        artists.append(ContourLinesArtist(grid: grid, levels: levels, style: style))
+    }
+
+    /// Horizontal bars spanning x intervals, one row per category at y = row.y.
+    public func rangeBars(_ rows: [RangeRow], thickness: Double = 0.6) {
+        artists.append(RangeBarsArtist(rows: rows, thickness: thickness))
+    }
+
+    /// A matrix drawn as coloured cells, row 0 on top, with optional text in each cell.
+    public func heatmap(_ values: [[Double]], colormap: Colormap = .viridis, range: ClosedRange<Double>? = nil,
+                        annotations: [[String]]? = nil) {
+        let all = values.flatMap { $0 }.filter(\.isFinite)
+        artists.append(HeatmapArtist(values: values, colormap: colormap,
+                                     range: range ?? ((all.min() ?? 0)...(all.max() ?? 1)), annotations: annotations))
+        yInverted = true
+    }
+
+    /// A horizontal line at y across the whole axes.
+    public func horizontalLine(y: Double, style: LineStyle, label: String? = nil) {
+        artists.append(ReferenceLineArtist(orientation: .horizontal, value: y, style: style, label: label))
+    }
+
+    /// A vertical line at x across the whole axes.
+    public func verticalLine(x: Double, style: LineStyle, label: String? = nil) {
+        artists.append(ReferenceLineArtist(orientation: .vertical, value: x, style: style, label: label))
+    }
+
+    /// A short text near a data point, `offset` points away, kept inside the plot.
+    public func text(_ text: String, x: Double, y: Double, offset: Point = Point(6, -4), size: Double = 8, color: Color = .text) {
+        artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
+    }
+
+    // MARK: Geometry
+
+    /// The figure point (in points) where data (x, y) is drawn; valid after layout.
+    public func point(x: Double, y: Double) -> Point { plotMap()(x, y) }
+
+    func plotMap() -> PlotMap {
+        PlotMap(x: AxisMap(scale: xScale, limits: resolvedX, from: frame.x, to: frame.maxX),
+                y: AxisMap(scale: yScale, limits: resolvedY, from: yInverted ? frame.y : frame.maxY,
+                           to: yInverted ? frame.maxY : frame.y))
+    }
+
+    var resolvedX = 0.0...1.0, resolvedY = 0.0...1.0
+
+    /// Settles the limits from the data (or the fixed ones).
+    func resolveLimits() {
+        let exact = artists.filter(\.extentIsExact)
+        let sources = exact.isEmpty ? artists : exact
+        resolvedX = xLimits ?? Self.fit(sources.flatMap(\.extent.xs), scale: xScale, pad: exact.isEmpty)
+        resolvedY = yLimits ?? Self.fit(sources.flatMap(\.extent.ys), scale: yScale, pad: exact.isEmpty)
+    }
+
+    static func fit(_ values: [Double], scale: Scale, pad: Bool) -> ClosedRange<Double> {
+        let shown = values.filter(scale.accepts).map(scale.forward)
+        guard var lo = shown.min(), var hi = shown.max() else { return scale == .log ? 1...10 : 0...1 }
+        if hi - lo < 1e-12 * max(1, abs(hi)) { lo -= scale == .log ? 0.5 : max(1, abs(lo) * 0.1); hi += scale == .log ? 0.5 : max(1, abs(hi) * 0.1) }
+        if pad { let m = (hi - lo) * 0.05; lo -= m; hi += m }
+        return scale.inverse(lo)...scale.inverse(hi)
+    }
+
+    // MARK: Ticks and decorations
+
+    static let tickLength = 3.5, tickLabelSize = 8.0, labelSize = 9.0, titleSize = 9.5
+
+    /// Chooses ticks whose labels fit along `xLength` and `yLength` points without overlapping.
+    func layoutTicks(_ canvas: Canvas, xLength: Double, yLength: Double) {
+        xTicksLaidOut = xTicks ?? fittingTicks(canvas, range: resolvedX, scale: xScale, length: xLength) { w, _ in w + 8 }
+        yTicksLaidOut = yTicks ?? fittingTicks(canvas, range: resolvedY, scale: yScale, length: yLength) { _, h in h + 6 }
+    }
+
+    private func fittingTicks(_ canvas: Canvas, range: ClosedRange<Double>, scale: Scale, length: Double,
+                              room: (Double, Double) -> Double) -> [Tick] {
+        var target = max(2, Int(length / 45))
+        while true {
+            let ticks = scale == .log ? Ticks.log(range, maxLabels: target) : Ticks.linear(range, target: target)
+            let labels = ticks.filter(\.isMajor)
+            let needed = labels.map { t -> Double in let (w, h) = canvas.measure(t.label, size: Self.tickLabelSize); return room(w, h) }.max() ?? 0
+            if target <= 2 || Double(labels.count) * needed <= length { return ticks }
+            target -= 1
+        }
+    }
+
+    /// Space around the frame needed by ticks, labels, title and an outside legend.
+    func insets(_ canvas: Canvas) -> (top: Double, left: Double, bottom: Double, right: Double) {
+        let labelHeight = canvas.measure("Ag", size: Self.labelSize).height
+        let tickHeight = canvas.measure("0", size: Self.tickLabelSize).height
+        let yTickWidth = yTicksLaidOut.map { canvas.measure($0.label, size: Self.tickLabelSize).width }.max() ?? 0
+        let lastXLabel = xTicksLaidOut.last(where: \.isMajor).map { canvas.measure($0.label, size: Self.tickLabelSize).width / 2 } ?? 0
+        var top = tickHeight / 2 + 2
+        if let title { top = max(top, titleHeight(canvas, title) + 6) }
+        let left = Self.tickLength + 3 + yTickWidth + (yLabel == nil ? 0 : labelHeight + 5) + 2
+        let bottom = Self.tickLength + 3 + tickHeight + (xLabel == nil ? 0 : labelHeight + 4) + 2
+        var right = max(lastXLabel, 4)
+        if resolvedLegend == .outsideRight, let legend = Legend(entries: legendEntries) { right = legend.size(canvas).width + 12 }
+        return (top, left, bottom, right)
+    }
+
+    private func lines(_ s: String) -> [Substring] { s.split(separator: "\n") }
+
+    private func titleHeight(_ canvas: Canvas, _ title: String) -> Double {
+        Double(lines(title).count) * canvas.measure("Ag", size: Self.titleSize).height * 1.15
+    }
+
+    var legendEntries: [LegendEntry] { artists.compactMap(\.legendEntry) }
+
+    /// Decides where the legend goes now that the frame is known.
+    func placeLegend(_ canvas: Canvas) {
+        guard let placement = legendPlacement, let legend = Legend(entries: legendEntries) else { resolvedLegend = nil; return }
+        guard placement == .best else { resolvedLegend = placement; return }
+        let map = plotMap()
+        let points = artists.flatMap { $0.occupiedPoints() }
+            .filter { $0.0.isFinite && $0.1.isFinite && xScale.accepts($0.0) && yScale.accepts($0.1) }
+            .map { map($0.0, $0.1) }
+        let corners: [LegendPlacement] = [.upperRight, .upperLeft, .lowerRight, .lowerLeft]
+        let covered = corners.map { corner in points.filter { legend.box(canvas, corner, in: frame).contains($0) }.count }
+        let best = covered.indices.min { covered[$0] < covered[$1] }!
+        resolvedLegend = covered[best] == 0 ? corners[best] : .outsideRight
+    }
+
+    func draw(_ canvas: Canvas) {
+        let map = plotMap()
+        if showsGrid {
+            for t in xTicksLaidOut where t.isMajor { canvas.line(Point(map.x(t.value), frame.y), Point(map.x(t.value), frame.maxY), .gridLine, width: 0.6) }
+            for t in yTicksLaidOut where t.isMajor { canvas.line(Point(frame.x, map.y(t.value)), Point(frame.maxX, map.y(t.value)), .gridLine, width: 0.6) }
+        }
+        canvas.save()
+        canvas.clip(to: frame)
+        for artist in artists { artist.draw(canvas, map) }
+        canvas.restore()
+        canvas.strokeRect(frame, .frame, width: 0.8)
+
+        let tickLabelTop = frame.maxY + Self.tickLength + 2
+        for t in xTicksLaidOut {
+            let x = map.x(t.value)
+            guard x >= frame.x - 0.5 && x <= frame.maxX + 0.5 else { continue }
+            canvas.line(Point(x, frame.maxY), Point(x, frame.maxY + (t.isMajor ? Self.tickLength : Self.tickLength * 0.6)), .frame, width: 0.7)
+            if t.isMajor { canvas.text(t.label, at: Point(x, tickLabelTop), size: Self.tickLabelSize, anchor: .center, baseline: .top) }
+        }
+        var yTickWidth = 0.0
+        for t in yTicksLaidOut {
+            let y = map.y(t.value)
+            guard y >= frame.y - 0.5 && y <= frame.maxY + 0.5 else { continue }
+            canvas.line(Point(frame.x, y), Point(frame.x - (t.isMajor ? Self.tickLength : Self.tickLength * 0.6), y), .frame, width: 0.7)
+            if t.isMajor {
+                let box = canvas.text(t.label, at: Point(frame.x - Self.tickLength - 3, y), size: Self.tickLabelSize, anchor: .right, baseline: .middle)
+                yTickWidth = max(yTickWidth, box.width)
+            }
+        }
+        let tickHeight = canvas.measure("0", size: Self.tickLabelSize).height
+        if let xLabel {
+            canvas.text(xLabel, at: Point(frame.x + frame.width / 2, tickLabelTop + tickHeight + 3), size: Self.labelSize, anchor: .center, baseline: .top)
+        }
+        if let yLabel {
+            canvas.text(yLabel, at: Point(frame.x - Self.tickLength - 5 - yTickWidth, frame.y + frame.height / 2), size: Self.labelSize,
+                        anchor: .center, baseline: .bottom, rotated: true)
+        }
+        if let title {
+            let lineHeight = canvas.measure("Ag", size: Self.titleSize).height * 1.15
+            for (k, line) in lines(title).reversed().enumerated() {
+                canvas.text(String(line), at: Point(frame.x + frame.width / 2, frame.y - 5 - Double(k) * lineHeight), size: Self.titleSize,
+                            bold: k == lines(title).count - 1, anchor: .center, baseline: .bottom)
+            }
+        }
+        if let placement = resolvedLegend, let legend = Legend(entries: legendEntries) {
+            legend.draw(canvas, in: legend.box(canvas, placement, in: frame))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import CCairo
+
+/// A page of one or more panels (Axes) in a grid, with an optional title and a shared colour
+/// bar. Sizes are in inches like matplotlib's; everything inside is laid out in points so text
+/// keeps its size at any dpi.
+///
+///     let figure = Figure(width: 6, height: 4)
+///     figure.axes.plot(x: xs, y: ys, style: LineStyle(color: Palette.color(forKey: "adam")), label: "adam")
+///     try figure.save(to: "plots/demo.png", dpi: 150)
+public final class Figure {
+    public let width: Double, height: Double
+    public let rows: Int, columns: Int
+    public var title: String?
+    public var colorBar: ColorBar?
+    /// Relative heights of the rows (default equal).
+    public var rowWeights: [Double]
+    /// The panels, row by row; a grid may hold fewer panels than cells (7 optimizers in 3 × 3).
+    public let panels: [Axes]
+
+    public init(width: Double = 6.4, height: Double = 4.8, rows: Int = 1, columns: Int = 1, panelCount: Int? = nil) {
+        precondition(width > 0 && height > 0 && rows >= 1 && columns >= 1)
+        self.width = width; self.height = height; self.rows = rows; self.columns = columns
+        rowWeights = Array(repeating: 1, count: rows)
+        panels = (0..<min(panelCount ?? rows * columns, rows * columns)).map { _ in Axes() }
+    }
+
+    /// The first (or only) panel.
+    public var axes: Axes { panels[0] }
+
+    public subscript(row: Int, column: Int) -> Axes { panels[row * columns + column] }
+
+    static let padding = 10.0, columnGap = 14.0, rowGap = 12.0, titleSize = 12.0
+
+    /// Places every panel: limits, ticks that fit, then frames aligned across the grid (the
+    /// largest label space of any panel is used for all, so frames line up in rows and columns).
+    func layout(_ canvas: Canvas, widthPoints w: Double, heightPoints h: Double) -> Rect {
+        var top = Self.padding
+        if let title { top += canvas.measure(title, size: Self.titleSize, bold: true).height + 8 }
+        let barWidth = colorBar?.width(canvas, length: h - top - Self.padding) ?? 0
+        let grid = Rect(x: Self.padding, y: top, width: w - 2 * Self.padding - barWidth, height: h - top - Self.padding)
+        let cellWidth = (grid.width - Double(columns - 1) * Self.columnGap) / Double(columns)
+        let weightSum = rowWeights.reduce(0, +)
+        let cellHeights = rowWeights.map { (grid.height - Double(rows - 1) * Self.rowGap) * $0 / weightSum }
+
+        for axes in panels {
+            axes.resolveLimits()
+            axes.resolvedLegend = nil
+        }
+        // Frames depend on label sizes, label choice on frame sizes, legend placement on both:
+        // three rounds settle it.
+        for round in 0..<3 {
+            for (k, axes) in panels.enumerated() {
+                let length = round == 0 ? (cellWidth * 0.8, cellHeights[k / columns] * 0.8) : (axes.frame.width, axes.frame.height)
+                axes.layoutTicks(canvas, xLength: length.0, yLength: length.1)
+            }
+            let insets = panels.map { $0.insets(canvas) }
+            let topInset = insets.map(\.top).max() ?? 0, left = insets.map(\.left).max() ?? 0
+            let bottom = insets.map(\.bottom).max() ?? 0, right = insets.map(\.right).max() ?? 0
+            for (k, axes) in panels.enumerated() {
+                let row = k / columns, column = k % columns
+                let cellY = grid.y + cellHeights[..<row].reduce(0, +) + Double(row) * Self.rowGap
+                let cellX = grid.x + Double(column) * (cellWidth + Self.columnGap)
+                axes.frame = Rect(x: cellX + left, y: cellY + topInset, width: max(10, cellWidth - left - right),
+                                  height: max(10, cellHeights[row] - topInset - bottom))
+            }
+            if round == 1 { panels.forEach { $0.placeLegend(canvas) } }
+        }
+        return grid
+    }
+
+    /// Draws the whole figure on a Cairo context whose unit is one point.
+    func draw(_ cr: OpaquePointer) {
+        let canvas = Canvas(cr)
+        let w = width * 72, h = height * 72
+        canvas.fill(Rect(x: 0, y: 0, width: w, height: h), .white)
+        let grid = layout(canvas, widthPoints: w, heightPoints: h)
+        if let title {
+            canvas.text(title, at: Point(grid.x + grid.width / 2, Self.padding), size: Self.titleSize, bold: true, anchor: .center, baseline: .top)
+        }
+        for axes in panels { axes.draw(canvas) }
+        if let colorBar, let top = panels.map(\.frame.y).min(), let bottom = panels.map(\.frame.maxY).max(),
+           let right = panels.map(\.frame.maxX).max() {
+            colorBar.draw(canvas, x: right, top: top, bottom: bottom)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import CCairo
+import Foundation
+
+/// A one-line, user-facing reason a figure could not be written.
+public struct PlotError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Output formats, chosen by the file extension.
+public enum ImageFormat: String, CaseIterable, Sendable {
+    case png, svg, pdf
+
+    /// The format named by the path's extension, or an error naming the valid ones.
+    public init(path: String) throws {
+        let ext = (path as NSString).pathExtension.lowercased()
+        guard let format = ImageFormat(rawValue: ext) else {
+            throw PlotError("cannot write '\(path)': unknown image format '\(ext.isEmpty ? "(none)" : "." + ext)' (use .png, .svg or .pdf)")
+        }
+        self = format
+    }
+}
+
+/// Pixels of a rendered figure (tests look at these instead of comparing whole images).
+public struct Raster {
+    public let width: Int, height: Int
+    /// Pixels per point (dpi / 72).
+    public let scale: Double
+    let pixels: [UInt32]  // Cairo ARGB32, opaque: 0xAARRGGBB
+
+    public func color(x: Int, y: Int) -> Color {
+        let p = pixels[y * width + x]
+        return Color(red: Double((p >> 16) & 0xFF) / 255, green: Double((p >> 8) & 0xFF) / 255, blue: Double(p & 0xFF) / 255)
+    }
+
+    /// The pixel under a figure point (as returned by `Axes.point(x:y:)`).
+    public func color(at p: Point) -> Color {
+        color(x: min(max(Int(p.x * scale), 0), width - 1), y: min(max(Int(p.y * scale), 0), height - 1))
+    }
+}
+
+extension Figure {
+    /// PNG size in pixels at `dpi`.
+    public func pixelSize(dpi: Double) -> (width: Int, height: Int) {
+        (Int((width * dpi).rounded()), Int((height * dpi).rounded()))
+    }
+
+    /// Renders into an in-memory image.
+    public func rasterize(dpi: Double = 100) -> Raster {
+        let (w, h) = pixelSize(dpi: dpi)
+        let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(w), Int32(h))!
+        defer { cairo_surface_destroy(surface) }
+        render(on: surface, scale: dpi / 72)
+        cairo_surface_flush(surface)
+        let stride = Int(cairo_image_surface_get_stride(surface)) / 4
+        let data = cairo_image_surface_get_data(surface)!.withMemoryRebound(to: UInt32.self, capacity: stride * h) { $0 }
+        var pixels = [UInt32](repeating: 0, count: w * h)
+        for y in 0..<h { for x in 0..<w { pixels[y * w + x] = data[y * stride + x] } }
+        return Raster(width: w, height: h, scale: dpi / 72, pixels: pixels)
+    }
+
+    private func render(on surface: OpaquePointer, scale: Double) {
+        let cr = cairo_create(surface)!
+        defer { cairo_destroy(cr) }
+        cairo_scale(cr, scale, scale)
+        draw(cr)
+    }
+
+    /// Writes the figure as PNG (at `dpi`), SVG or PDF (vector; `dpi` unused), chosen by the
+    /// extension. The file appears complete or not at all: it is written to a temporary file in
+    /// the same folder and renamed into place.
+    public func save(to path: String, dpi: Double = 150) throws {
+        let format = try ImageFormat(path: path)
+        let (pw, ph) = pixelSize(dpi: dpi)
+        guard dpi > 0, format != .png || (pw >= 1 && ph >= 1 && pw <= 32767 && ph <= 32767) else {
+            throw PlotError("cannot write '\(path)': dpi \(dpi) gives a \(pw)×\(ph) image (at most 32767 pixels a side)")
+        }
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PlotError("cannot write '\(path)': folder '\(folder)' does not exist")
+        }
+        guard access(folder, W_OK) == 0 else { throw PlotError("cannot write '\(path)': folder '\(folder)' is not writable") }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw PlotError("cannot write '\(path)': it is a folder")
+        }
+        let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
+        do {
+            try write(format, to: temporary, dpi: dpi, reportingAs: path)
+            guard rename(temporary, path) == 0 else { throw PlotError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    private func write(_ format: ImageFormat, to file: String, dpi: Double, reportingAs path: String) throws {
+        let surface: OpaquePointer
+        switch format {
+        case .png:
+            let (w, h) = pixelSize(dpi: dpi)
+            surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(w), Int32(h))
+        case .svg: surface = cairo_svg_surface_create(file, width * 72, height * 72)
+        case .pdf: surface = cairo_pdf_surface_create(file, width * 72, height * 72)
+        }
+        defer { cairo_surface_destroy(surface) }
+        try check(cairo_surface_status(surface), path)
+        render(on: surface, scale: format == .png ? dpi / 72 : 1)
+        if format == .png { try check(cairo_surface_write_to_png(surface, file), path) }
+        cairo_surface_finish(surface)
+        try check(cairo_surface_status(surface), path)
+    }
+
+    private func check(_ status: cairo_status_t, _ path: String) throws {
+        guard status == CAIRO_STATUS_SUCCESS else {
+            throw PlotError("cannot write '\(path)': \(String(cString: cairo_status_to_string(status)))")
+        }
+    }
+}

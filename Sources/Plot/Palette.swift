@@ -1,0 +1,37 @@
+/// The categorical palette: Okabe & Ito's colour-blind-safe set (yellow dropped: it vanishes on
+/// white) extended with three colours from Paul Tol's "muted" scheme for larger comparisons.
+///
+/// Every optimizer has one fixed colour in every figure: `Palette.color(forKey: "adam")` is the
+/// same vermillion in a trajectory grid, an overlay, a learning-rate sweep or a training curve.
+public enum Palette {
+    public static let colors: [Color] = [
+        Color(hex: 0x0072B2),  // blue
+        Color(hex: 0xE69F00),  // orange
+        Color(hex: 0x009E73),  // bluish green
+        Color(hex: 0x56B4E9),  // sky blue
+        Color(hex: 0x882255),  // wine (Tol)
+        Color(hex: 0xD55E00),  // vermillion
+        Color(hex: 0xCC79A7),  // reddish purple
+        Color(hex: 0x000000),  // black
+        Color(hex: 0x999933),  // olive (Tol)
+        Color(hex: 0x332288),  // indigo (Tol)
+        Color(hex: 0x44AA99),  // teal (Tol)
+    ]
+
+    /// Fixed slots for the algorithms optlab knows, so no two of them ever share a colour.
+    static let slots: [String: Int] = [
+        "sgd": 0, "momentum": 1, "adagrad": 2, "rmsprop": 3, "adadelta": 4, "adam": 5,
+        "adamw": 6, "nesterov": 7, "nadam": 8, "radam": 9, "adamax": 10,
+    ]
+
+    /// The colour for a key (an algorithm name such as "adam"; case-insensitive). Unknown keys get
+    /// a colour from a stable hash of the key, so they too keep their colour from run to run.
+    public static func color(forKey key: String) -> Color {
+        let normalized = key.lowercased()
+        if let slot = slots[normalized] { return colors[slot] }
+        // FNV-1a: Swift's own Hasher is seeded per process and would change colours between runs.
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in normalized.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return colors[Int(hash % UInt64(colors.count))]
+    }
+}

@@ -1,3 +1,0 @@
-import CCairo
-// The Plot module; see ARCHITECTURE.md.
-let cairoVersion = cairo_version()
