@@ -1,0 +1,88 @@
+import NN
+import Optim
+
+/// The CIFAR-10 models `train`, `evaluate` and `cifar` know (NN's built-ins and this lab's own
+/// `labnet`), and for each the recipe used when a flag is left out.
+public enum CIFARModels {
+    /// The lab's own design, the default model.
+    public static let defaultModel = "labnet"
+
+    /// `labnet`: a compact residual network in the style of the fast CIFAR-10 training records
+    /// (Page's ResNet-9, Keller Jordan's airbench), narrowed for a 2-core CPU. Each stage is
+    /// conv 3×3 → max-pool 2 → batch-norm → ReLU (pooling before the norm halves its cost), two
+    /// stages add a residual BasicBlock; global average pool and a linear layer end it.
+    ///
+    ///     prep    conv 3→w            32×32
+    ///     layer1  conv w→2w, pool      16×16   + BasicBlock(2w)
+    ///     layer2  conv 2w→4w, pool     8×8
+    ///     layer3  conv 4w→8w, pool     4×4     + BasicBlock(8w)
+    ///     head    avg-pool, linear 8w→10
+    static func labnet(width w: Int) -> @Sendable () -> Module {
+        {
+            func stage(_ input: Int, _ output: Int, pool: Bool, residual: Bool) -> Module {
+                var layers: [Module] = [Conv2d(input, output, kernel: 3, padding: 1, bias: false)]
+                if pool { layers.append(MaxPool2d(2)) }
+                layers += [BatchNorm2d(output), ReLU(inPlace: true)]
+                if residual { layers.append(BasicBlock(output, output)) }
+                return Sequential(layers)
+            }
+            return Sequential(named: [
+                ("prep", stage(3, w, pool: false, residual: false)),
+                ("layer1", stage(w, 2 * w, pool: true, residual: true)),
+                ("layer2", stage(2 * w, 4 * w, pool: true, residual: false)),
+                ("layer3", stage(4 * w, 8 * w, pool: true, residual: true)),
+                ("pool", AdaptiveAvgPool2d()), ("flatten", Flatten()),
+                ("fc", Linear(8 * w, 10)),
+            ])
+        }
+    }
+
+    private static let registration: Void = {
+        Models.register(defaultModel, labnet(width: 16))
+    }()
+
+    public static var names: [String] {
+        _ = registration
+        return Models.names
+    }
+
+    /// A freshly initialised network (PyTorch's default initialisation from `seed`).
+    public static func make(_ name: String, seed: UInt64) throws -> Network {
+        _ = registration
+        return try Models.make(name, seed: seed)
+    }
+
+    /// Per-model defaults: what a PyTorch user would pick for that network.
+    public struct Recipe: Sendable {
+        public var epochs: Int
+        public var batchSize: Int
+        /// The optimizer `train` uses by default, for a run of the given number of epochs.
+        public var optimizer: @Sendable (_ epochs: Int) -> String
+        /// Learning rates for bare optimizer names (`sgd`, `adam`) by torch algorithm name.
+        public var learningRates: [String: Double]
+        public var augment: Bool
+        public var labelSmoothing: Float
+        public var normalization: TrainingPlan.Normalization
+    }
+
+    public static func recipe(for model: String) -> Recipe {
+        switch model {
+        case "tutorial":
+            // The tutorial's SGD(lr=0.001, momentum=0.9) at batch 4, scaled to batch 32.
+            return Recipe(epochs: 4, batchSize: 32, optimizer: { _ in "sgd(lr=0.01,momentum=0.9)" },
+                          learningRates: ["sgd": 0.01, "adam": 1e-3], augment: false, labelSmoothing: 0, normalization: .tutorial)
+        case defaultModel:
+            return Recipe(epochs: 10, batchSize: 256, optimizer: { "nesterov(lr=0.2,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
+                          learningRates: ["sgd": 0.1, "adam": 2e-3], augment: true, labelSmoothing: 0.2, normalization: .dataset)
+        default:  // vgg-small, resnet18 and other batch-normed networks
+            return Recipe(epochs: 10, batchSize: 128, optimizer: { "nesterov(lr=0.05,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
+                          learningRates: ["sgd": 0.05, "adam": 1e-3], augment: true, labelSmoothing: 0.1, normalization: .dataset)
+        }
+    }
+
+    /// The spec with the model's learning rate filled in when it names none (`sgd` → `sgd(lr=0.05)`).
+    public static func withDefaultLearningRate(_ spec: OptimizerSpec, model: String) -> OptimizerSpec {
+        guard !spec.hasExplicitLearningRate, let lr = recipe(for: model).learningRates[spec.name] else { return spec }
+        return spec.with(learningRate: lr)
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Data
+import Foundation
+import Lab
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Test-set accuracy of a checkpoint: overall, per class, and a confusion matrix.",
+        discussion: """
+            Loads the model named in the checkpoint (or --model for a plain PyTorch state_dict saved \
+            with safetensors) and evaluates it on the 10,000 test images.
+
+            Examples:
+              optlab evaluate --checkpoint checkpoints/run.safetensors
+              optlab evaluate --checkpoint checkpoints/run.safetensors --json
+              optlab evaluate --checkpoint torch-net.safetensors --model tutorial
+            """
+    )
+
+    @Option(help: ArgumentHelp("The checkpoint written by `optlab train` (or a safetensors state_dict).", valueName: "file"))
+    var checkpoint: String
+
+    @Option(help: "The model the checkpoint holds; required when the file has no optlab metadata.")
+    var model: String?
+
+    @Option(help: ArgumentHelp("The cifar-10-batches-bin folder (default: see `optlab data --help`).", valueName: "dir"))
+    var data: String?
+
+    @Flag(help: "Print one JSON object: accuracy, per_class, confusion (rows = true class), images.")
+    var json = false
+
+    func run() throws {
+        let folder = try DataLocation.find(option: data).folder
+        let test = try CIFAR10.load(.test, from: folder)
+        let report = try Evaluation.run(checkpoint: URL(fileURLWithPath: checkpoint), model: model, test: test) {
+            try CIFAR10.load(.train, from: folder)
+        }
+        print(json ? try report.json() : report.text)
+    }
+}

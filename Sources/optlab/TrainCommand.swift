@@ -1,0 +1,149 @@
+import ArgumentParser
+import Data
+import Foundation
+import Lab
+import Optim
+
+/// Options `train` and `cifar` share: the data, the model and how long and on what to train.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The cifar-10-batches-bin folder (default: see `optlab data --help`).", valueName: "dir"))
+    var data: String?
+
+    @Option(help: "The network: labnet (this lab's own, the default), tutorial, vgg-small or resnet18.")
+    var model: String?
+
+    @Option(help: "Epochs (default: the model's recipe).")
+    var epochs: Int?
+
+    @Option(help: "Images per training step (default: the model's recipe).")
+    var batchSize: Int?
+
+    @Option(help: "Seeds the initial weights, the data order and the augmentation (default 0).")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Train on the first N training images only (quick looks).", valueName: "n"))
+    var trainSubset: Int?
+
+    @Option(help: ArgumentHelp("Label smoothing of the cross-entropy loss (default: the model's recipe).", valueName: "ε"))
+    var labelSmoothing: Float?
+
+    @Flag(inversion: .prefixedNo, help: "Random crop (padding 4) and horizontal flip (default: the model's recipe).")
+    var augment: Bool?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let trainSubset, trainSubset < 1 { throw ValidationError("--train-subset must be at least 1") }
+        if let labelSmoothing, !(0...1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1]") }
+    }
+
+    func plan(optimizer: String?, seed: UInt64? = nil) throws -> TrainingPlan {
+        try TrainingPlan.recipe(model: model ?? CIFARModels.defaultModel, optimizer: optimizer, epochs: epochs,
+                                batchSize: batchSize, seed: seed ?? self.seed ?? 0,
+                                trainSubset: trainSubset, augment: augment, labelSmoothing: labelSmoothing)
+    }
+
+    /// Both splits, every file checked; a missing folder says where optlab looked.
+    func datasets() throws -> (train: Dataset, test: Dataset) {
+        let folder = try DataLocation.find(option: data).folder
+        return (try CIFAR10.load(.train, from: folder), try CIFAR10.load(.test, from: folder))
+    }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a CIFAR-10 classifier, with a checkpoint after every epoch.",
+        discussion: """
+            Prints per epoch the mean training loss, training accuracy and test accuracy, and writes \
+            the checkpoint (model weights under PyTorch's names, optimizer state, epoch, metrics) \
+            atomically after every epoch. Ctrl-C stops cleanly between two steps with a checkpoint \
+            that --resume continues exactly; a non-finite loss stops the run and keeps the last \
+            good checkpoint.
+
+            Examples:
+              optlab train                                   # labnet with its recipe
+              optlab train --model tutorial --optimizer "sgd(lr=0.01,momentum=0.9)" --epochs 4
+              optlab train --optimizer adam --epochs 5 --out checkpoints/adam.safetensors
+              optlab train --out checkpoints/run.safetensors --resume
+            """
+    )
+
+    @OptionGroup var options: TrainingOptions
+
+    @Option(help: "The optimizer spec, e.g. adam or \"sgd(lr=0.1,momentum=0.9,schedule=cosine(T_max=10))\" (default: the model's recipe).")
+    var optimizer: String?
+
+    @Option(help: ArgumentHelp("The checkpoint file.", valueName: "file"))
+    var out = "checkpoints/run.safetensors"
+
+    @Flag(help: "Continue the run saved in --out (the model, optimizer and seed come from it; --epochs may extend it).")
+    var resume = false
+
+    func run() throws {
+        let url = URL(fileURLWithPath: out)
+        let exists = FileManager.default.fileExists(atPath: url.path)
+        if exists && !resume {
+            throw Failure("\(out) exists: pass --resume to continue that run, or choose another --out")
+        }
+        let (train, test) = try options.datasets()
+        let trainer: Trainer
+        if resume && exists {
+            trainer = try Checkpoint.resume(url, train: train, test: test, epochs: options.epochs)
+            try checkConsistent(trainer.plan)
+            print("Resuming \(out) at epoch \(trainer.completedEpochs + 1) of \(trainer.plan.epochs)")
+        } else {
+            if resume { print("No checkpoint at \(out) yet: starting a new run.") }
+            trainer = try Trainer(try options.plan(optimizer: optimizer), train: train, test: test)
+        }
+        let plan = trainer.plan
+        print("Training \(plan.model) with \(plan.optimizer), batch \(plan.batchSize), seed \(plan.seed), "
+              + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? " (crop + flip)" : "")")
+        Interrupt.watch()
+        defer { Interrupt.stopWatching() }
+        do {
+            let outcome = try trainer.run(checkpoint: url) { print(Self.line($0, of: plan.epochs)) }
+            switch outcome {
+            case .finished:
+                let last = trainer.history.last!
+                print(String(format: "Done: test accuracy %.2f %% after %d epochs in %.1f min", 100 * last.testAccuracy,
+                             last.epoch, last.seconds / 60) + "; checkpoint \(out)")
+            case .interrupted(let epoch, let batch):
+                print("Interrupted in epoch \(epoch) before batch \(batch + 1): saved \(out); continue with --resume")
+                throw ExitCode(130)
+            }
+        } catch let error as TrainingError {
+            let kept = trainer.completedEpochs > 0 ? "the last good checkpoint \(out) (epoch \(trainer.completedEpochs)) is kept" : "no checkpoint written"
+            throw Failure("\(error); \(kept)")
+        }
+    }
+
+    /// What the assignment's script prints per epoch, plus test accuracy.
+    static func line(_ m: EpochMetrics, of epochs: Int) -> String {
+        String(format: "epoch %d/%d  loss %.4f  train acc %.2f %%  test acc %.2f %%  test loss %.4f  %.0f s",
+               m.epoch, epochs, m.trainLoss, 100 * m.trainAccuracy, 100 * m.testAccuracy, m.testLoss, m.seconds)
+    }
+
+    /// On --resume, options that contradict the checkpoint are an error rather than silently ignored.
+    private func checkConsistent(_ saved: TrainingPlan) throws {
+        var conflicts: [String] = []
+        if let model = options.model, model != saved.model { conflicts.append("--model \(model) (checkpoint: \(saved.model))") }
+        if let optimizer {
+            let requested = CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer), model: saved.model).description
+            if requested != saved.optimizer { conflicts.append("--optimizer \(requested) (checkpoint: \(saved.optimizer))") }
+        }
+        if let batchSize = options.batchSize, batchSize != saved.batchSize {
+            conflicts.append("--batch-size \(batchSize) (checkpoint: \(saved.batchSize))")
+        }
+        if let seed = options.seed, seed != saved.seed { conflicts.append("--seed \(seed) (checkpoint: \(saved.seed))") }
+        if !conflicts.isEmpty {
+            throw Failure("--resume continues the saved run; these differ from it: " + conflicts.joined(separator: ", "))
+        }
+    }
+}
+
+/// A runtime failure: ArgumentParser prints it as one `Error:` line and exits with status 1.
+private struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
