@@ -54,6 +54,8 @@ struct SpecParser {
     private let chars: [Character]
     private let source: String
     private var i = 0
+    /// Nesting so far; bounded so a pathological spec is an error, not a stack overflow.
+    private var depth = 0
 
     init(_ source: String) {
         self.source = source
@@ -100,6 +102,9 @@ struct SpecParser {
     }
 
     private mutating func parseValue(key: String) throws -> SpecValue {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= 50 else { throw error("the value of '\(key)' is nested deeper than 50 levels") }
         skipSpaces()
         guard let c = peek else { throw error("missing value for '\(key)'") }
         if c == "(" {

@@ -44,7 +44,7 @@ struct TrajectoriesCommand: ParsableCommand {
     var csv: String?
 
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
+        guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
     }
 
     func run() throws {

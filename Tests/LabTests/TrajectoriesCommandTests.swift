@@ -65,7 +65,8 @@ final class TrajectoriesCommandTests: XCTestCase {
             (["--fn", "x^2 + * y"], "column 7"),
             (["--fn", "bowel"], "unknown surface 'bowel'"),
             (["--start", "1"], "--start expects X,Y"),
-            (["--steps", "0"], "--steps must be ≥ 1"),
+            (["--steps", "0"], "--steps must be in 1...10000000"),
+            (["--steps", "99999999999"], "--steps must be in 1...10000000"),
         ]
         for (arguments, expected) in cases {
             let r = try runOptlab(["trajectories"] + arguments + ["--csv", csv])

@@ -91,6 +91,7 @@ final class SpecTests: XCTestCase {
             ("sgd(schedule=0.5)", ["schedule=0.5 must be a schedule"]),
             ("adadelta(rho=1.5)", ["rho=1.5 must be in [0, 1]"]),
             ("sgd(lr=0.1) adam", ["expected ',' between specs"]),
+            ("sgd(lr=" + String(repeating: "(", count: 10_000), ["nested deeper than 50 levels"]),
         ]
         for (text, fragments) in cases {
             XCTAssertThrowsError(try OptimizerSpec.parseList(text), text) { error in

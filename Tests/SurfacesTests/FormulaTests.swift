@@ -75,6 +75,8 @@ final class FormulaTests: XCTestCase {
             ("x + ", "column 5: unexpected end"),
             ("1.2.3 * x", "column 1: '1.2.3' is not a number"),
             ("sign(x)", "column 1: unknown name 'sign'"),
+            (String(repeating: "(", count: 10_000) + "x", "column 201: nested deeper than 200 levels"),
+            (String(repeating: "-", count: 10_000) + "x", "column 201: nested deeper than 200 levels"),
         ]
         for (formula, expected) in cases {
             XCTAssertThrowsError(try Surface.named(formula), formula) { error in

@@ -13,6 +13,9 @@ struct FormulaParser {
     private let text: String
     private let chars: [Character]
     private var i = 0
+    /// Nesting so far; bounded so a pathological formula is an error, not a stack overflow.
+    private var depth = 0
+    private static let maximumDepth = 200
 
     static func parse(_ text: String) throws -> Expression {
         var parser = FormulaParser(text: text, chars: Array(text))
@@ -44,6 +47,9 @@ struct FormulaParser {
     }
 
     private mutating func unary() throws -> Expression {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw error("nested deeper than \(Self.maximumDepth) levels") }
         if consume("-") { return .negate(try unary()) }
         if consume("+") { return try unary() }
         return try power()
