@@ -4,7 +4,7 @@ import CDNNL
 /// where the shortcut is the identity, or `downsample` (1×1 conv with stride + BN) when the
 /// shape changes. Names as torchvision: conv1, bn1, conv2, bn2, downsample.0, downsample.1.
 public final class BasicBlock: Module {
-    let conv1: Conv2d, bn1: BatchNorm2d, relu1 = ReLU(inPlace: true)
+    let conv1: Conv2d, bn1: BatchNorm2d
     let conv2: Conv2d, bn2: BatchNorm2d, relu2 = ReLU(inPlace: true)
     let downsample: Sequential?
     private let residual = Add(), gradientSum = Add()
@@ -12,11 +12,17 @@ public final class BasicBlock: Module {
     public init(_ inChannels: Int, _ outChannels: Int, stride: Int = 1) {
         conv1 = Conv2d(inChannels, outChannels, kernel: 3, stride: stride, padding: 1, bias: false)
         bn1 = BatchNorm2d(outChannels)
+        bn1.appliesReLU = true  // the block's first ReLU runs inside the normalisation pass
         conv2 = Conv2d(outChannels, outChannels, kernel: 3, stride: 1, padding: 1, bias: false)
         bn2 = BatchNorm2d(outChannels)
-        downsample = stride != 1 || inChannels != outChannels
-            ? Sequential([Conv2d(inChannels, outChannels, kernel: 1, stride: stride, bias: false), BatchNorm2d(outChannels)])
-            : nil
+        bn2.overwritesGradient = false  // its incoming gradient also feeds the shortcut
+        if stride != 1 || inChannels != outChannels {
+            let norm = BatchNorm2d(outChannels)
+            norm.overwritesGradient = false
+            downsample = Sequential([Conv2d(inChannels, outChannels, kernel: 1, stride: stride, bias: false), norm])
+        } else {
+            downsample = nil
+        }
     }
 
     override var children: [(name: String, module: Module)] {
@@ -24,7 +30,7 @@ public final class BasicBlock: Module {
     }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
-        var h = try relu1.forward(bn1.forward(conv1.forward(x, training: training), training: training), training: training)
+        var h = try bn1.forward(conv1.forward(x, training: training), training: training)
         h = try bn2.forward(conv2.forward(h, training: training), training: training)
         let shortcut = try downsample?.forward(x, training: training) ?? x
         return try relu2.forward(residual(h, shortcut), training: training)
@@ -35,7 +41,6 @@ public final class BasicBlock: Module {
         let d = relu2.backward(dy, inputGradient: true)!
         var g = bn2.backward(d, inputGradient: true)!
         g = conv2.backward(g, inputGradient: true)!
-        g = relu1.backward(g, inputGradient: true)!
         g = bn1.backward(g, inputGradient: true)!
         let main = conv1.backward(g, inputGradient: inputGradient)
         let shortcut = downsample.map { $0.backward(d, inputGradient: inputGradient) } ?? d
@@ -44,14 +49,15 @@ public final class BasicBlock: Module {
     }
 }
 
-/// Element-wise sum of two activations (oneDNN binary add), in the first one's layout.
+/// Adds activation `b` into activation `a` in place (oneDNN binary add), in `a`'s layout; the
+/// block only adds into memories it no longer needs (bn2's output, conv1's input gradient).
 final class Add {
     private var plans = PlanCache<(call: [Call], output: Memory)>()
 
     func callAsFunction(_ a: Memory, _ b: Memory) -> Memory {
         let plan = plans.plan(a, b, training: true) {
             let (bC, reorder) = conform(b, to: a.desc)
-            let output = Memory(a.desc)
+            let output = a
             var op = dnnl_binary_desc_t()
             var (src0, src1, dst) = (a.desc, a.desc, a.desc)
             dnnl(dnnl_binary_desc_init(&op, dnnl_binary_add, &src0, &src1, &dst), "residual add")

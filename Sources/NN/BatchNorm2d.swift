@@ -43,30 +43,43 @@ public final class BatchNorm2d: Module {
         batchesTracked = 0
     }
 
+    /// Set when a ReLU follows in a Sequential or block: the training passes then apply it (and
+    /// its derivative) in the same loops, and the ReLU module passes values through.
+    var appliesReLU = false
+    /// Whether backward may write the input gradient over the incoming gradient (saving a buffer
+    /// per layer); off where that gradient has another reader.
+    var overwritesGradient = true
+
     final class Plan {
-        /// Evaluation: the oneDNN call. Training: reorders into a layout the loops can walk.
+        /// Evaluation: the oneDNN call. Training: a reorder into a layout the loops walk, if needed.
         let calls: [Call]
         let input: Memory, output: Memory
-        let layout: ChannelLayout
+        let groups: ChannelGroups?
         let count: Int
-        /// Batch mean and 1/√(σ² + ε) of the last training forward.
+        /// Per channel: batch mean and 1/√(σ² + ε), then scratch for the passes' coefficients.
         let mean: UnsafeMutableBufferPointer<Float>, invStd: UnsafeMutableBufferPointer<Float>
+        let scale: UnsafeMutableBufferPointer<Float>, shift: UnsafeMutableBufferPointer<Float>
+        let slope: UnsafeMutableBufferPointer<Float>
+        let sums: UnsafeMutableBufferPointer<Double>, products: UnsafeMutableBufferPointer<Double>
         var backward: (dy: Memory, calls: [Call], conformed: Memory, dx: Memory)?
 
         init(calls: [Call], input: Memory, output: Memory, channels: Int) {
             self.calls = calls
             self.input = input
             self.output = output
-            layout = ChannelLayout(input.desc)!
+            groups = ChannelLayout(input.desc).flatMap { ChannelGroups($0, channels: channels) }
             let s = input.shape
             count = s[0] * s[2] * s[3]
-            mean = .allocate(capacity: channels)
-            invStd = .allocate(capacity: channels)
+            (mean, invStd, scale, shift, slope) = (.allocate(capacity: channels), .allocate(capacity: channels),
+                                                   .allocate(capacity: channels), .allocate(capacity: channels),
+                                                   .allocate(capacity: channels))
+            (sums, products) = (.allocate(capacity: channels), .allocate(capacity: channels))
         }
 
         deinit {
-            mean.deallocate()
-            invStd.deallocate()
+            for buffer in [mean, invStd, scale, shift, slope] { buffer.deallocate() }
+            sums.deallocate()
+            products.deallocate()
         }
     }
 
@@ -90,18 +103,20 @@ public final class BatchNorm2d: Module {
     }
 
     private func trainingPlan(_ x: Memory) -> Plan {
-        // Layouts with more than one channel block (rare) are first reordered to plain NCHW.
-        let (input, reorder) = ChannelLayout(x.desc) == nil ? conform(x, to: plainDesc(x.shape)) : (x, nil)
-        return Plan(calls: [reorder].compactMap { $0 }, input: input, output: Memory(input.desc), channels: channels)
+        // Layouts the loops do not walk (rare) are first reordered to plain NCHW.
+        let walkable = ChannelLayout(x.desc).flatMap { ChannelGroups($0, channels: channels) } != nil
+        let (input, reorder) = walkable ? (x, nil) : conform(x, to: plainDesc(x.shape))
+        return Plan(calls: [reorder].compactMap { $0 }, input: input, output: outputMemory(input.desc), channels: channels)
     }
 
     private func evaluationPlan(_ x: Memory) -> Plan {
         var op = dnnl_batch_normalization_desc_t()
         var data = x.desc
         let flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
+            | (appliesReLU ? dnnl_fuse_norm_relu.rawValue : 0)
         dnnl(dnnl_batch_normalization_forward_desc_init(&op, dnnl_forward_inference, &data, eps, flags), "\(label) forward")
         let forward = Primitive(&op, "\(label) forward")
-        let output = Memory(x.desc)
+        let output = outputMemory(x.desc)
         let vector = plainDesc([channels])
         let call = Call(forward, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, output),
                                   (DNNL_ARG_MEAN, Memory(vector, borrowing: runningMean.valuePointer)),
@@ -113,67 +128,91 @@ public final class BatchNorm2d: Module {
 
     private func normaliseWithBatchStatistics(_ plan: Plan) {
         if !plan.calls.isEmpty { run(plan.calls) }
-        let x = plan.input.floats, y = plan.output.floats, layout = plan.layout
-        let n = Double(plan.count), m = momentum, unbias = n / (n - 1)
-        let gamma = weight.value, beta = bias.value
-        let (meanOut, invStdOut) = (plan.mean, plan.invStd)
-        let (runningMean, runningVar, eps) = (runningMean.value, runningVar.value, Double(eps))
-        parallelFor(channels) { c in
-            var sum = 0.0, squares = 0.0
-            layout.forEachRun(channel: c) { run in
-                for i in run {
-                    let v = Double(x[i])
-                    sum += v
-                    squares += v * v
-                }
+        let groups = plan.groups!, relu = appliesReLU
+        let x = plan.input.floats, y = plan.output.floats
+        let n = Double(plan.count), m = momentum, unbias = n / (n - 1), eps = Double(eps)
+        let (gamma, beta, runningMean, runningVar) = (weight.value, bias.value, runningMean.value, runningVar.value)
+        let (mean, invStd, scale, shift, sums, squares) = (plan.mean, plan.invStd, plan.scale, plan.shift, plan.sums, plan.products)
+        parallelFor(groups.groups) { g in
+            groups.sum(group: g, into: sums, squares, { offset, _ in
+                let v = SIMD8<Double>(x.unit(offset))
+                return (v, v * v)
+            }, tailTerm: { i in (Double(x[i]), Double(x[i]) * Double(x[i])) })
+            for c in (g * groups.block)..<min(channels, (g + 1) * groups.block) {
+                let mu = sums[c] / n, variance = max(squares[c] / n - mu * mu, 0)
+                mean[c] = Float(mu)
+                invStd[c] = Float(1 / (variance + eps).squareRoot())
+                runningMean[c] = m * Float(mu) + (1 - m) * runningMean[c]
+                runningVar[c] = m * Float(variance * unbias) + (1 - m) * runningVar[c]
+                // y = x·α + β' with α = γ/σ, β' = β − μ·α (PyTorch's order of operations).
+                scale[c] = invStd[c] * gamma[c]
+                shift[c] = beta[c] - mean[c] * scale[c]
             }
-            let mean = sum / n, variance = max(squares / n - mean * mean, 0)
-            meanOut[c] = Float(mean)
-            invStdOut[c] = Float(1 / (variance + eps).squareRoot())
-            runningMean[c] = m * Float(mean) + (1 - m) * runningMean[c]
-            runningVar[c] = m * Float(variance * unbias) + (1 - m) * runningVar[c]
-            // y = x·α + β' with α = γ/σ, β' = β − μ·α (PyTorch's order of operations).
-            let alpha = invStdOut[c] * gamma[c], shift = beta[c] - meanOut[c] * alpha
-            layout.forEachRun(channel: c) { run in
-                for i in run { y[i] = x[i] * alpha + shift }
-            }
+            let alpha = groups.vectors(scale, group: g), offsetVector = groups.vectors(shift, group: g)
+            groups.forEach(group: g, { offset, slot in
+                var v = x.unit(offset) * (slot == 0 ? alpha.0 : alpha.1) + (slot == 0 ? offsetVector.0 : offsetVector.1)
+                if relu { v.replace(with: 0, where: v .< 0) }
+                y.setUnit(offset, v)
+            }, tailBody: { i in
+                let v = x[i] * scale[g] + shift[g]
+                y[i] = relu ? max(v, 0) : v
+            })
         }
         batchesTracked += 1
     }
 
     //   ∂L/∂β = Σ dy,  ∂L/∂γ = Σ dy·x̂,  dx = γ/σ · (dy − Σdy/n − x̂·Σdy·x̂/n),  x̂ = (x − μ)/σ
+    // (with the ReLU applied here, dy is first zeroed where the output is 0).
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
         let plan = plans.lastPlan(label)
         if plan.backward == nil || plan.backward!.dy !== dy {
             let (dyC, reorder) = conform(dy, to: plan.input.desc)
-            plan.backward = (dy, [reorder].compactMap { $0 }, dyC, Memory(plan.input.desc))
+            // Each unit of dx is computed from the same unit of dy, so it can replace it.
+            let dx = overwritesGradient || reorder != nil ? dyC : Memory(plan.input.desc)
+            plan.backward = (dy, [reorder].compactMap { $0 }, dyC, dx)
         }
         let b = plan.backward!
         if !b.calls.isEmpty { run(b.calls) }
-        let (x, g, dx, layout) = (plan.input.floats, b.conformed.floats, b.dx.floats, plan.layout)
+        let groups = plan.groups!, relu = appliesReLU
+        let (x, y, dyValues, dx) = (plan.input.floats, plan.output.floats, b.conformed.floats, b.dx.floats)
         let n = Double(plan.count)
         let (gamma, gradGamma, gradBeta) = (weight.value, weight.grad!, bias.grad!)
-        let (mean, invStd) = (plan.mean, plan.invStd)
-        parallelFor(channels) { c in
-            var sumDy = 0.0, sumDyX = 0.0
-            let mu = Double(mean[c])
-            layout.forEachRun(channel: c) { run in
-                for i in run {
-                    let d = Double(g[i])
-                    sumDy += d
-                    sumDyX += d * (Double(x[i]) - mu)
-                }
+        let (mean, invStd, scale, shift, slope) = (plan.mean, plan.invStd, plan.scale, plan.shift, plan.slope)
+        let (sums, products) = (plan.sums, plan.products)
+        @inline(__always) func gradient(_ offset: Int) -> SIMD8<Float> {
+            var g = dyValues.unit(offset)
+            if relu { g.replace(with: 0, where: y.unit(offset) .<= 0) }
+            return g
+        }
+        @inline(__always) func gradient(at i: Int) -> Float { relu && y[i] <= 0 ? 0 : dyValues[i] }
+        parallelFor(groups.groups) { g in
+            let mu = groups.vectors(mean, group: g)
+            groups.sum(group: g, into: sums, products, { offset, slot in
+                let d = gradient(offset)
+                return (SIMD8<Double>(d), SIMD8<Double>(d) * SIMD8<Double>(x.unit(offset) - (slot == 0 ? mu.0 : mu.1)))
+            }, tailTerm: { i in
+                let d = Double(gradient(at: i))
+                return (d, d * Double(x[i] - mean[g]))
+            })
+            for c in (g * groups.block)..<min(channels, (g + 1) * groups.block) {
+                let s = Double(invStd[c])
+                gradBeta[c] = Float(sums[c])
+                gradGamma[c] = Float(products[c] * s)
+                // dx = a·(dy − Σdy/n − (x − μ)·k) with a = γ/σ, k = Σdy·(x − μ)/(n·σ²).
+                scale[c] = Float(Double(gamma[c]) * s)
+                shift[c] = Float(sums[c] / n)
+                slope[c] = Float(products[c] * s * s / n)
             }
-            let s = Double(invStd[c])
-            gradBeta[c] = Float(sumDy)
-            gradGamma[c] = Float(sumDyX * s)
             guard inputGradient else { return }
-            // dx = a·(dy − Σdy/n − (x − μ)·k) with a = γ/σ, k = Σdy·(x − μ)/(n·σ²).
-            let a = Float(Double(gamma[c]) * s), meanDy = Float(sumDy / n), k = Float(sumDyX * s * s / n)
-            let muF = mean[c]
-            layout.forEachRun(channel: c) { run in
-                for i in run { dx[i] = a * (g[i] - meanDy - (x[i] - muF) * k) }
-            }
+            let (a, meanDy, k) = (groups.vectors(scale, group: g), groups.vectors(shift, group: g), groups.vectors(slope, group: g))
+            groups.forEach(group: g, { offset, slot in
+                let first = slot == 0
+                let v = (first ? a.0 : a.1) * (gradient(offset) - (first ? meanDy.0 : meanDy.1)
+                                                - (x.unit(offset) - (first ? mu.0 : mu.1)) * (first ? k.0 : k.1))
+                dx.setUnit(offset, v)
+            }, tailBody: { i in
+                dx[i] = scale[g] * (gradient(at: i) - shift[g] - (x[i] - mean[g]) * slope[g])
+            })
         }
         return inputGradient ? b.dx : nil
     }

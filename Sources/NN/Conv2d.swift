@@ -43,7 +43,8 @@ public final class Conv2d: Module, WeightedOperation {
                 throw ShapeError("\(label): input \(s[2])×\(s[3]) is smaller than the \(kernel)×\(kernel) kernel")
             }
             return WeightedPlan(self, weight: weight, input: x,
-                                outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training)
+                                outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training,
+                                outputMemory: outputMemory)
         }
         run(plan.calls)
         return plan.output

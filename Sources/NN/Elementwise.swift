@@ -5,6 +5,8 @@ import CDNNL
 /// memory, so a conv → BN → ReLU chain keeps one activation instead of two.
 public final class ReLU: Module {
     public let inPlace: Bool
+    /// Set when the preceding BatchNorm2d applies this ReLU itself (see `Sequential`).
+    var absorbed = false
     private var plans = PlanCache<Plan>()
 
     public init(inPlace: Bool = false) { self.inPlace = inPlace }
@@ -23,13 +25,14 @@ public final class ReLU: Module {
     private var algorithm: dnnl_alg_kind_t { inPlace ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_relu }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
+        if absorbed { return x }
         let plan = plans.plan(x, training: training) {
             var op = dnnl_eltwise_desc_t()
             var data = x.desc
             dnnl(dnnl_eltwise_forward_desc_init(&op, training ? dnnl_forward_training : dnnl_forward_inference,
                                                 algorithm, &data, 0, 0), "\(label) forward")
             let forward = Primitive(&op, "\(label) forward")
-            let output = inPlace ? x : Memory(x.desc)
+            let output = inPlace ? x : outputMemory(x.desc)
             return Plan(forward: forward, call: Call(forward, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, output)]),
                         input: x, output: output)
         }
@@ -39,6 +42,7 @@ public final class ReLU: Module {
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
         guard inputGradient else { return nil }
+        if absorbed { return dy }
         let plan = plans.lastPlan(label)
         if let b = plan.backward, b.dy === dy {
             run(b.calls)

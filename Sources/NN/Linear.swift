@@ -31,7 +31,8 @@ public final class Linear: Module, WeightedOperation {
             guard s.count == 2, s[1] == inFeatures else {
                 throw ShapeError("\(label) expects [N, \(inFeatures)] input, got \(s)")
             }
-            return WeightedPlan(self, weight: weight, input: x, outputShape: [s[0], outFeatures], training: training)
+            return WeightedPlan(self, weight: weight, input: x, outputShape: [s[0], outFeatures], training: training,
+                                outputMemory: outputMemory)
         }
         run(plan.calls)
         return plan.output

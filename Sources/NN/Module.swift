@@ -46,18 +46,37 @@ public class Module {
     }
 
     var label: String { path.isEmpty ? "\(type(of: self))" : "\(path) (\(type(of: self)))" }
+
+    private var outputs: [Memory] = []
+
+    /// Storage for this module's forward output in layout `desc`. Plans of the same module share it
+    /// (training and evaluation, say), since only the latest forward's result is live: a backward
+    /// pass differentiates the latest forward, which must have been a training one.
+    func outputMemory(_ desc: Desc) -> Memory {
+        if let memory = outputs.first(where: { same($0.desc, desc) }) { return memory }
+        let memory = Memory(desc)
+        outputs.append(memory)
+        return memory
+    }
 }
 
 /// Layers applied in order; children are named "0", "1", ... like `nn.Sequential`, or given names.
 public final class Sequential: Module {
     let layers: [(name: String, module: Module)]
 
-    public init(_ modules: [Module]) {
-        layers = modules.enumerated().map { (String($0.offset), $0.element) }
+    public convenience init(_ modules: [Module]) {
+        self.init(named: modules.enumerated().map { (String($0.offset), $0.element) })
     }
 
     public init(named: [(String, Module)]) {
         layers = named.map { (name: $0.0, module: $0.1) }
+        // BatchNorm → ReLU runs as one pass over memory (BatchNorm2d applies the ReLU).
+        for (current, next) in zip(layers, layers.dropFirst()) {
+            if let norm = current.module as? BatchNorm2d, let relu = next.module as? ReLU {
+                norm.appliesReLU = true
+                relu.absorbed = true
+            }
+        }
     }
 
     override var children: [(name: String, module: Module)] { layers }
@@ -85,8 +104,10 @@ struct PlanCache<Plan> {
     private var entries: [(input: Memory, other: Memory?, training: Bool, plan: Plan)] = []
     /// The plan of the latest forward, which a backward pass continues.
     private(set) var last: Plan?
+    private var lastWasTraining = false
 
     mutating func plan(_ input: Memory, _ other: Memory? = nil, training: Bool, make: () throws -> Plan) rethrows -> Plan {
+        lastWasTraining = training
         for entry in entries where entry.input === input && entry.other === other && entry.training == training {
             last = entry.plan
             return entry.plan
@@ -100,7 +121,7 @@ struct PlanCache<Plan> {
     }
 
     func lastPlan(_ who: String) -> Plan {
-        guard let last else { fatalError("\(who): backward called before a training forward") }
+        guard let last, lastWasTraining else { fatalError("\(who): backward needs a training forward just before it") }
         return last
     }
 }

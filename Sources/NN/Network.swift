@@ -14,7 +14,7 @@ public final class Network {
     private let counterOwners: [(name: String, module: Module, counter: String)]
     private var inputs: [(tensor: Tensor, memory: Memory)] = []
     private var outputs: [(memory: Memory, reorder: Call, tensor: Tensor)] = []
-    private var gradients: [(tensor: Tensor, memory: Memory)] = []
+    private var gradients: [(tensor: Tensor, memory: Memory, copy: Call)] = []
 
     public init(_ root: Module, name: String, seed: UInt64 = 0) {
         self.name = name
@@ -40,7 +40,7 @@ public final class Network {
         guard input.shape.count == 4 else {
             throw ShapeError("\(name) expects a batch of images [N, C, H, W], got \(input.shape)")
         }
-        let entry = memory(for: input, in: &inputs)
+        let entry = memory(for: input)
         let out = try root.forward(entry, training: training)
         if let cached = outputs.first(where: { $0.memory === out }) {
             run([cached.reorder])
@@ -57,15 +57,27 @@ public final class Network {
 
     /// Back-propagates d(loss)/d(logits) of the last training forward, writing every parameter's gradient.
     public func backward(_ gradient: Tensor) {
-        _ = root.backward(memory(for: gradient, in: &gradients), inputGradient: false)
+        // Layers may overwrite the gradient they receive, so they get a copy, not the caller's tensor.
+        if let cached = gradients.first(where: { $0.tensor === gradient }) {
+            run([cached.copy])
+            _ = root.backward(cached.memory, inputGradient: false)
+            return
+        }
+        let source = Memory(plainDesc(gradient.shape), borrowing: UnsafeMutableRawPointer(gradient.storage.baseAddress!))
+        let copy = Memory(source.desc)
+        let call = Call(Primitive(reorder: source.desc, to: copy.desc), [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, copy)])
+        gradients.append((gradient, copy, call))
+        if gradients.count > 6 { gradients.removeFirst() }
+        run([call])
+        _ = root.backward(copy, inputGradient: false)
     }
 
-    /// A plain-layout memory over the tensor's storage, kept per tensor so layers find their plans.
-    private func memory(for tensor: Tensor, in cache: inout [(tensor: Tensor, memory: Memory)]) -> Memory {
-        if let hit = cache.first(where: { $0.tensor === tensor }) { return hit.memory }
+    /// A plain-layout memory over the input's storage, kept per tensor so layers find their plans.
+    private func memory(for tensor: Tensor) -> Memory {
+        if let hit = inputs.first(where: { $0.tensor === tensor }) { return hit.memory }
         let memory = Memory(plainDesc(tensor.shape), borrowing: UnsafeMutableRawPointer(tensor.storage.baseAddress!))
-        cache.append((tensor, memory))
-        if cache.count > 6 { cache.removeFirst() }
+        inputs.append((tensor, memory))
+        if inputs.count > 6 { inputs.removeFirst() }
         return memory
     }
 

@@ -61,7 +61,7 @@ public class Pool2d: Module {
         dnnl(dnnl_pooling_v2_forward_desc_init(&op, training ? dnnl_forward_training : dnnl_forward_inference, algorithm,
                                                &src, &dst, g.strides, g.kernel, [0, 0], g.left, g.right), "\(label) forward")
         let forward = Primitive(&op, "\(label) forward")
-        let output = Memory(forward.desc(dnnl_query_dst_md))
+        let output = outputMemory(forward.desc(dnnl_query_dst_md))
         var args = [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, output)]
         var workspace: Memory?
         if training && kind == .max {

@@ -24,7 +24,8 @@ final class WeightedPlan {
     private let userWeights: Memory, weights: Memory
     private var backward: (dy: Memory, inputGradient: Bool, calls: [Call], dx: Memory?)?
 
-    init(_ op: WeightedOperation, weight: Weight, input x: Memory, outputShape: [Int], training: Bool) {
+    init(_ op: WeightedOperation, weight: Weight, input x: Memory, outputShape: [Int], training: Bool,
+         outputMemory: (Desc) -> Memory) {
         self.op = op
         self.weight = weight
         inputShape = x.shape
@@ -38,7 +39,7 @@ final class WeightedPlan {
         userWeights = Memory(plainDesc(op.weightShape), borrowing: weight.valuePointer)
         let (weights, weightReorder) = conform(userWeights, to: forward.desc(dnnl_query_weights_md))
         self.weights = weights
-        output = Memory(forward.desc(dnnl_query_dst_md))
+        output = outputMemory(forward.desc(dnnl_query_dst_md))
         var args = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, output)]
         if let bias = op.bias { args.append((DNNL_ARG_BIAS, Memory(plainDesc(bias.shape), borrowing: bias.valuePointer))) }
         calls = [srcReorder, weightReorder].compactMap { $0 } + [Call(forward, args)]

@@ -50,6 +50,8 @@ final class GradientCheckTests: XCTestCase {
     func testBatchNormTraining() throws {
         try check([Conv2d(3, 4, kernel: 3, padding: 1, bias: false), BatchNorm2d(4)], input: [3, 3, 5, 5])
         try check([Conv2d(3, 16, kernel: 3, padding: 1, bias: false), BatchNorm2d(16), Conv2d(16, 2, kernel: 1)], input: [2, 3, 4, 4])
+        try check([Conv2d(3, 5, kernel: 3, padding: 1, bias: false), BatchNorm2d(5), ReLU(), Conv2d(5, 2, kernel: 1)], input: [2, 3, 5, 5])
+        try check([BatchNorm2d(3), ReLU(inPlace: true)], input: [3, 3, 3, 3])
     }
 
     func testReLU() throws {
