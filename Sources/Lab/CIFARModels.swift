@@ -55,6 +55,8 @@ public enum CIFARModels {
     /// Per-model defaults: what a PyTorch user would pick for that network.
     public struct Recipe: Sendable {
         public var epochs: Int
+        /// Epochs per run in `optlab cifar --compare`, which trains one run per optimizer.
+        public var compareEpochs: Int
         public var batchSize: Int
         /// The optimizer `train` uses by default, for a run of the given number of epochs.
         public var optimizer: @Sendable (_ epochs: Int) -> String
@@ -69,13 +71,13 @@ public enum CIFARModels {
         switch model {
         case "tutorial":
             // The tutorial's SGD(lr=0.001, momentum=0.9) at batch 4, scaled to batch 32.
-            return Recipe(epochs: 4, batchSize: 32, optimizer: { _ in "sgd(lr=0.01,momentum=0.9)" },
+            return Recipe(epochs: 4, compareEpochs: 4, batchSize: 32, optimizer: { _ in "sgd(lr=0.01,momentum=0.9)" },
                           learningRates: ["sgd": 0.01, "adam": 1e-3], augment: false, labelSmoothing: 0, normalization: .tutorial)
         case defaultModel:
-            return Recipe(epochs: 10, batchSize: 256, optimizer: { "nesterov(lr=0.2,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
+            return Recipe(epochs: 10, compareEpochs: 3, batchSize: 256, optimizer: { "nesterov(lr=0.2,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
                           learningRates: ["sgd": 0.1, "adam": 2e-3], augment: true, labelSmoothing: 0.2, normalization: .dataset)
         default:  // vgg-small, resnet18 and other batch-normed networks
-            return Recipe(epochs: 10, batchSize: 128, optimizer: { "nesterov(lr=0.05,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
+            return Recipe(epochs: 10, compareEpochs: 3, batchSize: 128, optimizer: { "nesterov(lr=0.05,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
                           learningRates: ["sgd": 0.05, "adam": 1e-3], augment: true, labelSmoothing: 0.1, normalization: .dataset)
         }
     }

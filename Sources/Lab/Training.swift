@@ -225,12 +225,12 @@ extension TrainingPlan {
     /// (`sgd`, `adam`) gets the model's learning rate for it.
     public static func recipe(model: String = CIFARModels.defaultModel, optimizer: String? = nil, epochs: Int? = nil,
                               batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil,
-                              augment: Bool? = nil, labelSmoothing: Float? = nil) throws -> TrainingPlan {
+                              augment: Bool? = nil, labelSmoothing: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
         guard CIFARModels.names.contains(model) else {
             throw TrainingError.plan("unknown model \(model) (known: \(CIFARModels.names.joined(separator: ", ")))")
         }
         let recipe = CIFARModels.recipe(for: model)
-        let epochs = epochs ?? recipe.epochs
+        let epochs = epochs ?? (comparing ? recipe.compareEpochs : recipe.epochs)
         let spec = CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer ?? recipe.optimizer(epochs)), model: model)
         return TrainingPlan(model: model, optimizer: spec.description, epochs: epochs, batchSize: batchSize ?? recipe.batchSize,
                             seed: seed, trainSubset: trainSubset, augment: augment ?? recipe.augment,

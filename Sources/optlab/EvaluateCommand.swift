@@ -30,12 +30,28 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: accuracy, per_class, confusion (rows = true class), images.")
     var json = false
 
+    @Option(help: ArgumentHelp("The confusion-matrix figure (.png, .svg or .pdf; a CSV is written beside it). "
+                               + "Default: plots/confusion-<checkpoint name>.png", valueName: "file"))
+    var figure: String?
+
     func run() throws {
         let folder = try DataLocation.find(option: data).folder
         let test = try CIFAR10.load(.test, from: folder)
         let report = try Evaluation.run(checkpoint: URL(fileURLWithPath: checkpoint), model: model, test: test) {
             try CIFAR10.load(.train, from: folder)
         }
-        print(json ? try report.json() : report.text)
+        let name = URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
+        let figurePath = figure ?? "plots/confusion-\(name).png"
+        try createParentFolder(of: figurePath)
+        try report.confusionFigure(title: "CIFAR-10 test set, \(name): \(String(format: "%.2f", 100 * report.accuracy)) % correct")
+            .save(to: figurePath)
+        let csvPath = (figurePath as NSString).deletingPathExtension + ".csv"
+        try AtomicFile.write(report.confusionTable.text, to: csvPath)
+        if json {
+            print(try report.json())
+        } else {
+            print(report.text)
+            print("Wrote \(figurePath) and \(csvPath)")
+        }
     }
 }

@@ -37,10 +37,10 @@ struct TrainingOptions: ParsableArguments {
         if let labelSmoothing, !(0...1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1]") }
     }
 
-    func plan(optimizer: String?, seed: UInt64? = nil) throws -> TrainingPlan {
+    func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
         try TrainingPlan.recipe(model: model ?? CIFARModels.defaultModel, optimizer: optimizer, epochs: epochs,
-                                batchSize: batchSize, seed: seed ?? self.seed ?? 0,
-                                trainSubset: trainSubset, augment: augment, labelSmoothing: labelSmoothing)
+                                batchSize: batchSize, seed: seed ?? 0, trainSubset: trainSubset, augment: augment,
+                                labelSmoothing: labelSmoothing, comparing: comparing)
     }
 
     /// Both splits, every file checked; a missing folder says where optlab looked.
@@ -140,6 +140,12 @@ struct TrainCommand: ParsableCommand {
             throw Failure("--resume continues the saved run; these differ from it: " + conflicts.joined(separator: ", "))
         }
     }
+}
+
+/// Figures and CSVs go to folders such as plots/ that may not exist yet.
+func createParentFolder(of path: String) throws {
+    let folder = (path as NSString).deletingLastPathComponent
+    if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
 }
 
 /// A runtime failure: ArgumentParser prints it as one `Error:` line and exits with status 1.

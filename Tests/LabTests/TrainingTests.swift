@@ -7,10 +7,7 @@ import XCTest
 /// Training, checkpoints and evaluation on small slices of the real CIFAR-10.
 final class TrainingTests: XCTestCase {
     private static let splits: Result<(train: Dataset, test: Dataset), Error> = Result {
-        let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["OPTLAB_DATA"] ?? "../shared/data/cifar-10-batches-bin")
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("data_batch_1.bin").path) else {
-            throw XCTSkip("no CIFAR-10 at \(folder.path)")
-        }
+        let folder = URL(fileURLWithPath: try realDataPath())
         return (try CIFAR10.load(.train, from: folder), try CIFAR10.load(.test, from: folder).prefix(500))
     }
 

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Data
+import Foundation
+import Lab
+import Optim
+
+struct CIFARCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cifar",
+        abstract: "Compare optimizers on CIFAR-10: accuracy and loss curves from identical starts.",
+        discussion: """
+            Trains one run per optimizer spec (and seed) from identical initial weights and identical \
+            data order, then writes the figure (test accuracy and training loss against epoch and \
+            against wall-clock seconds, mean and min–max band over seeds) and a CSV beside it, and \
+            prints a summary. Bare names such as sgd and adam get the model's learning rate for them. \
+            A diverged run is drawn as a cross and does not stop the others.
+
+            Examples:
+              optlab cifar --compare sgd,adam
+              optlab cifar --compare "sgd(lr=0.1,momentum=0.9),adam(lr=0.003),rmsprop" --epochs 5
+              optlab cifar --compare sgd,adam --seeds 3 --train-subset 5000 --out plots/quick.png
+            """
+    )
+
+    @Option(help: "Comma-separated optimizer specs.")
+    var compare = "sgd,adam"
+
+    @Option(help: "Repeat each optimizer with this many seeds (seed, seed+1, …).")
+    var seeds = 1
+
+    @OptionGroup var options: TrainingOptions
+
+    @Option(help: ArgumentHelp("The figure (.png, .svg or .pdf).", valueName: "file"))
+    var out = "plots/cifar-compare.png"
+
+    @Option(help: ArgumentHelp("The metrics CSV (default: beside the figure).", valueName: "file"))
+    var csv: String?
+
+    func validate() throws {
+        if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+    }
+
+    func run() throws {
+        let base = try options.plan(optimizer: nil, comparing: true)
+        let specs = try OptimizerSpec.parseList(compare).map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
+        let firstSeed = base.seed
+        let (train, test) = try options.datasets()
+        print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
+              + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
+        let runs = try Comparison.run(specs, seeds: (0..<UInt64(seeds)).map { firstSeed + $0 }, plan: base, train: train, test: test) { run in
+            if let d = run.divergedAt {
+                print("\(run.label) seed \(run.seed): diverged in epoch \(d.epoch), batch \(d.batch)")
+            } else if let m = run.epochs.last {
+                print("\(run.label) seed \(run.seed): " + TrainCommand.line(m, of: base.epochs))
+            }
+        }
+        let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
+        try createParentFolder(of: out)
+        try createParentFolder(of: csvPath)
+        try AtomicFile.write(Comparison.csv(runs).text, to: csvPath)
+        try Comparison.figure(runs, model: base.model).save(to: out)
+        print(Comparison.summary(runs))
+        print("Wrote \(out) and \(csvPath)")
+    }
+}

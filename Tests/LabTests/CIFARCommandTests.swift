@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+/// `optlab train`, `evaluate` and `cifar --compare` end to end on a few hundred real images.
+final class CIFARCommandTests: XCTestCase {
+    func testTinyComparisonWritesTheCSVAndTheFigure() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let outcome = try optlabProcess(["cifar", "--compare", "sgd,adam,sgd(lr=1e6)", "--model", "tutorial", "--epochs", "1",
+                                         "--train-subset", "300", "--data", data], in: folder)
+        XCTAssertEqual(outcome.status, 0, outcome.errors)
+        let csv = try String(contentsOf: folder.appendingPathComponent("plots/cifar-compare.csv"), encoding: .utf8)
+        let lines = csv.split(separator: "\n")
+        XCTAssertEqual(lines.first, "optimizer,seed,epoch,train_loss,train_acc,test_loss,test_acc,seconds")
+        XCTAssertEqual(lines.count, 4)
+        XCTAssert(lines[1].hasPrefix("sgd(lr=0.01),0,1,"), csv)
+        XCTAssert(lines[2].hasPrefix("adam(lr=0.001),0,1,"), csv)
+        XCTAssert(lines[3].hasPrefix("sgd(lr=1e6),0,1,nan,nan,nan,nan,"), csv)
+        let png = try Data(contentsOf: folder.appendingPathComponent("plots/cifar-compare.png"))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        XCTAssert(outcome.output.contains("sgd(lr=1e6) seed 0: diverged in epoch 1"), outcome.output)
+        XCTAssert(outcome.output.contains("final test acc"), outcome.output)
+    }
+
+    func testTrainThenEvaluateAsJSON() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let train = try optlabProcess(["train", "--model", "tutorial", "--epochs", "1", "--train-subset", "200",
+                                       "--out", "run.safetensors", "--data", data], in: folder)
+        XCTAssertEqual(train.status, 0, train.errors)
+        XCTAssert(train.output.contains("epoch 1/1  loss "), train.output)
+
+        let again = try optlabProcess(["train", "--model", "tutorial", "--out", "run.safetensors", "--data", data], in: folder)
+        XCTAssertEqual(again.status, 1)
+        XCTAssert(again.errors.contains("run.safetensors exists: pass --resume to continue that run"), again.errors)
+
+        let conflict = try optlabProcess(["train", "--model", "vgg-small", "--out", "run.safetensors", "--resume", "--data", data], in: folder)
+        XCTAssertEqual(conflict.status, 1)
+        XCTAssert(conflict.errors.contains("--model vgg-small (checkpoint: tutorial)"), conflict.errors)
+
+        let evaluate = try optlabProcess(["evaluate", "--checkpoint", "run.safetensors", "--json", "--data", data], in: folder)
+        XCTAssertEqual(evaluate.status, 0, evaluate.errors)
+        let json = try JSONSerialization.jsonObject(with: Data(evaluate.output.utf8)) as? [String: Any]
+        XCTAssertEqual(json?["images"] as? Int, 10_000)
+        XCTAssertEqual((json?["per_class"] as? [String: Double])?.count, 10)
+        XCTAssertEqual((json?["confusion"] as? [[Int]])?.joined().reduce(0, +), 10_000)
+        XCTAssert(FileManager.default.fileExists(atPath: folder.appendingPathComponent("plots/confusion-run.png").path))
+
+        let wrongModel = try optlabProcess(["evaluate", "--checkpoint", "run.safetensors", "--model", "resnet18", "--data", data], in: folder)
+        XCTAssertEqual(wrongModel.status, 1)
+        XCTAssert(wrongModel.errors.contains("is a checkpoint of model tutorial, not resnet18"), wrongModel.errors)
+    }
+
+    func testCtrlCLeavesAResumableCheckpoint() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let checkpoint = folder.appendingPathComponent("run.safetensors")
+        let process = Process()
+        process.executableURL = optlabBinary()
+        process.arguments = ["train", "--model", "tutorial", "--epochs", "3", "--train-subset", "1000", "--out", checkpoint.path, "--data", data]
+        process.standardOutput = Pipe()
+        try process.run()
+        // Ctrl-C once the first epoch's checkpoint exists, i.e. during a later epoch.
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+
+        let resumed = try optlabProcess(["train", "--out", "run.safetensors", "--resume", "--data", data], in: folder)
+        XCTAssertEqual(resumed.status, 0, resumed.errors)
+        // Where it resumes depends on when the signal landed (training or evaluating epoch 2).
+        XCTAssert(resumed.output.contains("Resuming run.safetensors at epoch "), resumed.output)
+        XCTAssert(resumed.output.contains("epoch 3/3"), resumed.output)
+    }
+}

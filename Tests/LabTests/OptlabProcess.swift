@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// What a run of the built `optlab` binary did.
+struct OptlabOutcome {
+    let status: Int32
+    let output: String
+    let errors: String
+}
+
+/// Runs the built `optlab` in `folder` with `$OPTLAB_DATA` unset unless `environment` sets it.
+func optlabProcess(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> OptlabOutcome {
+    let process = Process(), output = Pipe(), errors = Pipe()
+    process.executableURL = optlabBinary()
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "OPTLAB_DATA" }.merging(environment) { $1 }
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return OptlabOutcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                         errors: String(decoding: err, as: UTF8.self))
+}
+
+/// The build folder holding the test bundle (Linux: the folder itself; macOS: its parent) holds optlab.
+func optlabBinary() -> URL {
+    var binary = Bundle(for: OptlabProbe.self).bundleURL.appendingPathComponent("optlab")
+    while !FileManager.default.isExecutableFile(atPath: binary.path) && binary.pathComponents.count > 2 {
+        binary = binary.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("optlab")
+    }
+    return binary
+}
+
+private final class OptlabProbe {}
+
+/// A fresh empty folder removed when the test ends.
+func temporaryFolder(_ test: XCTestCase) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+    return folder
+}
+
+/// The real CIFAR-10 folder (`$OPTLAB_DATA` or ../shared/data/…), or a skip when it is absent.
+func realDataPath() throws -> String {
+    let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["OPTLAB_DATA"] ?? "../shared/data/cifar-10-batches-bin")
+        .standardizedFileURL
+    guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_batch.bin").path) else {
+        throw XCTSkip("no CIFAR-10 at \(folder.path)")
+    }
+    return folder.path
+}
