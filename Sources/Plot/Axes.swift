@@ -62,15 +62,14 @@ public final class Axes {
         artists.append(BandArtist(xs: x, lower: lower, upper: upper, color: color, label: label))
     }
 
-    /// Filled contours between consecutive `levels` (increasing), coloured from `colormap`.
-    public func contourFilled(_ grid: ScalarGrid, levels: [Double], colormap: Colormap = .viridis) {
-        precondition(levels.count >= 2, "contourFilled needs at least two levels")
-        artists.append(FilledContourArtist(grid: grid, levels: levels, colormap: colormap))
+    /// Filled contours between consecutive levels of `contours`, coloured from `colormap`.
+    public func contourFilled(_ contours: ContourSet, colormap: Colormap = .viridis) {
+        artists.append(FilledContourArtist(contours: contours, colormap: colormap))
     }
 
-    /// Contour lines of `grid` at `levels`.
-    public func contourLines(_ grid: ScalarGrid, levels: [Double], style: LineStyle = LineStyle(color: Color.white.withAlpha(0.45), width: 0.6)) {
-        artists.append(ContourLinesArtist(grid: grid, levels: levels, style: style))
+    /// Contour lines at every level of `contours` above the lowest.
+    public func contourLines(_ contours: ContourSet, style: LineStyle = LineStyle(color: Color.white.withAlpha(0.45), width: 0.6)) {
+        artists.append(ContourLinesArtist(contours: contours, style: style))
     }
 
     /// Horizontal bars spanning x intervals, one row per category at y = row.y.

@@ -143,43 +143,59 @@ public enum MarchingSquares {
     }
 }
 
+/// Contours of a grid at increasing levels, traced once and drawable in any number of panels
+/// (small multiples of one surface share it).
+public final class ContourSet: Sendable {
+    public let grid: ScalarGrid
+    public let levels: [Double]
+    /// regions[k]: where the grid is ≥ levels[k] (k ≥ 1; the lowest band is the whole window).
+    let regions: [[[(Double, Double)]]]
+    /// lines[k]: the contour lines at levels[k] (empty for k = 0, the floor).
+    let lines: [[[(Double, Double)]]]
+
+    public init(_ grid: ScalarGrid, levels: [Double]) {
+        precondition(levels.count >= 2 && zip(levels, levels.dropFirst()).allSatisfy { $0 < $1 }, "levels must increase")
+        self.grid = grid
+        self.levels = levels
+        regions = levels.indices.map { $0 == 0 ? [] : MarchingSquares.superlevelPolygons(grid, level: levels[$0]) }
+        lines = levels.indices.map { $0 == 0 ? [] : MarchingSquares.lines(grid, level: levels[$0]) }
+    }
+
+    var window: [(Double, Double)] {
+        [(grid.xs.first!, grid.ys.first!), (grid.xs.last!, grid.ys.first!), (grid.xs.last!, grid.ys.last!), (grid.xs.first!, grid.ys.last!)]
+    }
+}
+
 /// Filled contours: band k between levels[k] and levels[k+1] painted with the k-th band colour;
 /// values above the last level take the top band's colour.
 struct FilledContourArtist: Artist {
-    var grid: ScalarGrid
-    var levels: [Double]
+    var contours: ContourSet
     var colormap: Colormap
 
-    var extent: (xs: [Double], ys: [Double]) { ([grid.xs.first!, grid.xs.last!], [grid.ys.first!, grid.ys.last!]) }
+    var extent: (xs: [Double], ys: [Double]) { (contours.window.map(\.0), contours.window.map(\.1)) }
     var extentIsExact: Bool { true }
 
     func draw(_ canvas: Canvas, _ map: PlotMap) {
-        let colors = colormap.bandColors(levels.count - 1)
+        let colors = colormap.bandColors(contours.levels.count - 1)
         // Painting nested regions from low to high leaves no seams between neighbouring bands.
-        let window = [map(grid.xs.first!, grid.ys.first!), map(grid.xs.last!, grid.ys.first!),
-                      map(grid.xs.last!, grid.ys.last!), map(grid.xs.first!, grid.ys.last!)]
-        canvas.fillPolygons([window], colors[0])
+        canvas.fillPolygons([contours.window.map { map($0.0, $0.1) }], colors[0])
         for k in 1..<colors.count {
-            let polygons = MarchingSquares.superlevelPolygons(grid, level: levels[k])
-            canvas.fillPolygons(polygons.map { $0.map { map($0.0, $0.1) } }, colors[k])
+            canvas.fillPolygons(contours.regions[k].map { $0.map { map($0.0, $0.1) } }, colors[k])
         }
     }
 }
 
-/// Contour lines at the given levels.
+/// Contour lines at every level above the floor.
 struct ContourLinesArtist: Artist {
-    var grid: ScalarGrid
-    var levels: [Double]
+    var contours: ContourSet
     var style: LineStyle
 
-    var extent: (xs: [Double], ys: [Double]) { ([grid.xs.first!, grid.xs.last!], [grid.ys.first!, grid.ys.last!]) }
+    var extent: (xs: [Double], ys: [Double]) { (contours.window.map(\.0), contours.window.map(\.1)) }
     var extentIsExact: Bool { true }
 
     func draw(_ canvas: Canvas, _ map: PlotMap) {
-        for level in levels {
-            for line in MarchingSquares.lines(grid, level: level) {
-                canvas.polyline(line.map { map($0.0, $0.1) }, style.color, width: style.width, dash: style.dash)
-            }
+        for line in contours.lines.joined() {
+            canvas.polyline(line.map { map($0.0, $0.1) }, style.color, width: style.width, dash: style.dash)
         }
     }
 }

@@ -11,6 +11,8 @@ public final class Figure {
     public let width: Double, height: Double
     public let rows: Int, columns: Int
     public var title: String?
+    /// A smaller line under the title (a key to the markers, the run's settings).
+    public var subtitle: String?
     public var colorBar: ColorBar?
     /// Relative heights of the rows (default equal).
     public var rowWeights: [Double]
@@ -29,13 +31,14 @@ public final class Figure {
 
     public subscript(row: Int, column: Int) -> Axes { panels[row * columns + column] }
 
-    static let padding = 10.0, columnGap = 14.0, rowGap = 12.0, titleSize = 12.0
+    static let padding = 10.0, columnGap = 14.0, rowGap = 12.0, titleSize = 12.0, subtitleSize = 9.0
 
     /// Places every panel: limits, ticks that fit, then frames aligned across the grid (the
     /// largest label space of any panel is used for all, so frames line up in rows and columns).
     func layout(_ canvas: Canvas, widthPoints w: Double, heightPoints h: Double) -> Rect {
         var top = Self.padding
         if let title { top += canvas.measure(title, size: Self.titleSize, bold: true).height + 8 }
+        if let subtitle { top += canvas.measure(subtitle, size: Self.subtitleSize).height + 4 }
         let barWidth = colorBar?.width(canvas, length: h - top - Self.padding) ?? 0
         let grid = Rect(x: Self.padding, y: top, width: w - 2 * Self.padding - barWidth, height: h - top - Self.padding)
         let cellWidth = (grid.width - Double(columns - 1) * Self.columnGap) / Double(columns)
@@ -74,13 +77,17 @@ public final class Figure {
         let w = width * 72, h = height * 72
         canvas.fill(Rect(x: 0, y: 0, width: w, height: h), .white)
         let grid = layout(canvas, widthPoints: w, heightPoints: h)
+        var y = Self.padding
         if let title {
-            canvas.text(title, at: Point(grid.x + grid.width / 2, Self.padding), size: Self.titleSize, bold: true, anchor: .center, baseline: .top)
+            y = canvas.text(title, at: Point(grid.x + grid.width / 2, y), size: Self.titleSize, bold: true, anchor: .center, baseline: .top).maxY + 3
+        }
+        if let subtitle {
+            canvas.text(subtitle, at: Point(grid.x + grid.width / 2, y), size: Self.subtitleSize, color: Color(hex: 0x555555), anchor: .center, baseline: .top)
         }
         for axes in panels { axes.draw(canvas) }
-        if let colorBar, let top = panels.map(\.frame.y).min(), let bottom = panels.map(\.frame.maxY).max(),
-           let right = panels.map(\.frame.maxX).max() {
-            colorBar.draw(canvas, x: right, top: top, bottom: bottom)
+        if let colorBar, let top = panels.map(\.frame.y).min(), let bottom = panels.map(\.frame.maxY).max() {
+            // Right of the grid, past any legend placed outside a panel.
+            colorBar.draw(canvas, x: grid.maxX, top: top, bottom: bottom)
         }
     }
 }

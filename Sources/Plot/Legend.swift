@@ -1,4 +1,5 @@
-/// A box listing labelled artists: a line/marker/swatch sample and the label, one per row.
+/// A box listing labelled artists: a line/marker/swatch sample and the label, one per row (a
+/// label may span several lines, split at "\n").
 struct Legend {
     var entries: [LegendEntry]
     static let textSize = 8.0, sampleWidth = 20.0, padding = 5.0, rowGap = 3.0
@@ -8,11 +9,14 @@ struct Legend {
         self.entries = entries
     }
 
+    private func lines(_ entry: LegendEntry) -> [String] { entry.label.split(separator: "\n").map(String.init) }
+
     func size(_ canvas: Canvas) -> (width: Double, height: Double) {
-        let widths = entries.map { canvas.measure($0.label, size: Self.textSize).width }
-        let rowHeight = canvas.measure("Ag", size: Self.textSize).height
+        let widths = entries.flatMap(lines).map { canvas.measure($0, size: Self.textSize).width }
+        let lineHeight = canvas.measure("Ag", size: Self.textSize).height
+        let lineCount = entries.map { lines($0).count }.reduce(0, +)
         return (Self.padding * 2 + Self.sampleWidth + 5 + (widths.max() ?? 0),
-                Self.padding * 2 + Double(entries.count) * rowHeight + Double(entries.count - 1) * Self.rowGap)
+                Self.padding * 2 + Double(lineCount) * lineHeight + Double(entries.count - 1) * Self.rowGap)
     }
 
     /// The legend's box for a placement relative to the axes frame.
@@ -31,15 +35,19 @@ struct Legend {
         canvas.fill(box, Color.white.withAlpha(0.92))
         canvas.strokeRect(box, Color(hex: 0xBBBBBB), width: 0.6)
         let rowHeight = canvas.measure("Ag", size: Self.textSize).height
-        for (k, entry) in entries.enumerated() {
-            let midY = box.y + Self.padding + Double(k) * (rowHeight + Self.rowGap) + rowHeight / 2
+        var y = box.y + Self.padding
+        for entry in entries {
+            let midY = y + rowHeight / 2
             let x0 = box.x + Self.padding, x1 = x0 + Self.sampleWidth
             if let swatch = entry.swatch {
                 canvas.fill(Rect(x: x0, y: midY - rowHeight * 0.35, width: Self.sampleWidth, height: rowHeight * 0.7), swatch)
             }
             if let line = entry.line { canvas.polyline([Point(x0, midY), Point(x1, midY)], line.color, width: line.width, dash: line.dash) }
             if let marker = entry.marker { marker.draw(canvas, at: Point((x0 + x1) / 2, midY), size: 6, color: entry.markerColor, edge: .white) }
-            canvas.text(entry.label, at: Point(x1 + 5, midY), size: Self.textSize, anchor: .left, baseline: .middle)
+            for (k, line) in lines(entry).enumerated() {
+                canvas.text(line, at: Point(x1 + 5, midY + Double(k) * rowHeight), size: Self.textSize, anchor: .left, baseline: .middle)
+            }
+            y += Double(lines(entry).count) * rowHeight + Self.rowGap
         }
     }
 }

@@ -2,9 +2,10 @@ import CCairo
 import Foundation
 
 /// A one-line, user-facing reason a figure could not be written.
-public struct PlotError: Error, CustomStringConvertible, Equatable {
+public struct PlotError: Error, CustomStringConvertible, LocalizedError, Equatable {
     public let description: String
     public init(_ description: String) { self.description = description }
+    public var errorDescription: String? { description }
 }
 
 /// Output formats, chosen by the file extension.

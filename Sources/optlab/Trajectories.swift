@@ -7,7 +7,7 @@ import Surfaces
 struct TrajectoriesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trajectories",
-        abstract: "Step optimizers over a 2-D surface and report (or write) their paths.",
+        abstract: "Step optimizers over a 2-D surface and draw their paths over its contours.",
         discussion: """
             Surfaces: \(Surface.builtinNames.joined(separator: ", ")), or any formula in x and y with \
             + - * / ^, parentheses, sin cos tan exp log sqrt abs tanh, pi and e (differentiated exactly).
@@ -20,8 +20,15 @@ struct TrajectoriesCommand: ParsableCommand {
             adagrad, rmsprop, adadelta, adam, adamw, sgd and momentum with step decay) at rates chosen \
             for the surface.
 
+            The figure: filled contours (log-spaced above the minimum, --levels of them) with each path, \
+            its start (■), end (●), the known minima (★) and where a diverged path left the window (✕). \
+            --layout grid gives one panel per optimizer (default for the classic nine), overlay puts all \
+            paths on one plot with a legend (default when you name optimizers). .png, .svg or .pdf by \
+            the extension of --out (default plots/trajectories-<fn>.png).
+
             Examples:
-              optlab trajectories --fn bowl --csv bowl.csv
+              optlab trajectories --fn bowl
+              optlab trajectories --fn bowl --csv bowl.csv --out bowl.pdf
               optlab trajectories --fn rosenbrock --optimizers "adam(lr=0.05),nadam(lr=0.05)"
               optlab trajectories --fn "x^2 + 3*sin(x*y)" --start=-1.5,1 --steps 50
               optlab trajectories --optimizers "sgd(lr=0.04,schedule=step(step_size=10))"
@@ -43,25 +50,36 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write optimizer,step,x,y,loss rows to this file.", valueName: "file"))
     var csv: String?
 
+    @Option(help: ArgumentHelp("The figure (.png, .svg, .pdf); default plots/trajectories-<fn>.png.", valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("grid or overlay (default: grid for the classic nine, overlay for named optimizers).", valueName: "layout"))
+    var layout: TrajectoryLayout?
+
+    @Option(help: "Number of contour levels.")
+    var levels = 14
+
+    @Option(help: "Resolution of a PNG figure, in dots per inch.")
+    var dpi = 150.0
+
     func validate() throws {
         guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
+        guard levels >= 3 else { throw ValidationError("--levels must be ≥ 3, got \(levels)") }
+        guard dpi > 0, dpi <= 1200 else { throw ValidationError("--dpi must be in (0, 1200], got \(dpi)") }
+        if let out { try FigureOutput.check(out) }
     }
 
     func run() throws {
         let surface = try Surface.named(fn)
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
-        let comparison = try Trajectories.compare(specs, on: surface, from: try start.map(parsePoint), steps: steps)
+        let comparison = try Trajectories.compare(specs, on: surface, from: try start.map { try parsePoint($0, option: "--start") }, steps: steps)
+        let figure = try TrajectoryFigure.make(comparison, layout: layout ?? (optimizers == nil ? .grid : .overlay), levels: levels)
+        let out = try self.out ?? FigureOutput.defaultPath("trajectories-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(comparison.csv, to: csv) }
+        try figure.save(to: out, dpi: dpi)
         printSummary(comparison)
         if let csv { print("wrote \(csv)") }
-    }
-
-    private func parsePoint(_ text: String) throws -> Point {
-        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let x = parts[0], let y = parts[1], x.isFinite, y.isFinite else {
-            throw ValidationError("--start expects X,Y such as --start=-1,1.5, got '\(text)'")
-        }
-        return Point(x, y)
+        print("wrote \(out)")
     }
 
     private func printSummary(_ c: TrajectoryComparison) {
@@ -80,3 +98,5 @@ struct TrajectoriesCommand: ParsableCommand {
 
     private func column(_ text: String) -> String { text.padding(toLength: 14, withPad: " ", startingAt: 0) }
 }
+
+extension TrajectoryLayout: ExpressibleByArgument {}

@@ -1,14 +1,16 @@
 import Foundation
 import XCTest
 
-/// Runs the built `optlab` binary, as a user would.
-func runOptlab(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let folder = Bundle.main.bundleURL.pathExtension == "xctest"
+/// Runs the built `optlab` binary, as a user would; `folder` is its working folder (where default
+/// outputs such as plots/... land), by default the test's.
+func runOptlab(_ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binaries = Bundle.main.bundleURL.pathExtension == "xctest"
         ? Bundle.main.bundleURL.deletingLastPathComponent()
         : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let process = Process()
-    process.executableURL = folder.appendingPathComponent("optlab")
+    process.executableURL = binaries.appendingPathComponent("optlab")
     process.arguments = arguments
+    if let folder { process.currentDirectoryURL = folder }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -31,7 +33,7 @@ final class TrajectoriesCommandTests: XCTestCase {
 
     func testDefaultNineWriteTheCSV() throws {
         let csv = folder.appendingPathComponent("bowl.csv").path
-        let r = try runOptlab(["trajectories", "--fn", "bowl", "--csv", csv])
+        let r = try runOptlab(["trajectories", "--fn", "bowl", "--csv", csv], in: folder)
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.first, "optimizer,step,x,y,loss")
@@ -40,7 +42,7 @@ final class TrajectoriesCommandTests: XCTestCase {
     }
 
     func testDivergedPathIsReportedAndTheRunSucceeds() throws {
-        let r = try runOptlab(["trajectories", "--optimizers", "sgd(lr=1),adam", "--steps", "300", "--start=1,0"])
+        let r = try runOptlab(["trajectories", "--optimizers", "sgd(lr=1),adam", "--steps", "300", "--start=1,0"], in: folder)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("diverged at step 97"), r.stdout)
     }
@@ -48,7 +50,7 @@ final class TrajectoriesCommandTests: XCTestCase {
     func testFormulaAndStartOption() throws {
         let csv = folder.appendingPathComponent("f.csv").path
         let r = try runOptlab(["trajectories", "--fn", "x^2 + 3*sin(x*y)", "--start=-1.5,1", "--steps", "5",
-                               "--optimizers", "adam(lr=0.1)", "--csv", csv])
+                               "--optimizers", "adam(lr=0.1)", "--csv", csv], in: folder)
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines[1], "adam(lr=0.1),0,-1.5,1.0,\(2.25 + 3 * sin(-1.5))")
@@ -76,7 +78,7 @@ final class TrajectoriesCommandTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: csv), "\(arguments)")
         }
-        let r = try runOptlab(["trajectories", "--csv", folder.appendingPathComponent("no/such/dir.csv").path])
+        let r = try runOptlab(["trajectories", "--csv", folder.appendingPathComponent("no/such/dir.csv").path], in: folder)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
     }

@@ -38,7 +38,7 @@ final class PlotTests: XCTestCase {
         let grid = ScalarGrid(x: -2...2, y: -1...3, columns: 81, rows: 81) { x, y in x * x + (y - 1) * (y - 1) }
         let levels = ContourLevels.logSpaced(minimum: 0, maximum: grid.finiteRange.upperBound, count: 12)
         let figure = Figure(width: 4, height: 4)
-        figure.axes.contourFilled(grid, levels: levels)
+        figure.axes.contourFilled(ContourSet(grid, levels: levels))
         figure.colorBar = ColorBar(scale: .bands(levels: levels))
         let raster = figure.rasterize(dpi: 100)
         assertClose(raster.color(at: figure.axes.point(x: 0, y: 1)), Colormap.viridis.color(at: 0))

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Lab
+import Optim
+import Surfaces
+
+struct LRSweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lr-sweep",
+        abstract: "Final loss against learning rate for several optimizers, and which rates each tolerates.",
+        discussion: """
+            Every optimizer runs from the same start at every learning rate of the range (A...B evenly \
+            spaced, or log-spaced with --log, A > 0) and records the final loss. A run diverges when it \
+            leaves the finite numbers or its loss exceeds 10⁶ × the start loss. The figure shows final \
+            loss per optimizer (diverged runs as ✕ above the curves) and, beneath, the learning rates \
+            whose final loss is below --tol (default 10⁻³ × start loss). The optimizers default to the \
+            six with a meaningful learning rate: \(LRSweep.defaultOptimizers.joined(separator: ", ")).
+
+            Examples:
+              optlab lr-sweep 0...5
+              optlab lr-sweep 0.001...10 --log --points 201 --fn rosenbrock --steps 500
+              optlab lr-sweep 0...0.5 --optimizers "sgd,momentum,nesterov" --csv sweep.csv --out sweep.svg
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Learning rates A...B (A < B).", valueName: "A...B"))
+    var range: String
+
+    @Flag(help: "Space the learning rates logarithmically (needs A > 0).")
+    var log = false
+
+    @Option(help: "Number of learning rates.")
+    var points = 101
+
+    @Option(help: ArgumentHelp("A built-in surface or a formula in x and y.", valueName: "fn"))
+    var fn = "bowl"
+
+    @Option(help: "Optimizer steps per run.")
+    var steps = 100
+
+    @Option(help: ArgumentHelp("Start point X,Y (default: the surface's); write --start=-1,1.5 for negatives.", valueName: "x,y"))
+    var start: String?
+
+    @Option(help: ArgumentHelp("Comma-separated optimizer specs; their lr is replaced by the sweep's.", valueName: "specs"))
+    var optimizers: String?
+
+    @Option(help: ArgumentHelp("Final loss below which a run counts as tolerated (default 1e-3 × start loss).", valueName: "loss"))
+    var tol: Double?
+
+    @Option(help: ArgumentHelp("Write optimizer,lr,final_loss,final_x,final_y,diverged rows to this file.", valueName: "file"))
+    var csv: String?
+
+    @Option(help: ArgumentHelp("The figure (.png, .svg, .pdf); default plots/lr-sweep-<fn>.png.", valueName: "file"))
+    var out: String?
+
+    @Option(help: "Resolution of a PNG figure, in dots per inch.")
+    var dpi = 150.0
+
+    func validate() throws {
+        guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
+        guard points >= 2 else { throw ValidationError("--points must be ≥ 2, got \(points)") }
+        guard tol.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--tol must be a positive number") }
+        guard dpi > 0, dpi <= 1200 else { throw ValidationError("--dpi must be in (0, 1200], got \(dpi)") }
+        if let out { try FigureOutput.check(out) }
+    }
+
+    func run() throws {
+        let rates = try LRSweep.learningRates(try LRSweep.parseRange(range), count: points, logarithmic: log)
+        let surface = try Surface.named(fn)
+        let specs = try (optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse))
+        let started = ContinuousClock.now
+        let sweep = try LRSweep.run(specs, on: surface, from: try start.map { try parsePoint($0, option: "--start") },
+                                    steps: steps, learningRates: rates, tolerance: tol)
+        let elapsed = started.duration(to: .now)
+        let out = try self.out ?? FigureOutput.defaultPath("lr-sweep-\(FigureOutput.stem(surface))")
+        if let csv { try AtomicFile.write(sweep.csv, to: csv) }
+        try LRSweepFigure.make(sweep, logarithmic: log).save(to: out, dpi: dpi)
+
+        print("\(surface.name): \(rates.count) learning rates × \(specs.count) optimizers × \(steps) steps in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
+        print("start loss \(sweep.startLoss), tolerated: final loss < \(sweep.tolerance)")
+        let width = max(9, specs.map(\.label.count).max() ?? 0)
+        for (i, spec) in specs.enumerated() {
+            let ranges = sweep.toleratedRanges(i).map { "\($0.lowerBound)...\($0.upperBound)" }
+            let diverged = sweep.runs[i].filter(\.diverged).count
+            print(spec.label.padding(toLength: width, withPad: " ", startingAt: 0) + "  tolerated "
+                  + (ranges.isEmpty ? "none" : ranges.joined(separator: ", ")) + (diverged > 0 ? "; \(diverged) diverged" : ""))
+        }
+        if let csv { print("wrote \(csv)") }
+        print("wrote \(out)")
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Lab
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run experiment files: each writes <plots>/<name>.png and <name>.csv.",
+        discussion: """
+            An experiment file (YAML) names a kind — trajectories or lr-sweep — and that command's \
+            settings (fn, optimizers, steps, start, layout, levels; range, log, points, tol). See \
+            experiments/ for the classic figures and README.md for every key.
+
+            Examples:
+              optlab run experiments/bowl.yaml
+              optlab run experiments/*.yaml --plots /tmp/figures --dpi 100
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Experiment files (.yaml).", valueName: "file"))
+    var files: [String]
+
+    @Option(help: ArgumentHelp("Folder for the figures and CSV files.", valueName: "folder"))
+    var plots = "plots"
+
+    @Option(help: "Resolution of the PNG figures, in dots per inch.")
+    var dpi = 150.0
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one experiment file") }
+        guard dpi > 0, dpi <= 1200 else { throw ValidationError("--dpi must be in (0, 1200], got \(dpi)") }
+    }
+
+    func run() throws {
+        // Every file is checked before anything runs, so a typo in the last one costs nothing.
+        let experiments = try files.map(Experiment.load)
+        if plots == "plots" { try FigureOutput.createFolder(plots) }
+        for experiment in experiments {
+            for path in try experiment.run(into: plots, dpi: dpi) { print("wrote \(path)") }
+        }
+    }
+}
