@@ -1,6 +1,5 @@
 import Foundation
 import Optim
-import Plot
 import Surfaces
 
 /// A learning-rate sweep: every optimizer run from one start at every learning rate, keeping
