@@ -28,6 +28,7 @@ public final class Conv2d: Module, WeightedOperation {
     }
 
     var weightShape: [Int] { weight.shape }
+    var weightTag: dnnl_format_tag_t { dnnl_format_tag_any }
 
     /// Output size along one axis; PyTorch rounds down, so the right/bottom padding may be smaller.
     private func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernel) / stride + 1 }

@@ -30,31 +30,45 @@ final class Engine: @unchecked Sendable {
 }
 
 /// Thread count of the kernels. Debian's oneDNN runs on OpenMP (libgomp, loaded with libdnnl);
-/// by default optlab uses every core it may run on, unless `OMP_NUM_THREADS` says otherwise.
+/// by default optlab uses every core it may run on, or `OMP_NUM_THREADS` when that is set.
 public enum Threads {
     private typealias SetThreads = @convention(c) (Int32) -> Void
-    private typealias GetThreads = @convention(c) () -> Int32
-
     // Resolved at run time in the process's global scope: libgomp comes in through libdnnl, so no
     // extra link flag is needed.
-    private static func openMP(_ name: String) -> UnsafeMutableRawPointer? { dlsym(dlopen(nil, RTLD_NOW), name) }
+    nonisolated(unsafe) private static let setOpenMP: SetThreads? = dlsym(dlopen(nil, RTLD_NOW), "omp_set_num_threads")
+        .map { unsafeBitCast($0, to: SetThreads.self) }
+    nonisolated(unsafe) private static var limit = 1
+    nonisolated(unsafe) private static var active = 0
 
-    /// Sets how many threads the oneDNN kernels use from now on.
+    /// Sets how many threads the oneDNN kernels may use from now on.
     public static func set(_ count: Int) {
-        guard let symbol = openMP("omp_set_num_threads") else { return }
-        unsafeBitCast(symbol, to: SetThreads.self)(Int32(max(1, count)))
+        _ = Engine.shared  // its creation applies the default, which must not override this
+        limit = max(1, count)
+        use(limit)
     }
 
-    /// Threads the kernels currently use.
+    /// Threads the kernels may use.
     public static var count: Int {
-        guard let symbol = openMP("omp_get_max_threads") else { return 1 }
-        return Int(unsafeBitCast(symbol, to: GetThreads.self)())
+        _ = Engine.shared
+        return limit
     }
 
     static func applyDefault() {
-        if ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] == nil {
-            set(ProcessInfo.processInfo.activeProcessorCount)
-        }
+        let environment = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) }
+        limit = max(1, environment ?? ProcessInfo.processInfo.activeProcessorCount)
+        use(limit)
+    }
+
+    /// Threads for a pass over a batch of `elements` input values: one for tiny batches, where
+    /// waking and joining a second thread per primitive costs more than the work it takes over.
+    static func use(forInputElements elements: Int) {
+        use(elements < 50_000 ? 1 : limit)
+    }
+
+    private static func use(_ count: Int) {
+        guard count != active else { return }
+        active = count
+        setOpenMP?(Int32(count))
     }
 }
 

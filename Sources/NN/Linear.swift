@@ -24,6 +24,7 @@ public final class Linear: Module, WeightedOperation {
     }
 
     var weightShape: [Int] { weight.shape }
+    var weightTag: dnnl_format_tag_t { dnnl_ab }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
         let plan = try plans.plan(x, training: training) {

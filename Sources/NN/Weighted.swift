@@ -6,6 +6,9 @@ import CDNNL
 /// back in plain layout — is shared by `WeightedPlan`.
 protocol WeightedOperation {
     var weightShape: [Int] { get }
+    /// The weights layout the primitives are asked for: `any` lets oneDNN pick a blocked one (worth
+    /// a reorder per step for convolutions); inner products run as GEMMs on the plain layout.
+    var weightTag: dnnl_format_tag_t { get }
     var bias: Weight? { get }
     func forward(src: Desc, weights: Desc, bias: Desc?, dst: Desc, training: Bool) -> Primitive
     func backwardData(diffSrc: Desc, weights: Desc, diffDst: Desc, hint: Primitive) -> Primitive
@@ -30,7 +33,7 @@ final class WeightedPlan {
         self.weight = weight
         inputShape = x.shape
         self.outputShape = outputShape
-        forward = op.forward(src: anyDesc(inputShape), weights: anyDesc(op.weightShape),
+        forward = op.forward(src: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag),
                              bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: training)
         let (src, srcReorder) = conform(x, to: forward.desc(dnnl_query_src_md))
         self.src = src
@@ -49,7 +52,7 @@ final class WeightedPlan {
     func backwardCalls(_ dy: Memory, inputGradient: Bool) -> (calls: [Call], dx: Memory?) {
         if let b = backward, b.dy === dy, b.inputGradient == inputGradient { return (b.calls, b.dx) }
         var calls: [Call] = []
-        let bw = op.backwardWeights(src: anyDesc(inputShape), diffWeights: anyDesc(op.weightShape),
+        let bw = op.backwardWeights(src: anyDesc(inputShape), diffWeights: desc(op.weightShape, op.weightTag),
                                     diffBias: op.bias.map { plainDesc($0.shape) }, diffDst: anyDesc(outputShape), hint: forward)
         let (dyW, dyReorder) = conform(dy, to: bw.desc(dnnl_query_diff_dst_md))
         let (srcW, srcReorder) = conform(src, to: bw.desc(dnnl_query_src_md))
@@ -65,7 +68,7 @@ final class WeightedPlan {
         }
         var dx: Memory?
         if inputGradient {
-            let bd = op.backwardData(diffSrc: anyDesc(inputShape), weights: anyDesc(op.weightShape),
+            let bd = op.backwardData(diffSrc: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag),
                                      diffDst: anyDesc(outputShape), hint: forward)
             let wantedDy = bd.desc(dnnl_query_diff_dst_md)
             let (dyD, dyDReorder) = same(wantedDy, dyW.desc) ? (dyW, nil) : conform(dy, to: wantedDy)
