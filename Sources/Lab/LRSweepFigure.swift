@@ -11,7 +11,7 @@ public enum LRSweepFigure {
         let figure = Plot.Figure(width: 9.5, height: 7.6, rows: 2, columns: 1)
         figure.rowWeights = [2.3, Double(max(sweep.specs.count, 3)) * 0.25]
         let surface = sweep.surface
-        figure.title = "Learning-rate tolerance on \(surface.name == surface.formula ? surface.formula : "\(surface.name): \(TrajectoryFigure.pretty(surface.formula))")"
+        figure.title = "Learning-rate tolerance on \(TrajectoryFigure.title(surface))"
         figure.subtitle = "\(sweep.learningRates.count) learning rates × \(sweep.specs.count) optimizers, \(sweep.steps) steps each from "
             + "(\(Ticks.compact(sweep.start.x)), \(Ticks.compact(sweep.start.y))); tolerated: final loss < \(Ticks.compact(sweep.tolerance))"
         let xRange = sweep.learningRates.first!...sweep.learningRates.last!

@@ -19,7 +19,7 @@ public enum TrajectoryFigure {
     static let resolution = 241
 
     public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14) throws -> Plot.Figure {
-        guard levels >= 3 else { throw TrajectoryError("--levels must be ≥ 3, got \(levels)") }
+        guard (3...100).contains(levels) else { throw TrajectoryError("--levels must be in 3...100, got \(levels)") }
         let surface = comparison.surface, window = surface.window
         guard window.x.upperBound > window.x.lowerBound, window.y.upperBound > window.y.lowerBound else {
             throw TrajectoryError("the window of \(surface.name) has zero size")
@@ -52,9 +52,14 @@ public enum TrajectoryFigure {
             axes.yLabel = "y"
             axes.legendPlacement = .outsideRight
         }
-        figure.title = "\(results.count == 1 ? "One optimizer" : "\(results.count) optimizers") on \(surface.name == surface.formula ? surface.formula : "\(surface.name): \(pretty(surface.formula))")"
-        figure.subtitle = "\(comparison.steps) steps from (\(Ticks.compact(comparison.start.x)), \(Ticks.compact(comparison.start.y)))"
-            + "   ■ start   ● end   ★ \(surface.minima.count > 1 ? "global minimum (☆ local minima)" : "minimum")   ✕ diverged (left the window)"
+        figure.title = "\(results.count == 1 ? "One optimizer" : "\(results.count) optimizers") on \(title(surface))"
+        // A key to the markers that appear.
+        var key = ["■ start", "● end"]
+        if !surface.minima.isEmpty { key.append(surface.minima.count > 1 ? "★ global minimum (☆ local minima)" : "★ minimum") }
+        if results.contains(where: { $0.divergedAt != nil }) { key.append("✕ diverged") }
+        if results.contains(where: { $0.divergedAt == nil && exit($0, window) != nil }) { key.append("▲ left the window") }
+        figure.subtitle = "\(comparison.steps) steps from (\(Ticks.compact(comparison.start.x)), \(Ticks.compact(comparison.start.y)))   "
+            + key.joined(separator: "   ")
         figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
         return figure
     }
@@ -86,22 +91,25 @@ public enum TrajectoryFigure {
         let xs = result.points.map(\.x), ys = result.points.map(\.y)
         axes.plot(x: xs, y: ys, style: style, marker: .circle, markerSize: 3.2, maxMarkers: label == nil ? 45 : 25, halo: true, label: label)
         axes.scatter([(xs[0], ys[0])], marker: .square, size: 7.5, color: .white, edge: .text)
-        if let exit = exitPoint(result, window) {
-            axes.scatter([(exit.x, exit.y)], marker: .cross, size: 10, color: color)
-            axes.text("diverged at step \(result.divergedAt ?? result.points.count - 1)", x: exit.x, y: exit.y, offset: Plot.Point(7, -3), size: 7.5)
+        if let (point, step) = exit(result, window) {
+            let diverged = result.divergedAt != nil
+            axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color)
+            axes.text(diverged ? "diverged at step \(step)" : "left the window at step \(step)", x: point.x, y: point.y,
+                      offset: Plot.Point(7, -3), size: 7.5)
         } else {
             axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color)
         }
     }
 
-    /// Where a path that diverged (or wandered out for good) crosses out of the window: nil when
-    /// it ends inside.
-    static func exitPoint(_ result: TrajectoryResult, _ window: Window) -> Surfaces.Point? {
+    /// Where a path that diverged or ended outside the window leaves it (the boundary point of
+    /// its last segment from inside) and at which step: the step of the divergence, or of the
+    /// first point outside. nil when the path ends inside without diverging.
+    static func exit(_ result: TrajectoryResult, _ window: Window) -> (point: Surfaces.Point, step: Int)? {
         let inside = { (p: Surfaces.Point) in window.x.contains(p.x) && window.y.contains(p.y) }
         let points = result.points
         if result.divergedAt == nil && inside(points.last!) { return nil }
-        guard let last = points.lastIndex(where: inside) else { return points[0] }
-        guard last + 1 < points.count else { return points[last] }
+        guard let last = points.lastIndex(where: inside) else { return (points[0], result.divergedAt ?? 0) }
+        guard last + 1 < points.count else { return (points[last], result.divergedAt ?? last) }
         // Cut the segment leaving the window at the window's boundary.
         let a = points[last], b = points[last + 1]
         var t = 1.0
@@ -109,7 +117,7 @@ public enum TrajectoryFigure {
             if to > hi { t = min(t, (hi - from) / (to - from)) }
             if to < lo { t = min(t, (lo - from) / (to - from)) }
         }
-        return Surfaces.Point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
+        return (Surfaces.Point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t), result.divergedAt ?? last + 1)
     }
 
     static func panelTitle(_ result: TrajectoryResult) -> String {
@@ -125,6 +133,11 @@ public enum TrajectoryFigure {
     static func wrapSpec(_ label: String) -> String {
         guard label.count > 30, let r = label.range(of: ",schedule=") else { return label }
         return String(label[..<r.lowerBound]) + ",\n" + String(label[label.index(after: r.lowerBound)...])
+    }
+
+    /// "bowl: 20x² + 2y²", or just the formula for a typed one.
+    static func title(_ surface: Surface) -> String {
+        surface.name == surface.formula ? pretty(surface.formula) : "\(surface.name): \(pretty(surface.formula))"
     }
 
     /// "20*x^2 + 2*y^2" → "20x² + 2y²" for titles: powers as superscripts, a coefficient

@@ -294,11 +294,16 @@ struct TextArtist: Artist {
     func draw(_ canvas: Canvas, _ map: PlotMap) {
         guard x.isFinite, y.isFinite else { return }
         let p = map(x, y)
-        // Keep the label inside the plot: flip it to the other side of the point near an edge.
+        // Keep the label inside the plot: flip it to the other side of the point near an edge
+        // (so it never covers the point), then clamp.
         let (w, h) = canvas.measure(text, size: size)
+        let left = min(map.x.from, map.x.to), right = max(map.x.from, map.x.to)
+        let top = min(map.y.from, map.y.to), bottom = max(map.y.from, map.y.to)
         var at = Point(p.x + offset.x, p.y + offset.y)
-        at.x = min(max(at.x, min(map.x.from, map.x.to) + 2), max(map.x.from, map.x.to) - w - 2)
-        at.y = min(max(at.y, min(map.y.from, map.y.to) + h + 2), max(map.y.from, map.y.to) - 2)
+        if at.x + w > right - 2 { at.x = p.x - offset.x - w }
+        if at.y - h < top + 2 { at.y = p.y - offset.y + h }
+        at.x = min(max(at.x, left + 2), right - w - 2)
+        at.y = min(max(at.y, top + h + 2), bottom - 2)
         let box = Rect(x: at.x - 2, y: at.y - h - 1, width: w + 4, height: h + 2)
         canvas.fill(box, Color.white.withAlpha(0.8))
         canvas.text(text, at: at, size: size, color: color, anchor: .left, baseline: .bottom)

@@ -23,7 +23,8 @@ public struct ColorBar: Sendable {
         case .bands(let levels):
             let n = levels.count - 1
             let every = max(1, Int((Double(levels.count) * minSpacing / length).rounded(.up)))
-            return levels.indices.filter { $0 % every == 0 }.map { (Double($0) / Double(n), Ticks.compact(levels[$0])) }
+            let shown = levels.indices.filter { $0 % every == 0 }
+            return zip(shown, Ticks.distinct(shown.map { levels[$0] })).map { (Double($0) / Double(n), $1) }
         case .continuous(let range):
             let span = range.upperBound - range.lowerBound
             return Ticks.linear(range, target: max(2, Int(length / (3 * minSpacing))))

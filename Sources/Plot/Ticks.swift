@@ -84,11 +84,23 @@ public enum Ticks {
     }
 
     /// A short label for a single value (colour-bar levels, annotations): 3 significant digits.
-    public static func compact(_ v: Double) -> String {
+    public static func compact(_ v: Double) -> String { compact(v, digits: 3) }
+
+    /// Labels for increasing values with the fewest significant digits (3 or more) that keep
+    /// neighbours distinct: levels 3.991 and 3.994 read "3.991", "3.994", not "3.99" twice.
+    public static func distinct(_ values: [Double]) -> [String] {
+        for digits in 3...8 {
+            let labels = values.map { compact($0, digits: digits) }
+            if zip(labels, labels.dropFirst()).allSatisfy({ $0 != $1 }) { return labels }
+        }
+        return values.map { compact($0, digits: 9) }
+    }
+
+    static func compact(_ v: Double, digits: Int) -> String {
         if v == 0 { return "0" }
         let magnitude = abs(v)
         if magnitude >= 1e5 || magnitude < 1e-3 { return format(v, step: magnitude) }
-        let decimals = max(0, 2 - Int(floor(Foundation.log10(magnitude))))
+        let decimals = max(0, digits - 1 - Int(floor(Foundation.log10(magnitude))))
         var s = String(format: "%.\(decimals)f", v)
         if s.contains(".") { while s.hasSuffix("0") { s.removeLast() }; if s.hasSuffix(".") { s.removeLast() } }
         return s.replacingOccurrences(of: "-", with: "−")

@@ -60,7 +60,7 @@ struct LRSweepCommand: ParsableCommand {
         guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
         guard points >= 2 else { throw ValidationError("--points must be ≥ 2, got \(points)") }
         guard tol.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--tol must be a positive number") }
-        guard dpi > 0, dpi <= 1200 else { throw ValidationError("--dpi must be in (0, 1200], got \(dpi)") }
+        guard dpi > 0, dpi <= 600 else { throw ValidationError("--dpi must be in (0, 600], got \(dpi)") }
         if let out { try FigureOutput.check(out) }
     }
 

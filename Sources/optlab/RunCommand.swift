@@ -28,7 +28,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one experiment file") }
-        guard dpi > 0, dpi <= 1200 else { throw ValidationError("--dpi must be in (0, 1200], got \(dpi)") }
+        guard dpi > 0, dpi <= 600 else { throw ValidationError("--dpi must be in (0, 600], got \(dpi)") }
     }
 
     func run() throws {

@@ -64,8 +64,8 @@ struct TrajectoriesCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
-        guard levels >= 3 else { throw ValidationError("--levels must be ≥ 3, got \(levels)") }
-        guard dpi > 0, dpi <= 1200 else { throw ValidationError("--dpi must be in (0, 1200], got \(dpi)") }
+        guard (3...100).contains(levels) else { throw ValidationError("--levels must be in 3...100, got \(levels)") }
+        guard dpi > 0, dpi <= 600 else { throw ValidationError("--dpi must be in (0, 600], got \(dpi)") }
         if let out { try FigureOutput.check(out) }
     }
 

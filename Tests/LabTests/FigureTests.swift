@@ -58,12 +58,20 @@ final class FigureTests: XCTestCase {
         let surface = try Surface.named("bowl")
         let result = try Trajectories.run(try OptimizerSpec.parse("sgd(lr=0.1)"), on: surface, from: surface.start, steps: 400)
         XCTAssertNotNil(result.divergedAt)
-        let exit = try XCTUnwrap(TrajectoryFigure.exitPoint(result, surface.window))
+        let (exit, step) = try XCTUnwrap(TrajectoryFigure.exit(result, surface.window))
+        XCTAssertEqual(step, result.divergedAt)
         let onEdge = [abs(exit.x - surface.window.x.lowerBound), abs(exit.x - surface.window.x.upperBound),
                       abs(exit.y - surface.window.y.lowerBound), abs(exit.y - surface.window.y.upperBound)].min()!
         XCTAssertLessThan(onEdge, 1e-12)
         let converged = try Trajectories.run(try OptimizerSpec.parse("adam(lr=0.1)"), on: surface, from: surface.start, steps: 50)
-        XCTAssertNil(TrajectoryFigure.exitPoint(converged, surface.window))
+        XCTAssertNil(TrajectoryFigure.exit(converged, surface.window))
+        // Leaving the window without diverging: the step of the first point outside.
+        let saddle = try Surface.named("saddle")
+        let away = try Trajectories.run(try OptimizerSpec.parse("sgd(lr=0.05)"), on: saddle, from: saddle.start, steps: 100)
+        XCTAssertNil(away.divergedAt)
+        let (_, left) = try XCTUnwrap(TrajectoryFigure.exit(away, saddle.window))
+        XCTAssertFalse(saddle.window.y.contains(away.points[left].y))
+        XCTAssertTrue(saddle.window.y.contains(away.points[left - 1].y))
     }
 
     func testColourKeysTellSGDVariantsApart() throws {
@@ -195,7 +203,7 @@ final class FigureTests: XCTestCase {
             (["lr-sweep", "0...5", "--out", folder.appendingPathComponent("x.jpg").path], "unknown image format '.jpg'"),
             (["lr-sweep", "0...5", "--out", folder.appendingPathComponent("no/such/x.png").path], "does not exist"),
             (["trajectories", "--out", folder.appendingPathComponent("x.gif").path], "unknown image format '.gif'"),
-            (["trajectories", "--levels", "2", "--out", out], "--levels must be ≥ 3"),
+            (["trajectories", "--levels", "2", "--out", out], "--levels must be in 3...100"),
             (["trajectories", "--layout", "spiral", "--out", out], "spiral"),
             (["run", folder.appendingPathComponent("missing.yaml").path], "cannot read experiment"),
         ]

@@ -37,6 +37,8 @@ final class TicksTests: XCTestCase {
         XCTAssertEqual(Ticks.compact(1234.6), "1235")
         XCTAssertEqual(Ticks.compact(2e-5), "2×10⁻⁵")
         XCTAssertEqual(Ticks.compact(-3.14159), "−3.14")
+        XCTAssertEqual(Ticks.distinct([-3.9912, -3.9947, -3.5]), ["−3.991", "−3.995", "−3.5"])
+        XCTAssertEqual(Ticks.distinct([0.0942, 0.168, 0.298]), ["0.0942", "0.168", "0.298"])
     }
 }
 
