@@ -56,7 +56,7 @@ public struct LRSweep: Sendable {
     /// 10⁶ × the start's. `tolerance` defaults to 10⁻³ × the start loss. Work is spread over
     /// the machine's cores; results do not depend on how.
     public static func run(_ specs: [OptimizerSpec], on surface: Surface, from start: Surfaces.Point? = nil, steps: Int,
-                           learningRates: [Double], tolerance: Double? = nil) throws -> LRSweep {
+                           learningRates: [Double], tolerance: Double? = nil, progress: ProgressBar? = nil) throws -> LRSweep {
         let start = start ?? surface.start
         let startLoss = surface.value(start.x, start.y)
         guard startLoss.isFinite else { throw TrajectoryError("the start \(start) is outside the surface's domain") }
@@ -80,7 +80,9 @@ public struct LRSweep: Sendable {
                     (slots + job).initialize(to: Run(lr: lr, final: nil))
                 }
             }
+            progress?.advance(by: min(jobs, (c + 1) * chunk) - c * chunk)
         }
+        progress?.finish()
         if let error = failure.error { throw error }
         let runs = specs.indices.map { i in Array(results[(i * learningRates.count)..<((i + 1) * learningRates.count)]) }
         return LRSweep(surface: surface, start: start, steps: steps, learningRates: learningRates, specs: specs,

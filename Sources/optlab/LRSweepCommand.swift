@@ -70,7 +70,8 @@ struct LRSweepCommand: ParsableCommand {
         let specs = try (optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse))
         let started = ContinuousClock.now
         let sweep = try LRSweep.run(specs, on: surface, from: try start.map { try parsePoint($0, option: "--start") },
-                                    steps: steps, learningRates: rates, tolerance: tol)
+                                    steps: steps, learningRates: rates, tolerance: tol,
+                                    progress: ProgressBar("lr-sweep", total: rates.count * specs.count, unit: .items("run")))
         let elapsed = started.duration(to: .now)
         let out = try self.out ?? FigureOutput.defaultPath("lr-sweep-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(sweep.csv, to: csv) }
