@@ -48,6 +48,29 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(figure.axes.frame.x, corner.x, accuracy: 1, "contours fill the window exactly, without margin")
     }
 
+    func testHeatmapBandAndRangeBarsFillWhereTheirDataSays() {
+        let figure = Figure(width: 8, height: 3, rows: 1, columns: 3)
+        let matrix = [[0.0, 1], [2, 3]]
+        figure[0, 0].heatmap(matrix, annotations: [["a", "b"], ["c", "d"]])
+        let raster0 = figure.rasterize(dpi: 100)
+        // Row 0 is on top; a cell's corner (away from its text) shows its value's colour.
+        assertClose(raster0.color(at: figure[0, 0].point(x: -0.4, y: 0.4)), Colormap.viridis.color(at: 0))
+        assertClose(raster0.color(at: figure[0, 0].point(x: 1.4, y: 1.4)), Colormap.viridis.color(at: 1))
+        XCTAssertLessThan(figure[0, 0].point(x: 0, y: 0).y, figure[0, 0].point(x: 0, y: 1).y, "row 0 above row 1")
+
+        let green = Palette.color(forKey: "adagrad")
+        figure[0, 1].fillBetween(x: [0, 1, 2], lower: [0, 0, 0], upper: [1, 2, 1], color: green)
+        figure[0, 1].plot(x: [0, 2], y: [3, 3], style: LineStyle(color: .black))
+        figure[0, 2].rangeBars([RangeRow(y: 0, ranges: [1...2, 4...5], color: green)])
+        figure[0, 2].xLimits = 0...6
+        let raster = figure.rasterize(dpi: 100)
+        assertClose(raster.color(at: figure[0, 1].point(x: 1, y: 1)), green)
+        assertClose(raster.color(at: figure[0, 1].point(x: 1.9, y: 2.5)), .white)
+        let bar = raster.color(at: figure[0, 2].point(x: 1.5, y: 0))
+        assertClose(bar, Color.white.mixed(with: green, 0.85), within: 3.0 / 255)
+        assertClose(raster.color(at: figure[0, 2].point(x: 3, y: 0)), .white)
+    }
+
     func testMarchingSquaresTracesACircle() {
         let grid = ScalarGrid(x: -2...2, y: -2...2, columns: 101, rows: 101) { x, y in x * x + y * y }
         let lines = MarchingSquares.lines(grid, level: 1)
