@@ -42,6 +42,8 @@ public enum LRSweepFigure {
             losses.scatter(divergedMarks(runs).map { ($0, stripY) }, marker: .cross, size: 5.5, color: color, edge: .white)
         }
         losses.yLimits = floor / pow(10, decades * 0.04)...top * pow(10, decades * (0.17 + 0.045 * Double(sweep.specs.count)))
+        // Loss ticks only below the "diverged" strip, whose height means nothing.
+        losses.yTicks = Ticks.log(losses.yLimits!.lowerBound...top * pow(10, decades * 0.05), maxLabels: 7)
         losses.horizontalLine(y: top * pow(10, decades * 0.05), style: LineStyle(color: Color(hex: 0x999999), width: 0.8, dash: LineStyle.dotted))
         losses.text("diverged", x: xRange.lowerBound, y: top * pow(10, decades * 0.05), offset: Plot.Point(4, -3), size: 7.5, color: Color(hex: 0x555555))
         losses.horizontalLine(y: sweep.startLoss, style: LineStyle(color: Color(hex: 0x777777), width: 1, dash: LineStyle.dotted),
