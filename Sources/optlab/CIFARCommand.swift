@@ -49,9 +49,9 @@ struct CIFARCommand: ParsableCommand {
               + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
         let runs = try Comparison.run(specs, seeds: (0..<UInt64(seeds)).map { firstSeed + $0 }, plan: base, train: train, test: test) { run in
             if let d = run.divergedAt {
-                print("\(run.label) seed \(run.seed): diverged in epoch \(d.epoch), batch \(d.batch)")
+                printNow("\(run.label) seed \(run.seed): diverged in epoch \(d.epoch), batch \(d.batch)")
             } else if let m = run.epochs.last {
-                print("\(run.label) seed \(run.seed): " + TrainCommand.line(m, of: base.epochs))
+                printNow("\(run.label) seed \(run.seed): " + TrainCommand.line(m, of: base.epochs))
             }
         }
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"

@@ -37,13 +37,14 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let folder = try DataLocation.find(option: data).folder
         let test = try CIFAR10.load(.test, from: folder)
-        let report = try Evaluation.run(checkpoint: URL(fileURLWithPath: checkpoint), model: model, test: test) {
+        let (evaluated, report) = try Evaluation.run(checkpoint: URL(fileURLWithPath: checkpoint), model: model, test: test) {
             try CIFAR10.load(.train, from: folder)
         }
         let name = URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
         let figurePath = figure ?? "plots/confusion-\(name).png"
         try createParentFolder(of: figurePath)
-        try report.confusionFigure(title: "CIFAR-10 test set, \(name): \(String(format: "%.2f", 100 * report.accuracy)) % correct")
+        let fileName = URL(fileURLWithPath: checkpoint).lastPathComponent
+        try report.confusionFigure(title: "CIFAR-10 test set, \(evaluated) (\(fileName)): \(String(format: "%.2f", 100 * report.accuracy)) % correct")
             .save(to: figurePath)
         let csvPath = (figurePath as NSString).deletingPathExtension + ".csv"
         try AtomicFile.write(report.confusionTable.text, to: csvPath)

@@ -102,7 +102,7 @@ struct TrainCommand: ParsableCommand {
         Interrupt.watch()
         defer { Interrupt.stopWatching() }
         do {
-            let outcome = try trainer.run(checkpoint: url) { print(Self.line($0, of: plan.epochs)) }
+            let outcome = try trainer.run(checkpoint: url) { printNow(Self.line($0, of: plan.epochs)) }
             switch outcome {
             case .finished:
                 let last = trainer.history.last!
@@ -140,6 +140,12 @@ struct TrainCommand: ParsableCommand {
             throw Failure("--resume continues the saved run; these differ from it: " + conflicts.joined(separator: ", "))
         }
     }
+}
+
+/// Prints and flushes at once, so per-epoch lines reach a log file or `tee` while training goes on.
+func printNow(_ line: String) {
+    print(line)
+    fflush(nil)  // all output streams; naming `stdout` is not concurrency-safe in Swift 6
 }
 
 /// Figures and CSVs go to folders such as plots/ that may not exist yet.
