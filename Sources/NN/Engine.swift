@@ -120,6 +120,7 @@ final class Memory {
     let handle: dnnl_memory_t
     private(set) var data: UnsafeMutableRawPointer
     private let owned: Bool
+    private var owner: Memory?
 
     init(_ desc: Desc) {
         self.desc = desc
@@ -132,10 +133,12 @@ final class Memory {
         handle = Memory.create(desc, data)
     }
 
-    init(_ desc: Desc, borrowing pointer: UnsafeMutableRawPointer) {
+    /// A view of storage owned elsewhere; `keeping` holds the owner alive as long as the view.
+    init(_ desc: Desc, borrowing pointer: UnsafeMutableRawPointer, keeping owner: Memory? = nil) {
         self.desc = desc
         data = pointer
         owned = false
+        self.owner = owner
         handle = Memory.create(desc, pointer)
     }
 
@@ -173,8 +176,10 @@ final class Primitive {
     let primitive: dnnl_primitive_t
 
     /// `op` points at an initialised oneDNN operation descriptor (convolution, pooling, ...).
-    init(_ op: UnsafeRawPointer, hint: Primitive? = nil, attr: dnnl_primitive_attr_t? = nil, _ what: String) {
+    init(_ op: UnsafeRawPointer, hint: Primitive? = nil, _ what: String) {
         var pd: dnnl_primitive_desc_t?
+        let attr = Primitive.attributes()
+        defer { dnnl_primitive_attr_destroy(attr) }
         dnnl(dnnl_primitive_desc_create(&pd, op, attr, Engine.shared.engine, hint?.pd), "primitive_desc_create(\(what))")
         self.pd = pd!
         var primitive: dnnl_primitive_t?
@@ -186,15 +191,26 @@ final class Primitive {
     init(reorder from: Desc, to: Desc) {
         var pd: dnnl_primitive_desc_t?
         let engine = Engine.shared.engine
+        let attr = Primitive.attributes()
+        defer { dnnl_primitive_attr_destroy(attr) }
         withUnsafePointer(to: from) { f in
             withUnsafePointer(to: to) { t in
-                dnnl(dnnl_reorder_primitive_desc_create(&pd, f, engine, t, engine, nil), "reorder_primitive_desc_create")
+                dnnl(dnnl_reorder_primitive_desc_create(&pd, f, engine, t, engine, attr), "reorder_primitive_desc_create")
             }
         }
         self.pd = pd!
         var primitive: dnnl_primitive_t?
         dnnl(dnnl_primitive_create(&primitive, pd), "primitive_create(reorder)")
         self.primitive = primitive!
+    }
+
+    /// Primitives take their scratch memory from `Scratchpad` instead of allocating it per call
+    /// (which costs fresh pages, so page faults, on every execution).
+    private static func attributes() -> dnnl_primitive_attr_t {
+        var attr: dnnl_primitive_attr_t?
+        dnnl(dnnl_primitive_attr_create(&attr), "primitive_attr_create")
+        dnnl(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "set_scratchpad_mode")
+        return attr!
     }
 
     /// The layout the primitive chose for one of its arguments.
@@ -216,6 +232,9 @@ struct Call {
 
     init(_ primitive: Primitive, _ args: [(Int32, Memory)]) {
         self.primitive = primitive
+        var args = args
+        let scratch = primitive.desc(dnnl_query_scratchpad_md)
+        if scratch.byteCount > 0 { args.append((DNNL_ARG_SCRATCHPAD, Scratchpad.memory(scratch))) }
         self.args = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
         memories = args.map(\.1)
     }
@@ -224,6 +243,22 @@ struct Call {
         args.withUnsafeBufferPointer { a in
             dnnl(dnnl_primitive_execute(primitive.primitive, Engine.shared.stream, Int32(a.count), a.baseAddress), "execute")
         }
+    }
+}
+
+/// Scratch memory shared by every primitive: calls run one at a time on the one stream, so a
+/// single buffer serves them all. It only grows; memories bound to an outgrown buffer keep it alive.
+enum Scratchpad {
+    nonisolated(unsafe) private static var current: Memory?
+
+    static func memory(_ desc: Desc) -> Memory {
+        if let current, current.desc.byteCount >= desc.byteCount {
+            return Memory(desc, borrowing: current.data, keeping: current)
+        }
+        let bytes = max(desc.byteCount, 2 * (current?.desc.byteCount ?? 0))
+        let buffer = Memory(plainDesc([(bytes + 3) / 4]))
+        current = buffer
+        return Memory(desc, borrowing: buffer.data, keeping: buffer)
     }
 }
 
