@@ -3,7 +3,14 @@ import PackageDescription
 
 // Release builds specialise generic optimizer code across module boundaries, so one
 // implementation per algorithm serves a 2-D point and a CNN at full speed.
-let fast: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+// x86-64's baseline has no fused multiply-add, so each `addingProduct` in the update rules (they
+// fuse where torch's kernels do) would be a libm call; -mfma (any x86 CPU since 2013) inlines it.
+#if arch(x86_64)
+let cpu = ["-Xcc", "-mfma", "-Xcc", "-fno-math-errno"]
+#else
+let cpu: [String] = []
+#endif
+let fast: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"] + cpu, .when(configuration: .release))]
 
 let package = Package(
     name: "optlab",
