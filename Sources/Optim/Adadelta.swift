@@ -30,11 +30,11 @@ final class Adadelta<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [squareAvg, accDelta] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
-        let negLR = Scalar(-lr), eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
+        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         let rho = Scalar(o.rho), w = Scalar(1 - o.rho)
         for (i, p) in parameters.enumerated() {
-            let theta = p.value, grad = p.grad, v = squareAvg[i], u = accDelta[i]
+            let theta = p.value, grad = p.grad, v = squareAvg[i], u = accDelta[i], negLR = Scalar(-lr[i])
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }

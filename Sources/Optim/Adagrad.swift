@@ -29,11 +29,11 @@ final class Adagrad<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [sum] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
-        let clr = lr / (1 + Double(t - 1) * o.lrDecay)
-        let negCLR = Scalar(-clr), eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
+        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, s = sum[i]
+            let negCLR = Scalar(-(lr[i] / (1 + Double(t - 1) * o.lrDecay)))
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }

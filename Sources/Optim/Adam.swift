@@ -49,15 +49,14 @@ final class Adam<Scalar: BinaryFloatingPoint>: UpdateRule {
         beta2Power *= o.beta2
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         advancePowers()
-        let stepSize = lr / (1 - beta1Power)
-        let bc2Sqrt = Scalar((1 - beta2Power).squareRoot())
-        let negStepSize = Scalar(-stepSize), eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
-        let decay = Scalar(1 - lr * o.weightDecay)
+        let bc1 = 1 - beta1Power, bc2Sqrt = Scalar((1 - beta2Power).squareRoot())
+        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         let w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], v = expAvgSq[i], vMax = maxExpAvgSq?[i]
+            let negStepSize = Scalar(-(lr[i] / bc1)), decay = Scalar(1 - lr[i] * o.weightDecay)
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 {

@@ -36,12 +36,12 @@ final class Adamax<Scalar: BinaryFloatingPoint>: UpdateRule {
         for _ in 0..<t { beta1Power *= o.beta1 }
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         beta1Power *= o.beta1
-        let negCLR = Scalar(-(lr / (1 - beta1Power)))
+        let bc1 = 1 - beta1Power
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay), w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2)
         for (i, p) in parameters.enumerated() {
-            let theta = p.value, grad = p.grad, m = expAvg[i], u = expInf[i]
+            let theta = p.value, grad = p.grad, m = expAvg[i], u = expInf[i], negCLR = Scalar(-(lr[i] / bc1))
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }

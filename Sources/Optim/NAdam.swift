@@ -54,7 +54,7 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         muProduct = scalars["mu_product"] ?? 1
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         beta2Power *= o.beta2
         decayPower *= decayBase
         let bc2 = Scalar(1 - beta2Power)
@@ -62,12 +62,13 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         let muNext = o.beta1 * (1 - 0.5 * (decayPower * decayBase))
         muProduct *= Scalar(mu)
         let muProductNext = Double(muProduct) * muNext
-        let gradScale = Scalar(-lr * (1 - mu) / (1 - Double(muProduct)))
-        let avgScale = Scalar(-lr * muNext / (1 - muProductNext))
-        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay), decay = Scalar(1 - lr * o.weightDecay)
+        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         let w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], v = expAvgSq[i]
+            let gradScale = Scalar(-lr[i] * (1 - mu) / (1 - Double(muProduct)))
+            let avgScale = Scalar(-lr[i] * muNext / (1 - muProductNext))
+            let decay = Scalar(1 - lr[i] * o.weightDecay)
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 {

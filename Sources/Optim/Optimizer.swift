@@ -13,6 +13,10 @@
 /// and lerp), so the same places here use `addingProduct`. Powers such as β₁ᵗ are running products
 /// instead of `pow` calls: equal within a few ulps and much faster. On torch's float64 fixtures most
 /// algorithms agree to the last bit; the Adam family within 3e-11 relative.
+///
+/// Of torch's parameter groups it keeps what a learning-rate sweep needs: parameter i may have a
+/// learning rate of its own (γ above), which the schedule then scales as torch scales each
+/// group's. So one optimizer steps many 2-D paths at different rates in one loop.
 public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public let spec: OptimizerSpec
     public let parameters: [Parameter<Scalar>]
@@ -22,28 +26,33 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
 
-    public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>]) throws {
+    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i.
+    public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil) throws {
         for (i, p) in parameters.enumerated() where p.grad.count != p.value.count {
             let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
             throw OptimError("\(name) has \(p.value.count) values but \(p.grad.count) gradients")
         }
         let options = spec.options
-        guard options.learningRate >= 0, options.learningRate.isFinite else {
-            throw OptimError("\(spec.name): lr=\(SpecValue.format(options.learningRate)) must be ≥ 0")
+        if let lr = (learningRates ?? [options.learningRate]).first(where: { !($0 >= 0 && $0.isFinite) }) {
+            throw OptimError("\(spec.name): lr=\(SpecValue.format(lr)) must be ≥ 0")
+        }
+        if let learningRates, learningRates.count != parameters.count {
+            throw OptimError("\(learningRates.count) learning rates for \(parameters.count) parameters")
         }
         self.spec = spec
         self.parameters = parameters
         rule = Rule(options, parameters)
-        schedule = LRSchedule(spec.schedule?.options, baseLR: options.learningRate)
+        schedule = LRSchedule(spec.schedule?.options,
+                              baseLRs: learningRates ?? Array(repeating: options.learningRate, count: parameters.count))
     }
 
-    /// The learning rate the next `step()` uses.
-    public var learningRate: Double { schedule.learningRate }
+    /// The learning rate of every parameter for the next `step()`.
+    public var learningRates: [Double] { schedule.learningRates }
 
     /// One update of every parameter from its gradient.
     public func step() {
         stepCount += 1
-        let lr = schedule.learningRate
+        let lr = schedule.learningRates
         switch rule {
         case .sgd(let r): r.step(parameters, lr: lr, t: stepCount)
         case .adagrad(let r): r.step(parameters, lr: lr, t: stepCount)

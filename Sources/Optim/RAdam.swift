@@ -44,7 +44,7 @@ final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         }
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         beta1Power *= o.beta1
         beta2Power *= o.beta2
         let bc1 = 1 - beta1Power, bc2 = 1 - beta2Power
@@ -52,11 +52,12 @@ final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         let rhoT = rhoInf - 2 * Double(t) * beta2Power / bc2
         let rectified = rhoT > 5
         let rect = Scalar(((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)).squareRoot())
-        let bc1S = Scalar(bc1), bc2Sqrt = Scalar(bc2.squareRoot()), lrS = Scalar(lr)
-        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay), decay = Scalar(1 - lr * o.weightDecay)
+        let bc1S = Scalar(bc1), bc2Sqrt = Scalar(bc2.squareRoot())
+        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         let w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], v = expAvgSq[i]
+            let lrS = Scalar(lr[i]), decay = Scalar(1 - lr[i] * o.weightDecay)
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 {

@@ -35,11 +35,12 @@ final class RMSprop<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [squareAvg] + [momentumBuffer, gradAvg].compactMap { $0 } }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
-        let negLR = Scalar(-lr), eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
+        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         let alpha = Scalar(o.alpha), w = Scalar(1 - o.alpha), mu = Scalar(o.momentum)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, v = squareAvg[i], b = momentumBuffer?[i], gAvg = gradAvg?[i]
+            let negLR = Scalar(-lr[i])
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }

@@ -33,11 +33,11 @@ final class SGD<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { momentumBuffer.map { [$0] } ?? [] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: Double, t: Int) {
-        let negLR = Scalar(-lr), lambda = Scalar(o.weightDecay), mu = Scalar(o.momentum)
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
+        let lambda = Scalar(o.weightDecay), mu = Scalar(o.momentum)
         let undamped = Scalar(1 - o.dampening)
         for (i, p) in parameters.enumerated() {
-            let theta = p.value, grad = p.grad, b = momentumBuffer?[i]
+            let theta = p.value, grad = p.grad, b = momentumBuffer?[i], negLR = Scalar(-lr[i])
             for j in theta.indices {
                 var g = o.maximize ? -grad[j] : grad[j]
                 if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }

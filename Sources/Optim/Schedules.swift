@@ -46,55 +46,60 @@ enum ScheduleOptions: Equatable {
     case multistep(milestones: [Int], gamma: Double)
 }
 
-/// The learning rate over scheduler steps, computed as torch's `scheduler.step()` does: each step
-/// updates the previous rate (the "chainable" form), which differs from the closed form in the
-/// last bits. On a surface it advances after every optimizer step, on the CNN once per epoch.
+/// The learning rates over scheduler steps, one per parameter group as torch keeps them, each
+/// computed as torch's `scheduler.step()` does: each step updates the previous rate (the
+/// "chainable" form), which differs from the closed form in the last bits. On a surface it
+/// advances after every optimizer step, on the CNN once per epoch.
 struct LRSchedule {
     let options: ScheduleOptions?
-    let baseLR: Double
-    private(set) var learningRate: Double
+    /// torch's `base_lrs`.
+    let baseLRs: [Double]
+    private(set) var learningRates: [Double]
     /// torch's `last_epoch`: how many times the schedule has advanced.
     private(set) var lastEpoch = 0
 
-    init(_ options: ScheduleOptions?, baseLR: Double) {
+    init(_ options: ScheduleOptions?, baseLRs: [Double]) {
         self.options = options
-        self.baseLR = baseLR
-        learningRate = baseLR
+        self.baseLRs = baseLRs
+        learningRates = baseLRs
     }
 
     @inline(__always)
     mutating func advance() {
         lastEpoch += 1
-        if options != nil { updateLearningRate() }
-    }
-
-    private mutating func updateLearningRate() {
-        let e = Double(lastEpoch)
-        switch options {
-        case nil:
-            break
-        case .step(let stepSize, let gamma):
-            if lastEpoch % stepSize == 0 { learningRate *= gamma }
-        case .exponential(let gamma):
-            learningRate *= gamma
-        case .cosine(let tMax, let etaMin):
-            let t = Double(tMax)
-            if (lastEpoch - 1 - tMax) % (2 * tMax) == 0 {
-                learningRate += (baseLR - etaMin) * (1 - cos(Double.pi / t)) / 2
-            } else {
-                learningRate = (1 + cos(Double.pi * e / t)) / (1 + cos(Double.pi * (e - 1) / t))
-                    * (learningRate - etaMin) + etaMin
+        if let options {
+            for i in learningRates.indices {
+                learningRates[i] = options.next(learningRates[i], base: baseLRs[i], epoch: lastEpoch)
             }
-        case .multistep(let milestones, let gamma):
-            let hits = milestones.filter { $0 == lastEpoch }.count
-            if hits > 0 { learningRate *= pow(gamma, Double(hits)) }
         }
     }
 
     /// The schedule after `epochs` advances, recomputed step by step so it is bit-identical.
     func replayed(to epochs: Int) -> LRSchedule {
-        var s = LRSchedule(options, baseLR: baseLR)
+        var s = LRSchedule(options, baseLRs: baseLRs)
         for _ in 0..<epochs { s.advance() }
         return s
+    }
+}
+
+extension ScheduleOptions {
+    /// A group's rate after the scheduler's step to `epoch`, from its rate `lr` before it.
+    func next(_ lr: Double, base: Double, epoch: Int) -> Double {
+        let e = Double(epoch)
+        switch self {
+        case .step(let stepSize, let gamma):
+            return epoch % stepSize == 0 ? lr * gamma : lr
+        case .exponential(let gamma):
+            return lr * gamma
+        case .cosine(let tMax, let etaMin):
+            let t = Double(tMax)
+            if (epoch - 1 - tMax) % (2 * tMax) == 0 {
+                return lr + (base - etaMin) * (1 - cos(Double.pi / t)) / 2
+            }
+            return (1 + cos(Double.pi * e / t)) / (1 + cos(Double.pi * (e - 1) / t)) * (lr - etaMin) + etaMin
+        case .multistep(let milestones, let gamma):
+            let hits = milestones.filter { $0 == epoch }.count
+            return hits > 0 ? lr * pow(gamma, Double(hits)) : lr
+        }
     }
 }

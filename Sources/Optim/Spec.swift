@@ -84,6 +84,9 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         return SpecValue.format(SpecCall(name: name, arguments: all, text: ""))
     }
 
+    /// `lr`, or the algorithm's default.
+    public var learningRate: Double { options.learningRate }
+
     public var hasExplicitLearningRate: Bool { arguments.contains { $0.key == "lr" } }
 
     /// The same optimizer with `lr` replaced (or set); a label that was not given explicitly

@@ -56,7 +56,7 @@ final class OptimizerTests: XCTestCase {
             for _ in 0..<4 { resumed.computeGradients(); b.step(); b.scheduleStep() }
 
             XCTAssertEqual(resumed.values, straight.values, text)
-            XCTAssertEqual(b.learningRate, a.learningRate, text)
+            XCTAssertEqual(b.learningRates, a.learningRates, text)
             XCTAssertNotEqual(straight.values, start, text)
         }
     }
@@ -116,14 +116,14 @@ final class OptimizerTests: XCTestCase {
         let buffers = Buffers<Double>([[0]])
         let step = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=step(step_size=2,gamma=0.5))"), parameters: buffers.parameters)
         var rates: [Double] = []
-        for _ in 0..<5 { rates.append(step.learningRate); step.scheduleStep() }
+        for _ in 0..<5 { rates.append(step.learningRates[0]); step.scheduleStep() }
         XCTAssertEqual(rates, [1, 1, 0.5, 0.5, 0.25])
         let cosine = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=cosine(T_max=4,eta_min=0.1))"), parameters: buffers.parameters)
         for _ in 0..<4 { cosine.scheduleStep() }
-        XCTAssertEqual(cosine.learningRate, 0.1, accuracy: 1e-15)
+        XCTAssertEqual(cosine.learningRates[0], 0.1, accuracy: 1e-15)
         let multi = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=multistep(milestones=(1,3,3)))"), parameters: buffers.parameters)
         rates = []
-        for _ in 0..<4 { multi.scheduleStep(); rates.append(multi.learningRate) }
+        for _ in 0..<4 { multi.scheduleStep(); rates.append(multi.learningRates[0]) }
         XCTAssertEqual(rates[0], 0.1, accuracy: 1e-16)
         XCTAssertEqual(rates[2], 0.001, accuracy: 1e-17)
         XCTAssertEqual(rates[3], rates[2])
@@ -156,6 +156,39 @@ extension OptimizerTests {
             }
             XCTAssertEqual(up.values, down.values, name)
             XCTAssertNotEqual(up.values, [[0.5, -1.5]], name)
+        }
+    }
+}
+
+extension OptimizerTests {
+    /// Parameters with learning rates of their own (a sweep's paths in one optimizer) step exactly
+    /// as separate optimizers at those rates would, schedules included.
+    func testPerParameterLearningRatesEqualSeparateOptimizers() throws {
+        let rates = [0.3, 0.02, 0]
+        for text in Self.specs {
+            let spec = try OptimizerSpec.parse(text)
+            let start: [[Double]] = [[0.5, -1.25], [2, 0.75], [1, -1]]
+            let together = Buffers(start)
+            let one = try Optimizer(spec, parameters: together.parameters, learningRates: rates)
+            let apart = start.map { Buffers([$0]) }
+            let separate = try zip(apart, rates).map { try Optimizer(spec.with(learningRate: $1), parameters: $0.parameters) }
+            for _ in 0..<6 {
+                together.computeGradients(); one.step(); one.scheduleStep()
+                for (b, o) in zip(apart, separate) { b.computeGradients(); o.step(); o.scheduleStep() }
+            }
+            XCTAssertEqual(together.values, apart.map { $0.values[0] }, text)
+            XCTAssertEqual(one.learningRates, separate.map { $0.learningRates[0] }, text)
+            XCTAssertNotEqual(together.values[1], start[1], text)
+        }
+    }
+
+    func testLearningRatesMustMatchTheParametersAndBeValid() throws {
+        let buffers = Buffers<Double>([[0], [1]])
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("sgd"), parameters: buffers.parameters, learningRates: [0.1])) {
+            XCTAssertEqual("\($0)", "1 learning rates for 2 parameters")
+        }
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("sgd"), parameters: buffers.parameters, learningRates: [0.1, .nan])) {
+            XCTAssertEqual("\($0)", "sgd: lr=nan must be ≥ 0")
         }
     }
 }
