@@ -19,6 +19,15 @@ public struct TrajectoryResult: Sendable {
     public var finalLoss: Double { losses[losses.count - 1] }
 }
 
+/// Where a path ended, without the points on the way.
+public struct FinalState: Sendable, Equatable {
+    /// The last finite point (the start if the first step diverged) and its loss.
+    public var point: Point
+    public var loss: Double
+    /// As in `TrajectoryResult`: the step at which the path diverged and stopped.
+    public var divergedAt: Int?
+}
+
 /// Several optimizers from one start over one surface: what `optlab trajectories` computes and
 /// the renderer draws.
 public struct TrajectoryComparison: Sendable {
@@ -59,10 +68,7 @@ public enum Trajectories {
         (value[0], value[1]) = (start.x, start.y)
         let optimizer = try Optimizer(spec, parameters: [Parameter(name: "", value: value, grad: grad)])
 
-        let startLoss = surface.value(start.x, start.y)
-        guard start.x.isFinite, start.y.isFinite, startLoss.isFinite else {
-            throw TrajectoryError("the start \(start) is outside the surface's domain: f = \(startLoss.isNaN ? "nan" : "\(startLoss)")")
-        }
+        let startLoss = try checkedLoss(at: start, on: surface)
         var points = [start], losses = [startLoss]
         points.reserveCapacity(steps + 1)
         losses.reserveCapacity(steps + 1)
@@ -82,6 +88,68 @@ public enum Trajectories {
             }
         }
         return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt)
+    }
+
+    /// Where the paths of one optimizer end, path i run at `learningRates[i]`: for each the final
+    /// point, loss and divergence step that `run` reports for `spec.with(learningRate:)`, without
+    /// recording the points between. What learning-rate sweeps need, much faster:
+    ///
+    /// One path is a serial chain (gradient → update → square root → division → next gradient)
+    /// that leaves the processor mostly waiting. Here each block of `block` paths is one optimizer
+    /// whose parameters are the paths, each at its own learning rate (torch's parameter groups),
+    /// so every step is one loop over independent points whose chains the out-of-order core
+    /// overlaps. A path that diverges keeps being stepped with its block (its result is already
+    /// fixed); a block stops when all its paths have diverged.
+    public static func finalStates(_ spec: OptimizerSpec, learningRates: [Double], on surface: Surface, from start: Point,
+                                   steps: Int, divergenceLoss: Double = .infinity, block: Int = 64) throws -> [FinalState] {
+        guard steps >= 0 else { throw TrajectoryError("steps must be ≥ 0, got \(steps)") }
+        let startLoss = try checkedLoss(at: start, on: surface)
+        var states = [FinalState](repeating: FinalState(point: start, loss: startLoss, divergedAt: nil), count: learningRates.count)
+        let width = max(1, block)
+        let startGradient = surface.gradient(start.x, start.y)
+        try states.withUnsafeMutableBufferPointer { states in
+            for first in stride(from: 0, to: learningRates.count, by: width) {
+                let paths = first..<min(learningRates.count, first + width)
+                // Path i's point and gradient: xy[4i], xy[4i + 1] and xy[4i + 2], xy[4i + 3].
+                let xy = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4 * paths.count)
+                defer { xy.deallocate() }
+                let parameters = (0..<paths.count).map { i in
+                    (xy[4 * i], xy[4 * i + 1], xy[4 * i + 2], xy[4 * i + 3]) = (start.x, start.y, startGradient.x, startGradient.y)
+                    return Parameter(name: "", value: UnsafeMutableBufferPointer(rebasing: xy[(4 * i)..<(4 * i + 2)]),
+                                     grad: UnsafeMutableBufferPointer(rebasing: xy[(4 * i + 2)..<(4 * i + 4)]))
+                }
+                let optimizer = try Optimizer(spec, parameters: parameters, learningRates: Array(learningRates[paths]))
+                var running = paths.count, k = 0
+                while running > 0, k < steps {
+                    k += 1
+                    optimizer.step()
+                    optimizer.scheduleStep()
+                    // Check every point, then take its gradient for the next step.
+                    for i in 0..<paths.count {
+                        let p = Point(xy[4 * i], xy[4 * i + 1])
+                        if states[first + i].divergedAt == nil {
+                            let loss = surface.value(p.x, p.y)
+                            if isDiverged(p, loss, divergenceLoss) {
+                                states[first + i].divergedAt = k
+                                running -= 1
+                            } else {
+                                (states[first + i].point, states[first + i].loss) = (p, loss)
+                            }
+                        }
+                        (xy[4 * i + 2], xy[4 * i + 3]) = surface.gradient(p.x, p.y)
+                    }
+                }
+            }
+        }
+        return states
+    }
+
+    private static func checkedLoss(at start: Point, on surface: Surface) throws -> Double {
+        let loss = surface.value(start.x, start.y)
+        guard start.x.isFinite, start.y.isFinite, loss.isFinite else {
+            throw TrajectoryError("the start \(start) is outside the surface's domain: f = \(loss.isNaN ? "nan" : "\(loss)")")
+        }
+        return loss
     }
 
     @inline(__always)

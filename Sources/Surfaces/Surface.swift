@@ -24,7 +24,7 @@ public struct Surface: Sendable {
     public let start: Point
     /// Known minima, global first; empty where there is none (saddle) or it is unknown (formulas).
     public let minima: [Point]
-    // Inlinable so sweeps in other modules evaluate built-ins without a call per step.
+    // Inlinable (and inlined) so sweeps in other modules evaluate built-ins without a call per step.
     @usableFromInline let function: Function
 
     @usableFromInline enum Function: Sendable {
@@ -32,7 +32,7 @@ public struct Surface: Sendable {
         case formula(value: Expression, dx: Expression, dy: Expression)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public func value(_ x: Double, _ y: Double) -> Double {
         switch function {
         case .builtin(let b): b.value(x, y)
@@ -40,7 +40,7 @@ public struct Surface: Sendable {
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public func gradient(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
         switch function {
         case .builtin(let b): b.gradient(x, y)

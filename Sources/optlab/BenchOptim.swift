@@ -9,10 +9,20 @@ struct BenchOptim: ParsableCommand {
         commandName: "optim",
         abstract: "Path steps per second of every optimizer on a 2-D surface, on one core.",
         discussion: """
-            A step is what `optlab trajectories` and learning-rate sweeps do per step: the surface's \
-            gradient, the optimizer's update, the schedule step, the divergence check and recording \
-            the point. Like a sweep, a run is --paths paths of --steps steps from the surface's start \
-            (optimizer construction included). Each figure is the best of --repeats runs. \
+            A step is one step of one path: the surface's gradient at the point, the optimizer's \
+            update, the schedule step, the surface's value at the new point and the divergence \
+            check. Two figures per optimizer, each over --paths paths of --steps steps from the \
+            surface's start, optimizer construction included, best of --repeats runs, timed on \
+            the thread's CPU clock (time the system gives other processes does not count; on an \
+            idle machine it equals wall time):
+
+              single path  paths one after another through the loop of `optlab trajectories`, \
+            every point and loss recorded;
+              sweep        what learning-rate sweeps run (Trajectories.finalStates): the paths \
+            at --paths learning rates spread geometrically over [lr/10, lr], in blocks of 64 \
+            stepped together, only final states kept, with a sweep's divergence limit (10⁶ × \
+            the start loss); a path's steps after it diverged do not count.
+
             Goal: ≥ 50 million steps/s for Adam on bowl.
 
             Examples:
@@ -48,10 +58,11 @@ struct BenchOptim: ParsableCommand {
         print("\(surface.name): \(paths) paths of \(steps) steps, best of \(repeats)")
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? OptimBenchmark.specs.map(OptimizerSpec.parse)
         let width = max(20, specs.map(\.label.count).max() ?? 0)
+        print("\("million steps/s".padding(toLength: width, withPad: " ", startingAt: 0))  single path    sweep")
         for spec in specs {
             let figure = try OptimBenchmark.measure(spec, on: surface, steps: steps, paths: paths, repeats: repeats)
-            let millions = String(format: "%7.1f", figure.stepsPerSecond / 1e6)
-            print("\(spec.label.padding(toLength: width, withPad: " ", startingAt: 0)) \(millions) million steps/s")
+            let figures = String(format: "%13.1f %8.1f", figure.singlePath / 1e6, figure.sweep / 1e6)
+            print("\(spec.label.padding(toLength: width, withPad: " ", startingAt: 0)) \(figures)")
         }
     }
 }

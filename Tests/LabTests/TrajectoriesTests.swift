@@ -76,3 +76,35 @@ final class TrajectoriesTests: XCTestCase {
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)), ["a.csv", "dir"])
     }
 }
+
+extension TrajectoriesTests {
+    /// A sweep's final states are exactly the ends of the single paths, diverged ones included,
+    /// across blocks and with a schedule.
+    func testFinalStatesEqualTheEndsOfSinglePaths() throws {
+        let bowl = try Surface.named("bowl")
+        let rates = [0.001, 0.01, 0.04, 0.049, 0.05, 0.06, 0.2]  // sgd on bowl diverges above 0.05
+        for text in ["sgd", "momentum(schedule=step(step_size=5,gamma=0.5))", "adam", "nadam", "adadelta"] {
+            let spec = try OptimizerSpec.parse(text)
+            let states = try Trajectories.finalStates(spec, learningRates: rates, on: bowl, from: bowl.start, steps: 60,
+                                                      divergenceLoss: 1e4, block: 3)
+            for (lr, state) in zip(rates, states) {
+                let path = try Trajectories.run(spec.with(learningRate: lr), on: bowl, from: bowl.start, steps: 60, divergenceLoss: 1e4)
+                XCTAssertEqual(state, FinalState(point: path.finalPoint, loss: path.finalLoss, divergedAt: path.divergedAt), "\(text) lr=\(lr)")
+            }
+        }
+        let sgd = try Trajectories.finalStates(OptimizerSpec.parse("sgd"), learningRates: rates, on: bowl, from: bowl.start, steps: 60,
+                                               divergenceLoss: 1e4)
+        XCTAssertEqual(sgd.map { $0.divergedAt != nil }, [false, false, false, false, false, true, true])
+    }
+
+    func testFinalStatesRejectBadInput() throws {
+        let sgd = try OptimizerSpec.parse("sgd")
+        XCTAssertThrowsError(try Trajectories.finalStates(sgd, learningRates: [0.1, -1], on: Surface.named("bowl"), from: Point(1, 1), steps: 5)) {
+            XCTAssertEqual("\($0)", "sgd: lr=-1 must be ≥ 0")
+        }
+        XCTAssertThrowsError(try Trajectories.finalStates(sgd, learningRates: [0.1], on: Surface.named("log(x)"), from: Point(-1, 0), steps: 5)) {
+            XCTAssertEqual("\($0)", "the start (-1.0, 0.0) is outside the surface's domain: f = nan")
+        }
+        XCTAssertEqual(try Trajectories.finalStates(sgd, learningRates: [], on: Surface.named("bowl"), from: Point(1, 1), steps: 5), [])
+    }
+}
