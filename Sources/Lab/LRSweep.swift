@@ -69,18 +69,22 @@ public struct LRSweep: Sendable {
         nonisolated(unsafe) let slots = results.baseAddress!
         let failure = FirstError()
         let chunk = max(1, jobs / (ProcessInfo.processInfo.activeProcessorCount * 8))
-        DispatchQueue.concurrentPerform(iterations: (jobs + chunk - 1) / chunk) { c in
-            for job in (c * chunk)..<min(jobs, (c + 1) * chunk) {
-                let spec = specs[job / learningRates.count], lr = learningRates[job % learningRates.count]
-                do {
-                    let path = try Trajectories.run(spec.with(learningRate: lr), on: surface, from: start, steps: steps, divergenceLoss: divergence)
-                    (slots + job).initialize(to: Run(lr: lr, final: path.divergedAt == nil ? (path.finalPoint, path.finalLoss) : nil))
-                } catch {
-                    failure.record(error)
-                    (slots + job).initialize(to: Run(lr: lr, final: nil))
+        // A work item is one spec at up to `chunk` neighbouring rates, stepped together.
+        let chunksPerSpec = (learningRates.count + chunk - 1) / chunk
+        DispatchQueue.concurrentPerform(iterations: specs.count * chunksPerSpec) { c in
+            let i = c / chunksPerSpec, first = (c % chunksPerSpec) * chunk
+            let rates = first..<min(learningRates.count, first + chunk)
+            do {
+                let states = try Trajectories.finalStates(specs[i], learningRates: Array(learningRates[rates]), on: surface, from: start,
+                                                          steps: steps, divergenceLoss: divergence)
+                for (j, s) in zip(rates, states) {
+                    (slots + i * learningRates.count + j).initialize(to: Run(lr: learningRates[j], final: s.divergedAt == nil ? (s.point, s.loss) : nil))
                 }
+            } catch {
+                failure.record(error)
+                for j in rates { (slots + i * learningRates.count + j).initialize(to: Run(lr: learningRates[j], final: nil)) }
             }
-            progress?.advance(by: min(jobs, (c + 1) * chunk) - c * chunk)
+            progress?.advance(by: rates.count)
         }
         progress?.finish()
         if let error = failure.error { throw error }
