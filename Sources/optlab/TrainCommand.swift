@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import Foundation
 import Lab
+import NN
 import Optim
 
 /// Options `train` and `cifar` share: the data, the model and how long and on what to train.
@@ -30,17 +31,25 @@ struct TrainingOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Random crop (padding 4) and horizontal flip (default: the model's recipe).")
     var augment: Bool?
 
+    @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
+    var threads: Int?
+
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let trainSubset, trainSubset < 1 { throw ValidationError("--train-subset must be at least 1") }
         if let labelSmoothing, !(0...1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1]") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
         try TrainingPlan.recipe(model: model ?? CIFARModels.defaultModel, optimizer: optimizer, epochs: epochs,
                                 batchSize: batchSize, seed: seed ?? 0, trainSubset: trainSubset, augment: augment,
                                 labelSmoothing: labelSmoothing, comparing: comparing)
+    }
+
+    func applyThreads() {
+        if let threads { Threads.set(threads) }
     }
 
     /// Both splits, every file checked; a missing folder says where optlab looked.
@@ -86,6 +95,7 @@ struct TrainCommand: ParsableCommand {
         if exists && !resume {
             throw Failure("\(out) exists: pass --resume to continue that run, or choose another --out")
         }
+        options.applyThreads()
         let (train, test) = try options.datasets()
         let trainer: Trainer
         if resume && exists {
