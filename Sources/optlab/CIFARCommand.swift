@@ -17,8 +17,9 @@ struct CIFARCommand: ParsableCommand {
 
             Examples:
               optlab cifar --compare sgd,adam
-              optlab cifar --compare "sgd(lr=0.1,momentum=0.9),adam(lr=0.003),rmsprop" --epochs 5
-              optlab cifar --compare sgd,adam --seeds 3 --train-subset 5000 --out plots/quick.png
+              optlab cifar --compare "sgd(lr=0.1,momentum=0.9),adam(lr=0.003),rmsprop"
+              optlab cifar --compare sgd,adam --seeds 3 --train-subset 5000
+              optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
             """
     )
 
