@@ -35,7 +35,7 @@ public enum Threads {
     private typealias SetThreads = @convention(c) (Int32) -> Void
     // Resolved at run time in the process's global scope: libgomp comes in through libdnnl, so no
     // extra link flag is needed.
-    nonisolated(unsafe) private static let setOpenMP: SetThreads? = dlsym(dlopen(nil, RTLD_NOW), "omp_set_num_threads")
+    private static let setOpenMP: SetThreads? = dlsym(dlopen(nil, RTLD_NOW), "omp_set_num_threads")
         .map { unsafeBitCast($0, to: SetThreads.self) }
     nonisolated(unsafe) private static var limit = 1
     nonisolated(unsafe) private static var active = 0
@@ -107,8 +107,6 @@ extension dnnl_memory_desc_t {
         withUnsafeBytes(of: dims) { raw in raw.bindMemory(to: Int64.self).prefix(Int(ndims)).map { Int($0) } }
     }
     var byteCount: Int { withUnsafePointer(to: self) { dnnl_memory_desc_get_size($0) } }
-    /// The same bytes seen with other dimensions (only for plain layouts).
-    func reshaped(_ dims: [Int]) -> Desc { plainDesc(dims) }
 }
 
 // MARK: - Memory
@@ -146,15 +144,6 @@ final class Memory {
         var handle: dnnl_memory_t?
         withUnsafePointer(to: desc) { dnnl(dnnl_memory_create(&handle, $0, Engine.shared.engine, data), "memory_create") }
         return handle!
-    }
-
-    /// Re-points a borrowed memory at new storage of the same layout (a new input batch).
-    func point(to pointer: UnsafeMutableRawPointer) {
-        precondition(!owned)
-        if pointer != data {
-            data = pointer
-            dnnl(dnnl_memory_set_data_handle(handle, pointer), "set_data_handle")
-        }
     }
 
     var shape: [Int] { desc.shape }
@@ -303,23 +292,6 @@ struct ChannelLayout: @unchecked Sendable {
         }
         dims = desc.shape
         (sN, sC, sH, sW) = (strides[0], strides[1], strides[2], strides[3])
-    }
-
-    /// Calls `body` with runs of equally spaced indices that together cover one channel.
-    @inline(__always)
-    func forEachRun(channel c: Int, _ body: (StrideTo<Int>) -> Void) {
-        let offset = (c / block) * sC + c % block
-        let contiguousPlanes = sW == block && sH == dims[3] * block
-        for n in 0..<dims[0] {
-            let base = n * sN + offset
-            if contiguousPlanes {
-                body(stride(from: base, to: base + dims[2] * dims[3] * block, by: block))
-            } else {
-                for h in 0..<dims[2] {
-                    body(stride(from: base + h * sH, to: base + h * sH + dims[3] * sW, by: sW))
-                }
-            }
-        }
     }
 }
 
