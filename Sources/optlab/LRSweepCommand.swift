@@ -32,14 +32,7 @@ struct LRSweepCommand: ParsableCommand {
     @Option(help: "Number of learning rates.")
     var points = 101
 
-    @Option(help: ArgumentHelp("A built-in surface or a formula in x and y.", valueName: "fn"))
-    var fn = "bowl"
-
-    @Option(help: "Optimizer steps per run.")
-    var steps = 100
-
-    @Option(help: ArgumentHelp("Start point X,Y (default: the surface's); write --start=-1,1.5 for negatives.", valueName: "x,y"))
-    var start: String?
+    @OptionGroup var path: PathOptions
 
     @Option(help: ArgumentHelp("Comma-separated optimizer specs; their lr is replaced by the sweep's.", valueName: "specs"))
     var optimizers: String?
@@ -50,34 +43,27 @@ struct LRSweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write optimizer,lr,final_loss,final_x,final_y,diverged rows to this file.", valueName: "file"))
     var csv: String?
 
-    @Option(help: ArgumentHelp("The figure (.png, .svg, .pdf); default plots/lr-sweep-<fn>.png.", valueName: "file"))
-    var out: String?
-
-    @Option(help: "Resolution of a PNG figure, in dots per inch.")
-    var dpi = 150.0
+    @OptionGroup var figure: FigureOptions
 
     func validate() throws {
-        guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
         guard points >= 2 else { throw ValidationError("--points must be ≥ 2, got \(points)") }
         guard tol.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--tol must be a positive number") }
-        guard dpi > 0, dpi <= 600 else { throw ValidationError("--dpi must be in (0, 600], got \(dpi)") }
-        if let out { try FigureOutput.check(out) }
     }
 
     func run() throws {
         let rates = try LRSweep.learningRates(try LRSweep.parseRange(range), count: points, logarithmic: log)
-        let surface = try Surface.named(fn)
+        let surface = try path.surface()
         let specs = try (optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse))
         let started = ContinuousClock.now
-        let sweep = try LRSweep.run(specs, on: surface, from: try start.map { try parsePoint($0, option: "--start") },
-                                    steps: steps, learningRates: rates, tolerance: tol,
+        let sweep = try LRSweep.run(specs, on: surface, from: try path.startPoint(),
+                                    steps: path.steps, learningRates: rates, tolerance: tol,
                                     progress: ProgressBar("lr-sweep", total: rates.count * specs.count, unit: .items("run")))
         let elapsed = started.duration(to: .now)
-        let out = try self.out ?? FigureOutput.defaultPath("lr-sweep-\(FigureOutput.stem(surface))")
+        let out = try figure.path(defaultStem: "lr-sweep-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(sweep.csv, to: csv) }
-        try LRSweepFigure.make(sweep, logarithmic: log).save(to: out, dpi: dpi)
+        try LRSweepFigure.make(sweep, logarithmic: log).save(to: out, dpi: figure.dpi)
 
-        print("\(surface.name): \(rates.count) learning rates × \(specs.count) optimizers × \(steps) steps in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
+        print("\(surface.name): \(rates.count) learning rates × \(specs.count) optimizers × \(path.steps) steps in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
         print("start loss \(sweep.startLoss), tolerated: final loss < \(sweep.tolerance)")
         let width = max(9, specs.map(\.label.count).max() ?? 0)
         for (i, spec) in specs.enumerated() {

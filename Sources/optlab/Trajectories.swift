@@ -35,23 +35,15 @@ struct TrajectoriesCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A built-in surface or a formula in x and y.", valueName: "fn"))
-    var fn = "bowl"
+    @OptionGroup var path: PathOptions
 
     @Option(help: ArgumentHelp("Comma-separated optimizer specs (default: the classic nine).", valueName: "specs"))
     var optimizers: String?
 
-    @Option(help: ArgumentHelp("Start point X,Y (default: the surface's); write --start=-1,1.5 for negatives.", valueName: "x,y"))
-    var start: String?
-
-    @Option(help: "Number of optimizer steps.")
-    var steps = 100
-
     @Option(help: ArgumentHelp("Write optimizer,step,x,y,loss rows to this file.", valueName: "file"))
     var csv: String?
 
-    @Option(help: ArgumentHelp("The figure (.png, .svg, .pdf); default plots/trajectories-<fn>.png.", valueName: "file"))
-    var out: String?
+    @OptionGroup var figure: FigureOptions
 
     @Option(help: ArgumentHelp("grid or overlay (default: grid for the classic nine, overlay for named optimizers).", valueName: "layout"))
     var layout: TrajectoryLayout?
@@ -59,24 +51,18 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: "Number of contour levels.")
     var levels = 14
 
-    @Option(help: "Resolution of a PNG figure, in dots per inch.")
-    var dpi = 150.0
-
     func validate() throws {
-        guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
         guard (3...100).contains(levels) else { throw ValidationError("--levels must be in 3...100, got \(levels)") }
-        guard dpi > 0, dpi <= 600 else { throw ValidationError("--dpi must be in (0, 600], got \(dpi)") }
-        if let out { try FigureOutput.check(out) }
     }
 
     func run() throws {
-        let surface = try Surface.named(fn)
+        let surface = try path.surface()
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
-        let comparison = try Trajectories.compare(specs, on: surface, from: try start.map { try parsePoint($0, option: "--start") }, steps: steps)
-        let figure = try TrajectoryFigure.make(comparison, layout: layout ?? (optimizers == nil ? .grid : .overlay), levels: levels)
-        let out = try self.out ?? FigureOutput.defaultPath("trajectories-\(FigureOutput.stem(surface))")
+        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps)
+        let drawing = try TrajectoryFigure.make(comparison, layout: layout ?? (optimizers == nil ? .grid : .overlay), levels: levels)
+        let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(comparison.csv, to: csv) }
-        try figure.save(to: out, dpi: dpi)
+        try drawing.save(to: out, dpi: figure.dpi)
         printSummary(comparison)
         if let csv { print("wrote \(csv)") }
         print("wrote \(out)")
