@@ -98,13 +98,19 @@ protocol Artist {
     var legendEntry: LegendEntry? { get }
     /// Points in data coordinates that a legend must not cover.
     func occupiedPoints() -> [(Double, Double)]
+    /// Draws clipped to the axes frame.
     func draw(_ canvas: Canvas, _ map: PlotMap)
+    /// Draws the markers whose centre lies in `frame`, after clipping ends, so a marker on the
+    /// window's edge shows whole.
+    func drawMarkers(_ canvas: Canvas, _ map: PlotMap, within frame: Rect)
 }
 
 extension Artist {
     var extentIsExact: Bool { false }
     var legendEntry: LegendEntry? { nil }
     func occupiedPoints() -> [(Double, Double)] { [] }
+    func draw(_ canvas: Canvas, _ map: PlotMap) {}
+    func drawMarkers(_ canvas: Canvas, _ map: PlotMap, within frame: Rect) {}
 }
 
 /// A polyline through (x, y) points with optional markers; non-finite points break the line.
@@ -125,7 +131,8 @@ struct LineArtist: Artist {
     }
     func occupiedPoints() -> [(Double, Double)] { Array(zip(xs, ys)) }
 
-    func draw(_ canvas: Canvas, _ map: PlotMap) {
+    /// The drawable points, split into runs at non-finite ones.
+    private func runs(_ map: PlotMap) -> [[Point]] {
         var runs: [[Point]] = [[]]
         for (x, y) in zip(xs, ys) {
             if x.isFinite && y.isFinite && map.x.scale.accepts(x) && map.y.scale.accepts(y) {
@@ -134,14 +141,22 @@ struct LineArtist: Artist {
                 runs.append([])
             }
         }
+        return runs
+    }
+
+    func draw(_ canvas: Canvas, _ map: PlotMap) {
+        let runs = runs(map)
         if halo {
             for run in runs { canvas.polyline(run, Color.white.withAlpha(0.85), width: style.width + 2.2, dash: style.dash) }
         }
         for run in runs { canvas.polyline(run, style.color, width: style.width, dash: style.dash) }
+    }
+
+    func drawMarkers(_ canvas: Canvas, _ map: PlotMap, within frame: Rect) {
         guard let marker else { return }
-        let points = runs.flatMap { $0 }
+        let points = runs(map).flatMap { $0 }
         let every = max(1, Int((Double(points.count) / Double(max(maxMarkers, 1))).rounded(.up)))
-        for (k, p) in points.enumerated() where k % every == 0 {
+        for (k, p) in points.enumerated() where k % every == 0 && frame.contains(p) {
             marker.draw(canvas, at: p, size: markerSize, color: style.color, edge: .white)
         }
     }
@@ -160,9 +175,10 @@ struct ScatterArtist: Artist {
     var legendEntry: LegendEntry? { label.map { LegendEntry(label: $0, marker: marker, markerColor: color) } }
     func occupiedPoints() -> [(Double, Double)] { points }
 
-    func draw(_ canvas: Canvas, _ map: PlotMap) {
+    func drawMarkers(_ canvas: Canvas, _ map: PlotMap, within frame: Rect) {
         for (x, y) in points where x.isFinite && y.isFinite && map.x.scale.accepts(x) && map.y.scale.accepts(y) {
-            marker.draw(canvas, at: map(x, y), size: size, color: color, edge: edge)
+            let p = map(x, y)
+            if frame.contains(p) { marker.draw(canvas, at: p, size: size, color: color, edge: edge) }
         }
     }
 }

@@ -199,6 +199,9 @@ public final class Axes {
         canvas.clip(to: frame)
         for artist in artists { artist.draw(canvas, map) }
         canvas.restore()
+        // Half a pixel of slack keeps a marker computed a rounding error outside the edge.
+        let edge = Rect(x: frame.x - 0.5, y: frame.y - 0.5, width: frame.width + 1, height: frame.height + 1)
+        for artist in artists { artist.drawMarkers(canvas, map, within: edge) }
         canvas.strokeRect(frame, .frame, width: 0.8)
 
         let tickLabelTop = frame.maxY + Self.tickLength + 2

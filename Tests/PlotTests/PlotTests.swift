@@ -20,6 +20,20 @@ final class PlotTests: XCTestCase {
         assertClose(raster.color(at: figure.axes.point(x: 8, y: 2)), .white)
     }
 
+    func testMarkersOnTheEdgeShowWholeWhileLinesStayClipped() {
+        let figure = Figure(width: 4, height: 3)
+        let axes = figure.axes
+        let adam = Palette.color(forKey: "adam"), sgd = Palette.color(forKey: "sgd")
+        axes.xLimits = 0...10
+        axes.yLimits = 0...10
+        axes.scatter([(10, 5)], marker: .circle, size: 14, color: adam)
+        axes.plot(x: [0, 20], y: [2, 2], style: LineStyle(color: sgd, width: 4))
+        let raster = figure.rasterize(dpi: 100)
+        let edge = axes.point(x: 10, y: 5), line = axes.point(x: 10, y: 2)
+        assertClose(raster.color(at: Point(edge.x + 3, edge.y)), adam)
+        assertClose(raster.color(at: Point(line.x + 4, line.y)), .white)
+    }
+
     func testDataTransformHonoursLimitsAndLogScale() {
         let figure = Figure(width: 4, height: 3)
         let axes = figure.axes
