@@ -163,7 +163,7 @@ public final class Axes {
         let left = Self.tickLength + 3 + yTickWidth + (yLabel == nil ? 0 : labelHeight + 5) + 2
         let bottom = Self.tickLength + 3 + tickHeight + (xLabel == nil ? 0 : labelHeight + 4) + 2
         var right = max(lastXLabel, 4)
-        if resolvedLegend == .outsideRight, let legend = Legend(entries: legendEntries) { right = legend.size(canvas).width + 12 }
+        if resolvedLegend == .outsideRight, let legend { right = legend.size(canvas).width + 12 }
         return (top, left, bottom, right)
     }
 
@@ -174,10 +174,12 @@ public final class Axes {
     }
 
     var legendEntries: [LegendEntry] { artists.compactMap(\.legendEntry) }
+    /// The legend, wrapped into columns no taller than the frame (inside or beside it).
+    var legend: Legend? { Legend(entries: legendEntries, maxHeight: frame.height) }
 
     /// Decides where the legend goes now that the frame is known.
     func placeLegend(_ canvas: Canvas) {
-        guard let placement = legendPlacement, let legend = Legend(entries: legendEntries) else { resolvedLegend = nil; return }
+        guard let placement = legendPlacement, let legend else { resolvedLegend = nil; return }
         guard placement == .best else { resolvedLegend = placement; return }
         let map = plotMap()
         let points = artists.flatMap { $0.occupiedPoints() }
@@ -236,7 +238,7 @@ public final class Axes {
                             bold: k == lines(title).count - 1, anchor: .center, baseline: .bottom)
             }
         }
-        if let placement = resolvedLegend, let legend = Legend(entries: legendEntries) {
+        if let placement = resolvedLegend, let legend {
             legend.draw(canvas, in: legend.box(canvas, placement, in: frame))
         }
     }

@@ -1,22 +1,46 @@
 /// A box listing labelled artists: a line/marker/swatch sample and the label, one per row (a
-/// label may span several lines, split at "\n").
+/// label may span several lines, split at "\n"). Rows run down a column and wrap into the next
+/// column where the box would grow taller than `maxHeight`, so a long legend never runs off the figure.
 struct Legend {
     var entries: [LegendEntry]
-    static let textSize = 8.0, sampleWidth = 20.0, padding = 5.0, rowGap = 3.0
+    var maxHeight: Double
+    static let textSize = 8.0, sampleWidth = 20.0, padding = 5.0, rowGap = 3.0, columnGap = 10.0
 
-    init?(entries: [LegendEntry]) {
+    init?(entries: [LegendEntry], maxHeight: Double = .infinity) {
         guard !entries.isEmpty else { return nil }
         self.entries = entries
+        self.maxHeight = maxHeight
     }
 
     private func lines(_ entry: LegendEntry) -> [String] { entry.label.split(separator: "\n").map(String.init) }
 
+    private func lineHeight(_ canvas: Canvas) -> Double { canvas.measure("Ag", size: Self.textSize).height }
+
+    private func height(_ canvas: Canvas, _ column: [LegendEntry]) -> Double {
+        Double(column.map { lines($0).count }.reduce(0, +)) * lineHeight(canvas) + Double(column.count - 1) * Self.rowGap
+    }
+
+    private func width(_ canvas: Canvas, _ column: [LegendEntry]) -> Double {
+        Self.sampleWidth + 5 + (column.flatMap(lines).map { canvas.measure($0, size: Self.textSize).width }.max() ?? 0)
+    }
+
+    /// The entries in order, split into columns no taller than the box allows (an entry taller
+    /// than that still gets a column of its own).
+    private func columns(_ canvas: Canvas) -> [[LegendEntry]] {
+        var columns: [[LegendEntry]] = [[]]
+        for entry in entries {
+            if !columns[columns.count - 1].isEmpty && height(canvas, columns[columns.count - 1] + [entry]) + 2 * Self.padding > maxHeight {
+                columns.append([])
+            }
+            columns[columns.count - 1].append(entry)
+        }
+        return columns
+    }
+
     func size(_ canvas: Canvas) -> (width: Double, height: Double) {
-        let widths = entries.flatMap(lines).map { canvas.measure($0, size: Self.textSize).width }
-        let lineHeight = canvas.measure("Ag", size: Self.textSize).height
-        let lineCount = entries.map { lines($0).count }.reduce(0, +)
-        return (Self.padding * 2 + Self.sampleWidth + 5 + (widths.max() ?? 0),
-                Self.padding * 2 + Double(lineCount) * lineHeight + Double(entries.count - 1) * Self.rowGap)
+        let columns = columns(canvas)
+        return (Self.padding * 2 + columns.map { width(canvas, $0) }.reduce(0, +) + Double(columns.count - 1) * Self.columnGap,
+                Self.padding * 2 + (columns.map { height(canvas, $0) }.max() ?? 0))
     }
 
     /// The legend's box for a placement relative to the axes frame.
@@ -34,20 +58,23 @@ struct Legend {
     func draw(_ canvas: Canvas, in box: Rect) {
         canvas.fill(box, Color.white.withAlpha(0.92))
         canvas.strokeRect(box, Color(hex: 0xBBBBBB), width: 0.6)
-        let rowHeight = canvas.measure("Ag", size: Self.textSize).height
-        var y = box.y + Self.padding
-        for entry in entries {
-            let midY = y + rowHeight / 2
-            let x0 = box.x + Self.padding, x1 = x0 + Self.sampleWidth
-            if let swatch = entry.swatch {
-                canvas.fill(Rect(x: x0, y: midY - rowHeight * 0.35, width: Self.sampleWidth, height: rowHeight * 0.7), swatch)
+        let rowHeight = lineHeight(canvas)
+        var x0 = box.x + Self.padding
+        for column in columns(canvas) {
+            var y = box.y + Self.padding
+            for entry in column {
+                let midY = y + rowHeight / 2, x1 = x0 + Self.sampleWidth
+                if let swatch = entry.swatch {
+                    canvas.fill(Rect(x: x0, y: midY - rowHeight * 0.35, width: Self.sampleWidth, height: rowHeight * 0.7), swatch)
+                }
+                if let line = entry.line { canvas.polyline([Point(x0, midY), Point(x1, midY)], line.color, width: line.width, dash: line.dash) }
+                if let marker = entry.marker { marker.draw(canvas, at: Point((x0 + x1) / 2, midY), size: 6, color: entry.markerColor, edge: .white) }
+                for (k, line) in lines(entry).enumerated() {
+                    canvas.text(line, at: Point(x1 + 5, midY + Double(k) * rowHeight), size: Self.textSize, anchor: .left, baseline: .middle)
+                }
+                y += Double(lines(entry).count) * rowHeight + Self.rowGap
             }
-            if let line = entry.line { canvas.polyline([Point(x0, midY), Point(x1, midY)], line.color, width: line.width, dash: line.dash) }
-            if let marker = entry.marker { marker.draw(canvas, at: Point((x0 + x1) / 2, midY), size: 6, color: entry.markerColor, edge: .white) }
-            for (k, line) in lines(entry).enumerated() {
-                canvas.text(line, at: Point(x1 + 5, midY + Double(k) * rowHeight), size: Self.textSize, anchor: .left, baseline: .middle)
-            }
-            y += Double(lines(entry).count) * rowHeight + Self.rowGap
+            x0 += width(canvas, column) + Self.columnGap
         }
     }
 }

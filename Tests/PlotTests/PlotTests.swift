@@ -141,9 +141,27 @@ final class PlotTests: XCTestCase {
         _ = crowded.rasterize()
         XCTAssertEqual(crowded.axes.resolvedLegend, .outsideRight)
         let canvasFigure = Canvas(cairo_create(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1))!)
-        let box = Legend(entries: crowded.axes.legendEntries)!.box(canvasFigure, .outsideRight, in: crowded.axes.frame)
+        let box = crowded.axes.legend!.box(canvasFigure, .outsideRight, in: crowded.axes.frame)
         XCTAssertFalse(box.intersects(crowded.axes.frame))
         XCTAssertLessThanOrEqual(box.maxX, crowded.width * 72)
+    }
+
+    func testLongOutsideLegendWrapsIntoColumnsInsideTheFigure() {
+        let figure = Figure(width: 6, height: 3)
+        let axes = figure.axes
+        for k in 0..<30 {
+            axes.plot(x: [0, 1], y: [0, Double(k)], style: LineStyle(color: .black), marker: .circle, label: "optimizer \(k)")
+        }
+        axes.legendPlacement = .outsideRight
+        _ = figure.rasterize()
+        let canvas = Canvas(cairo_create(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1))!)
+        let legend = try! XCTUnwrap(axes.legend)
+        let box = legend.box(canvas, .outsideRight, in: axes.frame)
+        let page = Rect(x: 0, y: 0, width: figure.width * 72, height: figure.height * 72)
+        XCTAssertTrue(page.contains(Point(box.x, box.y)) && page.contains(Point(box.maxX, box.maxY)), "\(box) outside \(page)")
+        XCTAssertLessThanOrEqual(box.maxY, axes.frame.maxY)
+        XCTAssertFalse(box.intersects(axes.frame))
+        XCTAssertGreaterThan(box.width, 2 * Legend(entries: Array(legend.entries.prefix(1)))!.size(canvas).width, "several columns")
     }
 
     func testGridPanelsAreAlignedAndInsideTheFigure() {
