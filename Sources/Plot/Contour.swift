@@ -51,32 +51,30 @@ public enum ContourLevels {
 
 /// Marching squares over a ScalarGrid, treating values as linear along cell edges.
 ///
-/// Each cell is walked corner by corner (counter-clockwise); the walk emits the corners at or
-/// above the level and the points where an edge crosses it. That walk is at once the polygon
-/// of the cell's part above the level (for filled contours) and, between each crossing where
-/// it leaves the region and the next where it re-enters, a contour segment. Fills and lines
-/// therefore agree everywhere, saddle cells included (they join the two high corners).
+/// Each cell is walked corner by corner (counter-clockwise) and yields, between each crossing
+/// where the walk leaves the region ≥ level and the next where it re-enters, a contour segment
+/// with the region on its left (saddle cells join the two high corners). The segments chain into
+/// the contour lines, and the lines closed along the window's edge outline the filled region,
+/// so fills and lines agree everywhere.
 public enum MarchingSquares {
     /// An edge crossing, keyed by the edge so neighbouring cells find the same point.
     struct Crossing { var edge: Int; var point: (Double, Double) }
 
-    /// Walks cell (i, j) for `level`; returns the polygon of the part ≥ level and the segments.
-    static func walk(_ g: ScalarGrid, _ i: Int, _ j: Int, _ level: Double) -> (polygon: [(Double, Double)], segments: [(Crossing, Crossing)]) {
+    /// Walks cell (i, j) for `level`; returns its contour segments.
+    static func walk(_ g: ScalarGrid, _ i: Int, _ j: Int, _ level: Double) -> [(Crossing, Crossing)] {
         let nx = g.xs.count
         let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)]
         // Horizontal edge from (i, j) to (i+1, j) is 2·index, vertical from (i, j) to (i, j+1) is 2·index+1.
         let edges = [2 * (j * nx + i), 2 * (j * nx + i + 1) + 1, 2 * ((j + 1) * nx + i), 2 * (j * nx + i) + 1]
-        var polygon: [(Double, Double)] = [], crossings: [(Crossing, leaving: Bool)] = []
+        var crossings: [(Crossing, leaving: Bool)] = []
         for k in 0..<4 {
             let (ai, aj) = corners[k], (bi, bj) = corners[(k + 1) % 4]
             let va = g.value(ai, aj), vb = g.value(bi, bj)
             let aIn = va >= level, bIn = vb >= level
-            if aIn { polygon.append((g.xs[ai], g.ys[aj])) }
             if aIn != bIn {
                 // Infinite samples put the crossing at the finite end.
                 let t = va.isInfinite ? 1 : vb.isInfinite ? 0 : (level - va) / (vb - va)
                 let p = (g.xs[ai] + (g.xs[bi] - g.xs[ai]) * t, g.ys[aj] + (g.ys[bj] - g.ys[aj]) * t)
-                polygon.append(p)
                 crossings.append((Crossing(edge: edges[k], point: p), leaving: aIn))
             }
         }
@@ -87,59 +85,73 @@ public enum MarchingSquares {
                 segments.append((crossings[k % crossings.count].0, crossings[(k + 1) % crossings.count].0))
             }
         }
-        return (polygon, segments)
+        return segments
     }
 
-    /// The region where the grid is ≥ `level`, as counter-clockwise polygons that tile it
-    /// (whole cells are merged into one rectangle per run along a row).
-    public static func superlevelPolygons(_ g: ScalarGrid, level: Double) -> [[(Double, Double)]] {
-        var polygons: [[(Double, Double)]] = []
-        for j in 0..<(g.ys.count - 1) {
-            var runStart: Int?
-            func closeRun(at end: Int) {
-                guard let s = runStart else { return }
-                polygons.append([(g.xs[s], g.ys[j]), (g.xs[end], g.ys[j]), (g.xs[end], g.ys[j + 1]), (g.xs[s], g.ys[j + 1])])
-                runStart = nil
-            }
-            for i in 0..<(g.xs.count - 1) {
-                let full = g.value(i, j) >= level && g.value(i + 1, j) >= level
-                    && g.value(i + 1, j + 1) >= level && g.value(i, j + 1) >= level
-                if full { if runStart == nil { runStart = i }; continue }
-                closeRun(at: i)
-                let polygon = walk(g, i, j, level).polygon
-                if polygon.count >= 3 { polygons.append(polygon) }
-            }
-            closeRun(at: g.xs.count - 1)
-        }
-        return polygons
-    }
-
-    /// The contour lines at `level`, with the cell segments joined into polylines (closed ones
-    /// end where they start).
-    public static func lines(_ g: ScalarGrid, level: Double) -> [[(Double, Double)]] {
+    /// The contour at `level` as chains of crossings, each with the region ≥ level on its left:
+    /// loops (ending where they start) and chains running from the window's edge to its edge.
+    static func chains(_ g: ScalarGrid, level: Double) -> [[Crossing]] {
+        // Each segment runs from where the walk leaves the region to where it re-enters, so
+        // the cell beyond its end edge holds the segment that starts there.
         var segments: [(Crossing, Crossing)] = []
         for j in 0..<(g.ys.count - 1) {
-            for i in 0..<(g.xs.count - 1) { segments += walk(g, i, j, level).segments }
+            for i in 0..<(g.xs.count - 1) { segments += walk(g, i, j, level) }
         }
-        var byEdge: [Int: [Int]] = [:]
-        for (s, seg) in segments.enumerated() { byEdge[seg.0.edge, default: []].append(s); byEdge[seg.1.edge, default: []].append(s) }
+        let startingAt = Dictionary(uniqueKeysWithValues: segments.indices.map { (segments[$0].0.edge, $0) })
+        let endEdges = Set(segments.map(\.1.edge))
         var used = [Bool](repeating: false, count: segments.count)
-        var lines: [[(Double, Double)]] = []
-        // From an edge, follow the unused segment through it and return its other end.
-        func next(from edge: Int) -> Crossing? {
-            guard let s = byEdge[edge]?.first(where: { !used[$0] }) else { return nil }
-            used[s] = true
-            return segments[s].0.edge == edge ? segments[s].1 : segments[s].0
+        var chains: [[Crossing]] = []
+        // Chains from the window's edge (no segment ends where they start) first, then the loops.
+        for s in segments.indices.filter({ !endEdges.contains(segments[$0].0.edge) }) + segments.indices where !used[s] {
+            var chain = [segments[s].0], k: Int? = s
+            while let current = k, !used[current] {
+                used[current] = true
+                chain.append(segments[current].1)
+                k = startingAt[segments[current].1.edge]
+            }
+            chains.append(chain)
         }
-        for s in segments.indices where !used[s] {
-            used[s] = true
-            var forward = [segments[s].0, segments[s].1]
-            while let c = next(from: forward.last!.edge) { forward.append(c) }
-            var backward: [Crossing] = []
-            while let c = next(from: (backward.last ?? forward[0]).edge) { backward.append(c) }
-            lines.append((backward.reversed() + forward).map(\.point))
+        return chains
+    }
+
+    /// The region where the grid is ≥ `level` as a few polygons, outlines counter-clockwise and
+    /// holes clockwise (fill with the non-zero rule): the contour's loops, and its chains joined
+    /// along the window's edge, which is inside the region between a chain's end and the next start.
+    static func superlevelPolygons(_ g: ScalarGrid, level: Double, chains: [[Crossing]]) -> [[(Double, Double)]] {
+        let nx = g.xs.count, ny = g.ys.count
+        let isLoop = { (chain: [Crossing]) in chain.first!.edge == chain.last!.edge }
+        var polygons = chains.filter(isLoop).map { $0.map(\.point) }
+        let open = chains.filter { !isLoop($0) }
+        // The window's edge counter-clockwise from its lower-left corner: each grid edge on it and
+        // the sample it leads to.
+        var ring: [(edge: Int, to: (i: Int, j: Int))] = []
+        for i in 0..<(nx - 1) { ring.append((2 * i, (i + 1, 0))) }
+        for j in 0..<(ny - 1) { ring.append((2 * (j * nx + nx - 1) + 1, (nx - 1, j + 1))) }
+        for i in stride(from: nx - 1, to: 0, by: -1) { ring.append((2 * ((ny - 1) * nx + i - 1), (i - 1, ny - 1))) }
+        for j in stride(from: ny - 1, to: 0, by: -1) { ring.append((2 * ((j - 1) * nx) + 1, (0, j - 1))) }
+        let position = Dictionary(uniqueKeysWithValues: ring.indices.map { (ring[$0].edge, $0) })
+        let chainStartingAt = Dictionary(uniqueKeysWithValues: open.indices.map { (position[open[$0][0].edge]!, $0) })
+        var used = Set<Int>()
+        for first in open.indices where !used.contains(first) {
+            var polygon: [(Double, Double)] = [], k = first
+            while used.insert(k).inserted {
+                polygon += open[k].map(\.point)
+                var m = position[open[k].last!.edge]!
+                repeat {
+                    // Only the window's corners: the samples between them are collinear.
+                    let (i, j) = ring[m].to
+                    if (i == 0 || i == nx - 1) && (j == 0 || j == ny - 1) { polygon.append((g.xs[i], g.ys[j])) }
+                    m = (m + 1) % ring.count
+                } while chainStartingAt[m] == nil
+                k = chainStartingAt[m]!
+            }
+            polygons.append(polygon)
         }
-        return lines
+        // A contour that never meets the edge leaves the edge all in or all out.
+        if open.isEmpty && g.value(0, 0) >= level {
+            polygons.append([(g.xs[0], g.ys[0]), (g.xs[nx - 1], g.ys[0]), (g.xs[nx - 1], g.ys[ny - 1]), (g.xs[0], g.ys[ny - 1])])
+        }
+        return polygons
     }
 }
 
@@ -157,8 +169,10 @@ public final class ContourSet: Sendable {
         precondition(levels.count >= 2 && zip(levels, levels.dropFirst()).allSatisfy { $0 < $1 }, "levels must increase")
         self.grid = grid
         self.levels = levels
-        regions = levels.indices.map { $0 == 0 ? [] : MarchingSquares.superlevelPolygons(grid, level: levels[$0]) }
-        lines = levels.indices.map { $0 == 0 ? [] : MarchingSquares.lines(grid, level: levels[$0]) }
+        // Each level is traced once; its lines and its filled region share the trace.
+        let chains = levels.indices.map { $0 == 0 ? [] : MarchingSquares.chains(grid, level: levels[$0]) }
+        regions = levels.indices.map { $0 == 0 ? [] : MarchingSquares.superlevelPolygons(grid, level: levels[$0], chains: chains[$0]) }
+        lines = chains.map { $0.map { $0.map(\.point) } }
     }
 
     var window: [(Double, Double)] {

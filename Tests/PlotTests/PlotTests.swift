@@ -87,18 +87,36 @@ final class PlotTests: XCTestCase {
 
     func testMarchingSquaresTracesACircle() {
         let grid = ScalarGrid(x: -2...2, y: -2...2, columns: 101, rows: 101) { x, y in x * x + y * y }
-        let lines = MarchingSquares.lines(grid, level: 1)
+        let chains = MarchingSquares.chains(grid, level: 1)
+        let lines = chains.map { $0.map(\.point) }
         XCTAssertEqual(lines.count, 1, "one closed line")
         let line = lines[0]
         XCTAssertEqual(line.first!.0, line.last!.0, accuracy: 1e-12)
         XCTAssertEqual(line.first!.1, line.last!.1, accuracy: 1e-12)
         for (x, y) in line { XCTAssertEqual((x * x + y * y).squareRoot(), 1, accuracy: 2e-3) }
-        // The region above the level is the window minus the disc.
-        let area = MarchingSquares.superlevelPolygons(grid, level: 1).map { polygon in
-            zip(polygon, polygon.dropFirst() + [polygon[0]]).map { $0.0 * $1.1 - $1.0 * $0.1 }.reduce(0, +) / 2
-        }
-        XCTAssertTrue(area.allSatisfy { $0 > -1e-12 }, "counter-clockwise polygons (or degenerate ones where a sample equals the level)")
-        XCTAssertEqual(area.reduce(0, +), 16 - Double.pi, accuracy: 5e-3)
+        // The region above the level is the window minus the disc: the window counter-clockwise,
+        // the hole clockwise.
+        let region = MarchingSquares.superlevelPolygons(grid, level: 1, chains: chains)
+        XCTAssertEqual(region.count, 2)
+        XCTAssertEqual(region.map(signedArea).reduce(0, +), 16 - Double.pi, accuracy: 5e-3)
+    }
+
+    func testFilledRegionsMeetingTheWindowEdgeCloseAlongIt() {
+        // |x| ≥ 1 on [-2, 2]²: two strips, each closed along the window's edge through two corners;
+        // linear between samples, so the areas are exact.
+        let strips = ScalarGrid(x: -2...2, y: -2...2, columns: 41, rows: 41) { x, _ in abs(x) }
+        let region = MarchingSquares.superlevelPolygons(strips, level: 1, chains: MarchingSquares.chains(strips, level: 1))
+        XCTAssertEqual(region.count, 2)
+        for polygon in region { XCTAssertEqual(signedArea(polygon), 4, accuracy: 1e-9) }
+        // x + y ≥ 0.5: one triangle with legs 3.5 cut off the upper right.
+        let plane = ScalarGrid(x: -2...2, y: -2...2, columns: 41, rows: 41) { x, y in x + y }
+        let triangle = MarchingSquares.superlevelPolygons(plane, level: 0.5, chains: MarchingSquares.chains(plane, level: 0.5))
+        XCTAssertEqual(triangle.map(signedArea).reduce(0, +), 3.5 * 3.5 / 2, accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(triangle.flatMap { $0 }.count, 72 + 1, "the crossings and one window corner, not the edge samples between")
+    }
+
+    func signedArea(_ polygon: [(Double, Double)]) -> Double {
+        zip(polygon, polygon.dropFirst() + [polygon[0]]).map { $0.0 * $1.1 - $1.0 * $0.1 }.reduce(0, +) / 2
     }
 
     func testLogSpacedLevelsCrowdTheFloor() {
