@@ -47,14 +47,12 @@ public final class Conv2d: Module, WeightedOperation {
                                 outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training,
                                 outputMemory: outputMemory)
         }
-        run(plan.calls)
+        plan.runForward()
         return plan.output
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
-        let (calls, dx) = plans.lastPlan(label).backwardCalls(dy, inputGradient: inputGradient)
-        run(calls)
-        return dx
+        plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
     }
 
     // MARK: oneDNN descriptions

@@ -59,13 +59,18 @@ public enum Threads {
         use(limit)
     }
 
-    /// Threads for a pass over a batch of `elements` input values: one for tiny batches, where
-    /// waking and joining a second thread per primitive costs more than the work it takes over.
-    static func use(forInputElements elements: Int) {
-        use(elements < 50_000 ? 1 : limit)
+    /// Threads for a convolution or linear layer of `multiplyAdds` per pass: one below 50 M, where
+    /// waking and joining a second thread per primitive costs more than the work it takes over
+    /// (the tutorial net's layers, 3–23 M at batch 64); vgg-small's and resnet18's convolutions
+    /// (≥ 110 M at batch 128) use every thread. Layers without weights (pooling, ReLU, batch norm)
+    /// run with the count of the weighted layer that ran just before them.
+    static func count(forMultiplyAdds multiplyAdds: Int) -> Int {
+        multiplyAdds < 50_000_000 ? 1 : count
     }
 
-    private static func use(_ count: Int) {
+    /// Lets the next kernels use `count` threads, never more than the limit `set` gave.
+    static func use(_ count: Int) {
+        let count = min(count, limit)
         guard count != active else { return }
         active = count
         setOpenMP?(Int32(count))

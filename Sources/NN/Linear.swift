@@ -35,14 +35,12 @@ public final class Linear: Module, WeightedOperation {
             return WeightedPlan(self, weight: weight, input: x, outputShape: [s[0], outFeatures], training: training,
                                 outputMemory: outputMemory)
         }
-        run(plan.calls)
+        plan.runForward()
         return plan.output
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
-        let (calls, dx) = plans.lastPlan(label).backwardCalls(dy, inputGradient: inputGradient)
-        run(calls)
-        return dx
+        plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
     }
 
     // MARK: oneDNN descriptions (inner product)

@@ -15,7 +15,6 @@ public final class Network {
     private var inputs: [(tensor: Tensor, memory: Memory)] = []
     private var outputs: [(memory: Memory, reorder: Call, tensor: Tensor)] = []
     private var gradients: [(tensor: Tensor, memory: Memory, copy: Call)] = []
-    private var lastInputElements = 0
 
     public init(_ root: Module, name: String, seed: UInt64 = 0) {
         self.name = name
@@ -42,8 +41,6 @@ public final class Network {
             throw ShapeError("\(name) expects a batch of images [N, C, H, W], got \(input.shape)")
         }
         let entry = memory(for: input)
-        Threads.use(forInputElements: input.count)
-        lastInputElements = input.count
         let out = try root.forward(entry, training: training)
         if let cached = outputs.first(where: { $0.memory === out }) {
             run([cached.reorder])
@@ -60,7 +57,6 @@ public final class Network {
 
     /// Back-propagates d(loss)/d(logits) of the last training forward, writing every parameter's gradient.
     public func backward(_ gradient: Tensor) {
-        Threads.use(forInputElements: lastInputElements)
         // Layers may overwrite the gradient they receive, so they get a copy, not the caller's tensor.
         if let cached = gradients.first(where: { $0.tensor === gradient }) {
             run([cached.copy])

@@ -20,6 +20,8 @@ final class WeightedPlan {
     let forward: Primitive
     let calls: [Call]
     let output: Memory
+    /// Threads for this layer's calls, by its work (see `Threads.count(forMultiplyAdds:)`).
+    let threads: Int
     private let op: WeightedOperation
     private let weight: Weight
     private let inputShape: [Int], outputShape: [Int]
@@ -33,6 +35,11 @@ final class WeightedPlan {
         self.weight = weight
         inputShape = x.shape
         self.outputShape = outputShape
+        // Every output value takes one multiply-add per weight feeding it.
+        threads = Threads.count(forMultiplyAdds: outputShape.reduce(1, *) * op.weightShape.dropFirst().reduce(1, *))
+        // oneDNN shapes a primitive's work split for the thread count at its creation, so the
+        // primitives are made with the count they will run with.
+        Threads.use(threads)
         forward = op.forward(src: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag),
                              bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: training)
         let (src, srcReorder) = conform(x, to: forward.desc(dnnl_query_src_md))
@@ -48,8 +55,22 @@ final class WeightedPlan {
         calls = [srcReorder, weightReorder].compactMap { $0 } + [Call(forward, args)]
     }
 
+    /// Runs the forward calls, whose result lands in `output`.
+    func runForward() {
+        Threads.use(threads)
+        run(calls)
+    }
+
+    /// Runs the backward calls for gradient memory `dy`; returns the input gradient when asked for.
+    func runBackward(_ dy: Memory, inputGradient: Bool) -> Memory? {
+        Threads.use(threads)
+        let (calls, dx) = backwardCalls(dy, inputGradient: inputGradient)
+        run(calls)
+        return dx
+    }
+
     /// The backward calls for gradient memory `dy`, built on first use.
-    func backwardCalls(_ dy: Memory, inputGradient: Bool) -> (calls: [Call], dx: Memory?) {
+    private func backwardCalls(_ dy: Memory, inputGradient: Bool) -> (calls: [Call], dx: Memory?) {
         if let b = backward, b.dy === dy, b.inputGradient == inputGradient { return (b.calls, b.dx) }
         var calls: [Call] = []
         let bw = op.backwardWeights(src: anyDesc(inputShape), diffWeights: desc(op.weightShape, op.weightTag),

@@ -46,4 +46,28 @@ final class OptimizerStepTests: XCTestCase {
         XCTAssertEqual(first, try losses())
         XCTAssertLessThan(first[1], first[0], "training lowers the loss on a fixed batch")
     }
+
+    /// At batch 160 the tutorial net's conv1 is big enough for every thread while the other layers
+    /// run on one (`Threads.count(forMultiplyAdds:)`); the gradients must match an all-one-thread pass.
+    func testMixedThreadCountsGiveTheSameGradients() throws {
+        func gradients(threads: Int) throws -> [[Float]] {
+            let saved = Threads.count
+            defer { Threads.set(saved) }
+            Threads.set(threads)
+            if threads == 2 {
+                XCTAssertEqual(Threads.count(forMultiplyAdds: 160 * 6 * 28 * 28 * 75), 2, "conv1")
+                XCTAssertEqual(Threads.count(forMultiplyAdds: 160 * 16 * 10 * 10 * 150), 1, "conv2")
+            }
+            let network = try Models.make("tutorial", seed: 3)
+            var random = Random(seed: 2)
+            let input = Tensor(shape: [160, 3, 32, 32], values: (0..<(160 * 3 * 32 * 32)).map { _ in random.uniform(-1, 1) })
+            let loss = CrossEntropyLoss()
+            _ = try loss(network.forward(input, training: true), (0..<160).map { $0 % 10 })
+            network.backward(loss.gradient)
+            return network.parameters.map { Array($0.grad) }
+        }
+        for (mixed, single) in zip(try gradients(threads: 2), try gradients(threads: 1)) {
+            assertClose(mixed, single, tolerance: 1e-5, "gradient with mixed thread counts")
+        }
+    }
 }
