@@ -8,7 +8,7 @@ func realDataFolder() throws -> URL {
     let path = ProcessInfo.processInfo.environment["OPTLAB_DATA"] ?? "../shared/data/cifar-10-batches-bin"
     let folder = URL(fileURLWithPath: path).standardizedFileURL
     guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_batch.bin").path) else {
-        throw XCTSkip("no CIFAR-10 at \(folder.path)")
+        throw MissingData(folder: folder.path)
     }
     return folder
 }
@@ -35,4 +35,10 @@ func thrownDataError<T>(_ body: () throws -> T, file: StaticString = #filePath, 
         XCTFail("unexpected error \(error)", file: file, line: line)
     }
     return nil
+}
+
+/// The tests need the real CIFAR-10: its absence is a failure, never a silent skip.
+struct MissingData: Error, CustomStringConvertible {
+    let folder: String
+    var description: String { "no CIFAR-10 at \(folder): set OPTLAB_DATA or put the shared data beside the package" }
 }
