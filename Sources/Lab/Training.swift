@@ -100,15 +100,23 @@ public final class Trainer {
     /// Test images per evaluation batch: divides 10,000, so every evaluation batch has one shape.
     static let evaluationBatch = 250
 
-    /// A fresh run: initial weights from `plan.seed`.
+    /// A fresh run: initial weights from `plan.seed`. A onecycle schedule without total_steps gets
+    /// the run's epochs × batches per epoch, and the plan (as checkpoints store it) names it.
     public init(_ plan: TrainingPlan, train: Dataset, test: Dataset) throws {
         guard plan.epochs > 0, plan.batchSize > 0 else {
             throw TrainingError.plan("epochs and batch size must be positive (got \(plan.epochs) and \(plan.batchSize))")
         }
         let train = train.prefix(plan.trainSubset)
+        let batches = DataLoader(train, batchSize: plan.batchSize).batchCount
+        let spec = try OptimizerSpec.parse(plan.optimizer).fillingTotalSteps(plan.epochs * batches)
+        if let total = spec.schedule?.totalSteps, total < plan.epochs * batches {
+            throw TrainingError.plan("schedule onecycle: total_steps=\(total) is shorter than the run's \(plan.epochs) epochs × \(batches) batches = \(plan.epochs * batches) steps")
+        }
+        var plan = plan
+        plan.optimizer = spec.description
         self.plan = plan
         network = try CIFARModels.make(plan.model, seed: plan.seed)
-        optimizer = try Optimizer(OptimizerSpec.parse(plan.optimizer), parameters: network.parameters)
+        optimizer = try Optimizer(spec, parameters: network.parameters)
         criterion = CrossEntropyLoss(labelSmoothing: plan.labelSmoothing)
         switch plan.normalization {
         case .tutorial: normalization = InputNormalization(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
@@ -117,7 +125,12 @@ public final class Trainer {
         trainLoader = DataLoader(train, batchSize: plan.batchSize, shuffle: true, seed: plan.seed,
                                  transforms: (plan.augment ? [.randomCrop(padding: 4), .horizontalFlip] : []) + [normalization.transform])
         testLoader = Self.testLoader(test, normalization)
+        stepsSchedulePerBatch = spec.schedule?.advancesEveryStep == true
     }
+
+    /// onecycle advances after every optimizer step (torch users step it in the batch loop),
+    /// other schedules once per epoch.
+    private let stepsSchedulePerBatch: Bool
 
     /// Completed epochs.
     public var completedEpochs: Int { position.epoch }
@@ -132,7 +145,8 @@ public final class Trainer {
         case interrupted
     }
 
-    /// Trains the rest of the current epoch, advances the schedule and evaluates on the test set.
+    /// Trains the rest of the current epoch, advances the schedule (per batch or at the end) and
+    /// evaluates on the test set.
     /// `progress` is told how many images each step trained. Throws `TrainingError.diverged` on a
     /// non-finite loss, before that step changes any weight.
     public func trainEpoch(progress: ((Int) -> Void)? = nil) throws -> EpochOutcome {
@@ -144,13 +158,14 @@ public final class Trainer {
             guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, batch: position.batch + 1, loss: loss) }
             network.backward(criterion.gradient)
             optimizer.step()
+            if stepsSchedulePerBatch { try scheduleStep() }
             position.lossSum += Double(loss) * Double(batch.labels.count)
             position.correct += Self.correctCount(logits, batch.labels)
             position.seen += batch.labels.count
             position.batch += 1
             progress?(batch.labels.count)
         }
-        optimizer.scheduleStep()
+        if !stepsSchedulePerBatch { try scheduleStep() }
         let test = try evaluate()
         let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: position.lossSum / Double(max(1, position.seen)),
                                    trainAccuracy: Double(position.correct) / Double(max(1, position.seen)),
@@ -158,6 +173,11 @@ public final class Trainer {
         history.append(metrics)
         position = Position(epoch: epoch + 1)
         return .finished(metrics)
+    }
+
+    /// A onecycle schedule shorter than the run fails here, as torch's does.
+    private func scheduleStep() throws {
+        do { try optimizer.scheduleStep() } catch let error as OptimError { throw TrainingError.plan("\(error)") }
     }
 
     /// Mean loss and the evaluation report of the network in eval mode on the test set.

@@ -55,7 +55,8 @@ public enum Trajectories {
                                     results: try specs.map { try run($0, on: surface, from: start, steps: steps) })
     }
 
-    /// Steps one optimizer over the surface: gradient, optimizer step, schedule step, `steps` times.
+    /// Steps one optimizer over the surface: gradient, optimizer step, schedule step, `steps` times
+    /// (a onecycle schedule without total_steps spans the path).
     /// The path stops at the first point whose coordinates or loss are not finite, or whose loss
     /// exceeds `divergenceLoss`, and is reported as diverged there.
     public static func run(_ spec: OptimizerSpec, on surface: Surface, from start: Point, steps: Int,
@@ -66,7 +67,7 @@ public enum Trajectories {
         let value = UnsafeMutableBufferPointer(rebasing: buffer[0..<2])
         let grad = UnsafeMutableBufferPointer(rebasing: buffer[2..<4])
         (value[0], value[1]) = (start.x, start.y)
-        let optimizer = try Optimizer(spec, parameters: [Parameter(name: "", value: value, grad: grad)])
+        let optimizer = try Optimizer(spec.fillingTotalSteps(max(1, steps)), parameters: [Parameter(name: "", value: value, grad: grad)])
 
         let startLoss = try checkedLoss(at: start, on: surface)
         var points = [start], losses = [startLoss]
@@ -78,7 +79,7 @@ public enum Trajectories {
             k += 1
             (grad[0], grad[1]) = surface.gradient(value[0], value[1])
             optimizer.step()
-            optimizer.scheduleStep()
+            try optimizer.scheduleStep()
             let p = Point(value[0], value[1]), loss = surface.value(p.x, p.y)
             if isDiverged(p, loss, divergenceLoss) {
                 divergedAt = k
@@ -118,12 +119,13 @@ public enum Trajectories {
                     return Parameter(name: "", value: UnsafeMutableBufferPointer(rebasing: xy[(4 * i)..<(4 * i + 2)]),
                                      grad: UnsafeMutableBufferPointer(rebasing: xy[(4 * i + 2)..<(4 * i + 4)]))
                 }
-                let optimizer = try Optimizer(spec, parameters: parameters, learningRates: Array(learningRates[paths]))
+                let optimizer = try Optimizer(spec.fillingTotalSteps(max(1, steps)), parameters: parameters,
+                                              learningRates: Array(learningRates[paths]))
                 var running = paths.count, k = 0
                 while running > 0, k < steps {
                     k += 1
                     optimizer.step()
-                    optimizer.scheduleStep()
+                    try optimizer.scheduleStep()
                     // Check every point, then take its gradient for the next step.
                     for i in 0..<paths.count {
                         let p = Point(xy[4 * i], xy[4 * i + 1])

@@ -25,12 +25,13 @@ final class Adam<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: AdamOptions
     let expAvg, expAvgSq: StateBuffers<Scalar>
     let maxExpAvgSq: StateBuffers<Scalar>?
-    /// β₁ᵗ and β₂ᵗ.
-    @exclusivity(unchecked) var beta1Power = 1.0
+    /// β₁ (set per step by a onecycle schedule) and β₁ᵗ; β₂ᵗ.
+    @exclusivity(unchecked) var beta1: Beta1
     @exclusivity(unchecked) var beta2Power = 1.0
 
     init(_ o: AdamOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o
+        beta1 = Beta1(o.beta1)
         expAvg = StateBuffers("exp_avg", like: parameters)
         expAvgSq = StateBuffers("exp_avg_sq", like: parameters)
         maxExpAvgSq = o.amsgrad ? StateBuffers("max_exp_avg_sq", like: parameters) : nil
@@ -39,21 +40,17 @@ final class Adam<Scalar: BinaryFloatingPoint>: UpdateRule {
     var buffers: [StateBuffers<Scalar>] { [expAvg, expAvgSq] + (maxExpAvgSq.map { [$0] } ?? []) }
 
     func restore(t: Int, scalars: [String: Scalar]) {
-        (beta1Power, beta2Power) = (1, 1)
-        for _ in 0..<t { advancePowers() }
-    }
-
-    @inline(__always)
-    private func advancePowers() {
-        beta1Power *= o.beta1
-        beta2Power *= o.beta2
+        beta1.restore(t: t)
+        beta2Power = 1
+        for _ in 0..<t { beta2Power *= o.beta2 }
     }
 
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
-        advancePowers()
-        let bc1 = 1 - beta1Power, bc2Sqrt = Scalar((1 - beta2Power).squareRoot())
+        beta1.advance(to: t)
+        beta2Power *= o.beta2
+        let bc1 = 1 - beta1.power, bc2Sqrt = Scalar((1 - beta2Power).squareRoot())
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
-        let w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
+        let w1 = Scalar(1 - beta1.value), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], v = expAvgSq[i], vMax = maxExpAvgSq?[i]
             let negStepSize = Scalar(-(lr[i] / bc1)), decay = Scalar(1 - lr[i] * o.weightDecay)

@@ -20,11 +20,12 @@ struct AdamaxOptions: Equatable {
 final class Adamax<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: AdamaxOptions
     let expAvg, expInf: StateBuffers<Scalar>
-    /// β₁ᵗ.
-    @exclusivity(unchecked) var beta1Power = 1.0
+    /// β₁ (set per step by a onecycle schedule) and β₁ᵗ.
+    @exclusivity(unchecked) var beta1: Beta1
 
     init(_ o: AdamaxOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o
+        beta1 = Beta1(o.beta1)
         expAvg = StateBuffers("exp_avg", like: parameters)
         expInf = StateBuffers("exp_inf", like: parameters)
     }
@@ -32,14 +33,13 @@ final class Adamax<Scalar: BinaryFloatingPoint>: UpdateRule {
     var buffers: [StateBuffers<Scalar>] { [expAvg, expInf] }
 
     func restore(t: Int, scalars: [String: Scalar]) {
-        beta1Power = 1
-        for _ in 0..<t { beta1Power *= o.beta1 }
+        beta1.restore(t: t)
     }
 
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
-        beta1Power *= o.beta1
-        let bc1 = 1 - beta1Power
-        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay), w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2)
+        beta1.advance(to: t)
+        let bc1 = 1 - beta1.power
+        let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay), w1 = Scalar(1 - beta1.value), beta2 = Scalar(o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], u = expInf[i], negCLR = Scalar(-(lr[i] / bc1))
             for j in theta.indices {

@@ -53,6 +53,21 @@ struct ArgumentReader {
         return n
     }
 
+    /// A whole number ≥ `minimum` if the key is given, else nil.
+    mutating func optionalInteger(_ key: String, minimum: Int) throws -> Int? {
+        guard lookup(key) != nil else { return nil }
+        return try integer(key, default: nil, minimum: minimum)
+    }
+
+    /// One of a fixed set of words, such as anneal_strategy=cos; quoted or bare.
+    mutating func choice(_ key: String, _ choices: [String], default value: String) throws -> String {
+        guard let given = lookup(key) else { return value }
+        guard case .text(let word) = given, choices.contains(word) else {
+            throw invalid(key, given, "must be one of \(choices.joined(separator: ", "))")
+        }
+        return word
+    }
+
     /// A tuple of whole numbers such as milestones=(30,60); a single number is accepted too.
     mutating func integers(_ key: String, minimum: Int) throws -> [Int] {
         guard let given = lookup(key) else { throw OptimError("\(owner): missing \(key)=(...) (required)") }

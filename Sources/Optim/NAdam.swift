@@ -34,9 +34,12 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
     @exclusivity(unchecked) var beta2Power = 1.0
     @exclusivity(unchecked) var decayPower = 1.0
     let decayBase: Double
+    /// β₁: the spec's, or what a onecycle schedule set for this step.
+    @exclusivity(unchecked) var beta1: Double
 
     init(_ o: NAdamOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o
+        beta1 = o.beta1
         decayBase = pow(0.96, o.momentumDecay)
         expAvg = StateBuffers("exp_avg", like: parameters)
         expAvgSq = StateBuffers("exp_avg_sq", like: parameters)
@@ -58,12 +61,12 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         beta2Power *= o.beta2
         decayPower *= decayBase
         let bc2 = Scalar(1 - beta2Power)
-        let mu = o.beta1 * (1 - 0.5 * decayPower)
-        let muNext = o.beta1 * (1 - 0.5 * (decayPower * decayBase))
+        let mu = beta1 * (1 - 0.5 * decayPower)
+        let muNext = beta1 * (1 - 0.5 * (decayPower * decayBase))
         muProduct *= Scalar(mu)
         let muProductNext = Double(muProduct) * muNext
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
-        let w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
+        let w1 = Scalar(1 - beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], v = expAvgSq[i]
             let gradScale = Scalar(-lr[i] * (1 - mu) / (1 - Double(muProduct)))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Steps parameters with one torch.optim algorithm and its learning-rate schedule.
 ///
 /// Every algorithm file documents its update rule in the same notation:
@@ -17,6 +19,9 @@
 /// Of torch's parameter groups it keeps what a learning-rate sweep needs: parameter i may have a
 /// learning rate of its own (γ above), which the schedule then scales as torch scales each
 /// group's. So one optimizer steps many 2-D paths at different rates in one loop.
+///
+/// A onecycle schedule also sets the momentum (SGD, RMSprop) or β₁ (Adam family) before every
+/// step, as torch's OneCycleLR writes it into the parameter group.
 public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public let spec: OptimizerSpec
     public let parameters: [Parameter<Scalar>]
@@ -26,7 +31,8 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
 
-    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i.
+    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (not with onecycle,
+    /// which sets every rate from its max_lr).
     public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil) throws {
         for (i, p) in parameters.enumerated() where p.grad.count != p.value.count {
             let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
@@ -39,19 +45,31 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let learningRates, learningRates.count != parameters.count {
             throw OptimError("\(learningRates.count) learning rates for \(parameters.count) parameters")
         }
+        if learningRates != nil, spec.schedule?.advancesEveryStep == true {
+            throw OptimError("\(spec.name): onecycle sets every learning rate from its max_lr, so rates per parameter (a learning-rate sweep) would all be the same")
+        }
         self.spec = spec
         self.parameters = parameters
-        rule = Rule(options, parameters)
-        schedule = LRSchedule(spec.schedule?.options,
-                              baseLRs: learningRates ?? Array(repeating: options.learningRate, count: parameters.count))
+        schedule = try LRSchedule(spec.schedule?.options,
+                                  baseLRs: learningRates ?? Array(repeating: options.learningRate, count: parameters.count))
+        // Like OneCycleLR, which writes its momentum into the group before the optimizer's first
+        // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
+        var initial = options
+        if let m = schedule.momentum { initial.setMomentum(m) }
+        rule = Rule(initial, parameters)
     }
 
     /// The learning rate of every parameter for the next `step()`.
     public var learningRates: [Double] { schedule.learningRates }
 
+    /// The momentum (SGD, RMSprop) or β₁ (Adam family) a onecycle schedule set for the next
+    /// `step()`; nil when the schedule does not cycle it.
+    public var momentum: Double? { schedule.momentum }
+
     /// One update of every parameter from its gradient.
     public func step() {
         stepCount += 1
+        if let m = schedule.momentum { rule.setMomentum(m) }
         let lr = schedule.learningRates
         switch rule {
         case .sgd(let r): r.step(parameters, lr: lr, t: stepCount)
@@ -65,12 +83,14 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         }
     }
 
-    /// Advances the learning-rate schedule once (torch's `scheduler.step()`).
-    public func scheduleStep() { schedule.advance() }
+    /// Advances the learning-rate schedule once (torch's `scheduler.step()`). Throws, as torch
+    /// does, when a onecycle schedule would step beyond its total_steps.
+    public func scheduleStep() throws { try schedule.advance() }
 
     /// The state as named flat tensors, torch's state_dict names: `state.<i>.<buffer>` for
     /// parameter i (`step`, the algorithm's buffers such as `exp_avg`, NAdam's `mu_product`) and
-    /// `schedule.last_epoch`. Loading them back resumes bit-exactly.
+    /// `schedule.last_epoch`. Loading them back resumes bit-exactly: the schedule (a onecycle
+    /// curve's rate and momentum included) is recomputed from last_epoch as stepping computed it.
     public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] {
         var tensors: [(name: String, shape: [Int], values: [Scalar])] = []
         let scalars = rule.base.scalarState
@@ -125,14 +145,14 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let stray = tensors.keys.sorted().first(where: { ($0.hasPrefix("state.") || $0.hasPrefix("schedule.")) && !expected.contains($0) }) {
             throw OptimError("optimizer state: unexpected tensor '\(stray)' for \(spec.name)")
         }
-        let epochs = try count("schedule.last_epoch")
+        let replayed = try schedule.replayed(to: try count("schedule.last_epoch"))
         // All checks passed: now write, so a failed load leaves the optimizer untouched.
         for i in parameters.indices {
             for b in base.buffers { _ = b[i].update(from: tensors["state.\(i).\(b.name)"]!) }
         }
         stepCount = steps
         base.restore(t: steps, scalars: scalars)
-        schedule = schedule.replayed(to: epochs)
+        schedule = replayed
     }
 }
 
@@ -177,6 +197,20 @@ enum Rule<Scalar: BinaryFloatingPoint> {
         }
     }
 
+    /// Sets what onecycle cycles: SGD's and RMSprop's momentum, the Adam family's β₁.
+    @inline(__always)
+    func setMomentum(_ m: Double) {
+        switch self {
+        case .sgd(let r): r.momentum = m
+        case .rmsprop(let r): r.momentum = m
+        case .adam(let r): r.beta1.set(m)
+        case .nadam(let r): r.beta1 = m
+        case .radam(let r): r.beta1.set(m)
+        case .adamax(let r): r.beta1.set(m)
+        case .adagrad, .adadelta: preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum")
+        }
+    }
+
     var base: any UpdateRule<Scalar> {
         switch self {
         case .sgd(let r): r
@@ -217,6 +251,57 @@ extension AlgorithmOptions {
             case .adamax(var o): o.lr = newValue; self = .adamax(o)
             }
         }
+    }
+}
+
+extension AlgorithmOptions {
+    /// Whether torch's optimizer has `momentum` or `betas`, which OneCycleLR's cycle_momentum sets.
+    var hasMomentum: Bool {
+        switch self {
+        case .adagrad, .adadelta: false
+        case .sgd, .rmsprop, .adam, .nadam, .radam, .adamax: true
+        }
+    }
+
+    /// Sets SGD's and RMSprop's momentum, the Adam family's β₁ (betas[0]).
+    mutating func setMomentum(_ m: Double) {
+        switch self {
+        case .sgd(var o): o.momentum = m; self = .sgd(o)
+        case .rmsprop(var o): o.momentum = m; self = .rmsprop(o)
+        case .adam(var o): o.beta1 = m; self = .adam(o)
+        case .nadam(var o): o.beta1 = m; self = .nadam(o)
+        case .radam(var o): o.beta1 = m; self = .radam(o)
+        case .adamax(var o): o.beta1 = m; self = .adamax(o)
+        case .adagrad, .adadelta: preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum")
+        }
+    }
+}
+
+/// β₁ and β₁ᵗ for the Adam family's bias correction. torch computes `beta1 ** step` with the
+/// group's current β₁; while β₁ is constant a running product equals it within a few ulps and is
+/// much faster, so that is used until a schedule sets β₁ (onecycle), and from then on each step
+/// takes the power anew, as torch does.
+struct Beta1 {
+    private(set) var value: Double
+    /// β₁ᵗ after `advance(to: t)`.
+    private(set) var power = 1.0
+    private var cycled = false
+
+    init(_ value: Double) { self.value = value }
+
+    mutating func set(_ v: Double) {
+        value = v
+        cycled = true
+    }
+
+    /// Called once per step, t = 1, 2, …
+    @inline(__always)
+    mutating func advance(to t: Int) { power = cycled ? pow(value, Double(t)) : power * value }
+
+    /// β₁ᵗ as t steps of a constant β₁ computed it (a cycled β₁ recomputes it at the next step).
+    mutating func restore(t: Int) {
+        power = 1
+        for _ in 0..<t { power *= value }
     }
 }
 

@@ -24,12 +24,13 @@ struct RAdamOptions: Equatable {
 final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: RAdamOptions
     let expAvg, expAvgSq: StateBuffers<Scalar>
-    /// β₁ᵗ and β₂ᵗ.
-    @exclusivity(unchecked) var beta1Power = 1.0
+    /// β₁ (set per step by a onecycle schedule) and β₁ᵗ; β₂ᵗ.
+    @exclusivity(unchecked) var beta1: Beta1
     @exclusivity(unchecked) var beta2Power = 1.0
 
     init(_ o: RAdamOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o
+        beta1 = Beta1(o.beta1)
         expAvg = StateBuffers("exp_avg", like: parameters)
         expAvgSq = StateBuffers("exp_avg_sq", like: parameters)
     }
@@ -37,24 +38,22 @@ final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
     var buffers: [StateBuffers<Scalar>] { [expAvg, expAvgSq] }
 
     func restore(t: Int, scalars: [String: Scalar]) {
-        (beta1Power, beta2Power) = (1, 1)
-        for _ in 0..<t {
-            beta1Power *= o.beta1
-            beta2Power *= o.beta2
-        }
+        beta1.restore(t: t)
+        beta2Power = 1
+        for _ in 0..<t { beta2Power *= o.beta2 }
     }
 
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
-        beta1Power *= o.beta1
+        beta1.advance(to: t)
         beta2Power *= o.beta2
-        let bc1 = 1 - beta1Power, bc2 = 1 - beta2Power
+        let bc1 = 1 - beta1.power, bc2 = 1 - beta2Power
         let rhoInf = 2 / (1 - o.beta2) - 1
         let rhoT = rhoInf - 2 * Double(t) * beta2Power / bc2
         let rectified = rhoT > 5
         let rect = Scalar(((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)).squareRoot())
         let bc1S = Scalar(bc1), bc2Sqrt = Scalar(bc2.squareRoot())
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
-        let w1 = Scalar(1 - o.beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
+        let w1 = Scalar(1 - beta1.value), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], v = expAvgSq[i]
             let lrS = Scalar(lr[i]), decay = Scalar(1 - lr[i] * o.weightDecay)

@@ -25,9 +25,12 @@ final class RMSprop<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: RMSpropOptions
     let squareAvg: StateBuffers<Scalar>
     let momentumBuffer, gradAvg: StateBuffers<Scalar>?
+    /// μ: the spec's, or what a onecycle schedule set for this step.
+    @exclusivity(unchecked) var momentum: Double
 
     init(_ o: RMSpropOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o
+        momentum = o.momentum
         squareAvg = StateBuffers("square_avg", like: parameters)
         momentumBuffer = o.momentum > 0 ? StateBuffers("momentum_buffer", like: parameters) : nil
         gradAvg = o.centered ? StateBuffers("grad_avg", like: parameters) : nil
@@ -37,7 +40,7 @@ final class RMSprop<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
-        let alpha = Scalar(o.alpha), w = Scalar(1 - o.alpha), mu = Scalar(o.momentum)
+        let alpha = Scalar(o.alpha), w = Scalar(1 - o.alpha), mu = Scalar(momentum)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, v = squareAvg[i], b = momentumBuffer?[i], gAvg = gradAvg?[i]
             let negLR = Scalar(-lr[i])

@@ -25,16 +25,19 @@ struct SGDOptions: Equatable {
 final class SGD<Scalar: BinaryFloatingPoint>: UpdateRule {
     let o: SGDOptions
     let momentumBuffer: StateBuffers<Scalar>?
+    /// μ: the spec's, or what a onecycle schedule set for this step.
+    @exclusivity(unchecked) var momentum: Double
 
     init(_ o: SGDOptions, _ parameters: [Parameter<Scalar>]) {
         self.o = o
+        momentum = o.momentum
         momentumBuffer = o.momentum != 0 ? StateBuffers("momentum_buffer", like: parameters) : nil
     }
 
     var buffers: [StateBuffers<Scalar>] { momentumBuffer.map { [$0] } ?? [] }
 
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
-        let lambda = Scalar(o.weightDecay), mu = Scalar(o.momentum)
+        let lambda = Scalar(o.weightDecay), mu = Scalar(momentum)
         let undamped = Scalar(1 - o.dampening)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, b = momentumBuffer?[i], negLR = Scalar(-lr[i])

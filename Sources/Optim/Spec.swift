@@ -74,6 +74,32 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         }
         self.arguments = arguments
         options = try Self.readOptions(name: name, typedName: call.name, arguments)
+        if case .onecycle(let cycle)? = schedule?.options, cycle.cycleMomentum {
+            try Self.checkCycledMomentum(cycle, options, owner: call.name)
+        }
+    }
+
+    /// OneCycleLR's cycle_momentum needs torch's `momentum` (SGD, RMSprop) or `betas` (the Adam
+    /// family). Beyond torch's checks: β₁ must stay in [0, 1) as the Adam family requires of betas,
+    /// and momentum must stay > 0, since torch's SGD and RMSprop switch their momentum buffer off
+    /// at 0 (a path optlab does not mirror).
+    private static func checkCycledMomentum(_ cycle: OneCycleOptions, _ options: AlgorithmOptions, owner: String) throws {
+        guard options.hasMomentum else {
+            throw OptimError("\(owner): schedule onecycle cycles the momentum, which \(owner) has none of (sgd and rmsprop have momentum, adam, adamw, nadam, radam and adamax beta1); add cycle_momentum=false")
+        }
+        let usesBetas: Bool
+        switch options {
+        case .sgd, .rmsprop: usesBetas = false
+        default: usesBetas = true
+        }
+        for (key, value) in [("base_momentum", cycle.baseMomentum), ("max_momentum", cycle.maxMomentum)] {
+            if usesBetas, !(value < 1) {
+                throw OptimError("schedule onecycle: \(key)=\(SpecValue.format(value)) must be in [0, 1): it becomes \(owner)'s beta1")
+            }
+            if !usesBetas, !(value > 0) {
+                throw OptimError("schedule onecycle: \(key)=\(SpecValue.format(value)) must be > 0 with \(owner) (torch turns momentum off at 0)")
+            }
+        }
     }
 
     /// The canonical text, which parses back to the same algorithm, arguments and schedule.
@@ -82,6 +108,16 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         if let schedule { all.append(SpecArgument(key: "schedule", value: .call(schedule.call))) }
         if hasExplicitLabel { all.append(SpecArgument(key: "label", value: .text(label))) }
         return SpecValue.format(SpecCall(name: name, arguments: all, text: ""))
+    }
+
+    /// The spec with onecycle's total_steps set to `steps`, the run's number of optimizer steps,
+    /// if the spec left it out (and epochs, steps_per_epoch); otherwise unchanged. The filled-in
+    /// value shows in `description`, so checkpoints and printed plans name it; the label stays.
+    public func fillingTotalSteps(_ steps: Int) throws -> OptimizerSpec {
+        guard let schedule else { return self }
+        var copy = self
+        copy.schedule = try schedule.filling(totalSteps: steps)
+        return copy
     }
 
     /// `lr`, or the algorithm's default.

@@ -3,7 +3,7 @@
 ///     list  := call ("," call)*
 ///     call  := NAME ["(" [arg ("," arg)*] ")"]
 ///     arg   := KEY "=" value
-///     value := NUMBER | true | false | "(" value ("," value)* ")" | call | "quoted text"
+///     value := NUMBER | true | false | "(" value ("," value)* ")" | call | WORD | "quoted text"
 ///
 /// `label=` takes the raw text up to the next top-level "," or ")" (or a quoted string).
 
@@ -134,7 +134,7 @@ struct SpecParser {
                 i = start
                 return .call(try parseCall())
             }
-            throw error("'\(key)=\(word)' is not a valid value (expected a number, true/false or a tuple)", column: start)
+            return .text(word)  // a word such as anneal_strategy=cos; its reader says whether it fits
         }
     }
 

@@ -140,7 +140,10 @@ struct TrainCommand: ParsableCommand {
         var conflicts: [String] = []
         if let model = options.model, model != saved.model { conflicts.append("--model \(model) (checkpoint: \(saved.model))") }
         if let optimizer {
-            let requested = CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer), model: saved.model).description
+            // A onecycle schedule's total_steps was filled in when the run started.
+            let savedTotal = try OptimizerSpec.parse(saved.optimizer).schedule?.totalSteps
+            let requested = try CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer), model: saved.model)
+                .fillingTotalSteps(savedTotal ?? 1).description
             if requested != saved.optimizer { conflicts.append("--optimizer \(requested) (checkpoint: \(saved.optimizer))") }
         }
         if let batchSize = options.batchSize, batchSize != saved.batchSize {

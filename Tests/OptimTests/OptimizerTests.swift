@@ -36,27 +36,40 @@ final class OptimizerTests: XCTestCase {
         "adamax(lr=0.05,weight_decay=0.01)",
     ]
 
+    /// Each with a total_steps of its own (per-parameter rates do not apply to them).
+    static let oneCycleSpecs = [
+        "sgd(lr=0.01,momentum=0.9,schedule=onecycle(max_lr=0.05,total_steps=8))",
+        "nesterov(schedule=onecycle(max_lr=0.05,total_steps=9,anneal_strategy=linear,three_phase=true))",
+        "rmsprop(schedule=onecycle(max_lr=0.01,total_steps=10))",
+        "adam(schedule=onecycle(max_lr=0.05,total_steps=10,three_phase=true))",
+        "nadam(schedule=onecycle(max_lr=0.05,total_steps=8,pct_start=0.5))",
+        "radam(schedule=onecycle(max_lr=0.05,total_steps=8))",
+        "adamax(schedule=onecycle(max_lr=0.05,epochs=2,steps_per_epoch=4))",
+        "adadelta(schedule=onecycle(max_lr=1,total_steps=8,cycle_momentum=false))",
+    ]
+
     /// Stepping 4 times, saving, loading into a fresh optimizer and stepping 4 more lands on
-    /// exactly the same values as 8 uninterrupted steps.
+    /// exactly the same values as 8 uninterrupted steps, schedules (onecycle's momentum) included.
     func testStateRoundTripResumesBitExactly() throws {
-        for text in Self.specs {
+        for text in Self.specs + Self.oneCycleSpecs {
             let spec = try OptimizerSpec.parse(text)
             let start: [[Float]] = [[0.5, -1.25, 2], [0.75]]
             let straight = Buffers(start), resumed = Buffers(start)
             let a = try Optimizer(spec, parameters: straight.parameters)
-            for _ in 0..<8 { straight.computeGradients(); a.step(); a.scheduleStep() }
+            for _ in 0..<8 { straight.computeGradients(); a.step(); try a.scheduleStep() }
 
             var b = try Optimizer(spec, parameters: resumed.parameters)
-            for _ in 0..<4 { resumed.computeGradients(); b.step(); b.scheduleStep() }
+            for _ in 0..<4 { resumed.computeGradients(); b.step(); try b.scheduleStep() }
             let saved = b.stateTensors()
             XCTAssertEqual(Set(saved.map(\.name)).count, saved.count, text)
             b = try Optimizer(spec, parameters: resumed.parameters)
             try b.loadState(Dictionary(uniqueKeysWithValues: saved.map { ($0.name, $0.values) }))
             XCTAssertEqual(b.stepCount, 4, text)
-            for _ in 0..<4 { resumed.computeGradients(); b.step(); b.scheduleStep() }
+            for _ in 0..<4 { resumed.computeGradients(); b.step(); try b.scheduleStep() }
 
             XCTAssertEqual(resumed.values, straight.values, text)
             XCTAssertEqual(b.learningRates, a.learningRates, text)
+            XCTAssertEqual(b.momentum, a.momentum, text)
             XCTAssertNotEqual(straight.values, start, text)
         }
     }
@@ -116,14 +129,14 @@ final class OptimizerTests: XCTestCase {
         let buffers = Buffers<Double>([[0]])
         let step = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=step(step_size=2,gamma=0.5))"), parameters: buffers.parameters)
         var rates: [Double] = []
-        for _ in 0..<5 { rates.append(step.learningRates[0]); step.scheduleStep() }
+        for _ in 0..<5 { rates.append(step.learningRates[0]); try step.scheduleStep() }
         XCTAssertEqual(rates, [1, 1, 0.5, 0.5, 0.25])
         let cosine = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=cosine(T_max=4,eta_min=0.1))"), parameters: buffers.parameters)
-        for _ in 0..<4 { cosine.scheduleStep() }
+        for _ in 0..<4 { try cosine.scheduleStep() }
         XCTAssertEqual(cosine.learningRates[0], 0.1, accuracy: 1e-15)
         let multi = try Optimizer(OptimizerSpec.parse("sgd(lr=1,schedule=multistep(milestones=(1,3,3)))"), parameters: buffers.parameters)
         rates = []
-        for _ in 0..<4 { multi.scheduleStep(); rates.append(multi.learningRates[0]) }
+        for _ in 0..<4 { try multi.scheduleStep(); rates.append(multi.learningRates[0]) }
         XCTAssertEqual(rates[0], 0.1, accuracy: 1e-16)
         XCTAssertEqual(rates[2], 0.001, accuracy: 1e-17)
         XCTAssertEqual(rates[3], rates[2])
@@ -173,8 +186,8 @@ extension OptimizerTests {
             let apart = start.map { Buffers([$0]) }
             let separate = try zip(apart, rates).map { try Optimizer(spec.with(learningRate: $1), parameters: $0.parameters) }
             for _ in 0..<6 {
-                together.computeGradients(); one.step(); one.scheduleStep()
-                for (b, o) in zip(apart, separate) { b.computeGradients(); o.step(); o.scheduleStep() }
+                together.computeGradients(); one.step(); try one.scheduleStep()
+                for (b, o) in zip(apart, separate) { b.computeGradients(); o.step(); try o.scheduleStep() }
             }
             XCTAssertEqual(together.values, apart.map { $0.values[0] }, text)
             XCTAssertEqual(one.learningRates, separate.map { $0.learningRates[0] }, text)
@@ -189,6 +202,52 @@ extension OptimizerTests {
         }
         XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("sgd"), parameters: buffers.parameters, learningRates: [0.1, .nan])) {
             XCTAssertEqual("\($0)", "sgd: lr=nan must be ≥ 0")
+        }
+    }
+}
+
+extension OptimizerTests {
+    /// OneCycleLR's curve: from max_lr/div_factor up to max_lr at step pct_start·T−1 while the
+    /// momentum falls from max_momentum to base_momentum, then down to the minimum at step T−1.
+    func testOneCycleCurve() throws {
+        let buffers = Buffers<Double>([[0]])
+        // SGD without momentum: onecycle sets it before the first step, so a buffer exists (as in torch).
+        let sgd = try Optimizer(OptimizerSpec.parse("sgd(lr=7,schedule=onecycle(max_lr=1,total_steps=10,pct_start=0.5))"),
+                                parameters: buffers.parameters)
+        XCTAssertTrue(sgd.stateTensors().map(\.name).contains("state.0.momentum_buffer"))
+        var rates: [Double] = [], momenta: [Double] = []
+        for k in 0...10 {
+            rates.append(sgd.learningRates[0])
+            momenta.append(sgd.momentum!)
+            if k < 10 { try sgd.scheduleStep() }
+        }
+        XCTAssertEqual(rates[0], 0.04, accuracy: 1e-15)       // max_lr / div_factor, not the spec's lr
+        XCTAssertEqual(momenta[0], 0.95, accuracy: 1e-15)
+        XCTAssertEqual(rates[4], 1)                           // the peak at step 0.5·10 − 1
+        XCTAssertEqual(momenta[4], 0.85)
+        XCTAssertEqual(rates[9], 4e-6, accuracy: 1e-18)       // max_lr / div_factor / final_div_factor at step T − 1
+        XCTAssertEqual(momenta[9], 0.95, accuracy: 1e-15)
+        XCTAssertTrue(zip(rates[0..<4], rates[1..<5]).allSatisfy { $0 < $1 }, "\(rates)")
+        XCTAssertTrue(zip(rates[4..<9], rates[5..<10]).allSatisfy { $0 > $1 }, "\(rates)")
+        XCTAssertTrue(zip(momenta[0..<4], momenta[1..<5]).allSatisfy { $0 > $1 }, "\(momenta)")
+
+        // Stepping beyond total_steps is torch's error, and loading a state that claims it too.
+        XCTAssertThrowsError(try sgd.scheduleStep()) {
+            XCTAssertEqual("\($0)", "schedule onecycle: tried to step 11 times; total_steps is 10")
+        }
+        var state = Dictionary(uniqueKeysWithValues: sgd.stateTensors().map { ($0.name, $0.values) })
+        state["schedule.last_epoch"] = [11]
+        XCTAssertThrowsError(try sgd.loadState(state))
+    }
+
+    func testOneCycleNeedsATotalAndOneRate() throws {
+        let buffers = Buffers<Double>([[0], [1]])
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("adam(schedule=onecycle(max_lr=1))"), parameters: buffers.parameters)) {
+            XCTAssertTrue("\($0)".hasPrefix("schedule onecycle: missing total_steps=..."), "\($0)")
+        }
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("adam(schedule=onecycle(max_lr=1,total_steps=5))"),
+                                           parameters: buffers.parameters, learningRates: [0.1, 0.2])) {
+            XCTAssertTrue("\($0)".contains("onecycle sets every learning rate from its max_lr"), "\($0)")
         }
     }
 }

@@ -75,7 +75,8 @@ final class SpecTests: XCTestCase {
         let cases: [(String, [String])] = [
             ("adamm(lr=0.1)", ["unknown optimizer 'adamm'", "sgd, adagrad", "momentum, nesterov"]),
             ("adam(beta=0.9)", ["adam: unknown key 'beta'", "valid keys: lr, betas, eps"]),
-            ("adam(lr=abc)", ["column 9", "lr=abc"]),
+            ("adam(lr=abc)", ["adam: lr=abc is not a number"]),
+            ("adam(lr=0.1e)", ["column 9", "lr=0.1e"]),
             ("adam(lr=-0.1)", ["adam: lr=-0.1 must be ≥ 0"]),
             ("adam(betas=(0.9,1.0))", ["betas[1]=1 must be in [0, 1)"]),
             ("adam(betas=0.9)", ["betas=0.9 must be a pair"]),
@@ -91,6 +92,17 @@ final class SpecTests: XCTestCase {
             ("sgd(schedule=0.5)", ["schedule=0.5 must be a schedule"]),
             ("adadelta(rho=1.5)", ["rho=1.5 must be in [0, 1]"]),
             ("sgd(lr=0.1) adam", ["expected ',' between specs"]),
+            ("sgd(momentum=0.9,schedule=onecycle(total_steps=10))", ["schedule onecycle: missing max_lr"]),
+            ("sgd(momentum=0.9,schedule=onecycle(max_lr=0.1,pct_start=1.5))", ["pct_start=1.5 must be in [0, 1]"]),
+            ("sgd(schedule=onecycle(max_lr=0.1,anneal_strategy=cubic))", ["anneal_strategy=cubic must be one of cos, linear"]),
+            ("sgd(schedule=onecycle(max_lr=0.1,epochs=3))", ["give total_steps, or both epochs and steps_per_epoch"]),
+            ("sgd(schedule=onecycle(max_lr=0.1,total_steps=0))", ["total_steps=0 must be a whole number ≥ 1"]),
+            ("sgd(schedule=onecycle(max_lr=0.1,div_factor=0))", ["div_factor=0 must be > 0"]),
+            ("sgd(schedule=onecycle(max_lr=0.1,total_steps=10,pct_start=1))", ["phase 2 has length 0", "step 10"]),
+            ("sgd(schedule=onecycle(max_lr=0.1,total_steps=10,pct_start=0.1))", ["phase 1 has length 0", "step 0"]),
+            ("adagrad(schedule=onecycle(max_lr=0.1))", ["adagrad: schedule onecycle cycles the momentum", "cycle_momentum=false"]),
+            ("adam(schedule=onecycle(max_lr=0.1,max_momentum=1))", ["max_momentum=1 must be in [0, 1)", "beta1"]),
+            ("sgd(schedule=onecycle(max_lr=0.1,base_momentum=0))", ["base_momentum=0 must be > 0"]),
             ("sgd(lr=" + String(repeating: "(", count: 10_000), ["nested deeper than 50 levels"]),
         ]
         for (text, fragments) in cases {
@@ -103,5 +115,29 @@ final class SpecTests: XCTestCase {
                 }
             }
         }
+    }
+}
+
+extension SpecTests {
+    /// onecycle specs print canonically and parse back; total_steps is filled in only where missing.
+    func testOneCycleRoundTripsAndFillsTotalSteps() throws {
+        let spec = try OptimizerSpec.parse("nesterov(lr=0.2, schedule=onecycle(max_lr=0.2, anneal_strategy='linear', three_phase=true))")
+        XCTAssertEqual(spec.description, "sgd(momentum=0.9,nesterov=true,lr=0.2,schedule=onecycle(max_lr=0.2,anneal_strategy=linear,three_phase=true))")
+        XCTAssertEqual(try OptimizerSpec.parse(spec.description).description, spec.description)
+        XCTAssertTrue(spec.schedule?.advancesEveryStep == true)
+        XCTAssertNil(spec.schedule?.totalSteps)
+
+        let filled = try spec.fillingTotalSteps(196)
+        XCTAssertEqual(filled.description, "sgd(momentum=0.9,nesterov=true,lr=0.2,schedule=onecycle(max_lr=0.2,total_steps=196,anneal_strategy=linear,three_phase=true))")
+        XCTAssertEqual(filled.label, spec.label)
+        XCTAssertEqual(try OptimizerSpec.parse(filled.description).schedule?.totalSteps, 196)
+        XCTAssertEqual(try filled.fillingTotalSteps(50).description, filled.description)
+        XCTAssertEqual(try OptimizerSpec.parse("sgd(momentum=0.9,schedule=onecycle(max_lr=1,epochs=2,steps_per_epoch=5))").schedule?.totalSteps, 10)
+        XCTAssertThrowsError(try OptimizerSpec.parse("sgd(schedule=onecycle(max_lr=1,pct_start=1))").fillingTotalSteps(20)) {
+            XCTAssertTrue("\($0)".contains("phase 2 has length 0"), "\($0)")
+        }
+        // cycle_momentum=false needs no momentum; other schedules stay per-epoch.
+        XCTAssertNoThrow(try OptimizerSpec.parse("adadelta(schedule=onecycle(max_lr=1,cycle_momentum=false))"))
+        XCTAssertFalse(try OptimizerSpec.parse("sgd(schedule=step(step_size=2))").schedule!.advancesEveryStep)
     }
 }
