@@ -28,9 +28,24 @@ final class OptimParityTests: XCTestCase {
     }
 
     func testEveryCaseMatchesTorch() throws {
-        let url = Self.referenceFolder.appendingPathComponent("optim-trajectories.json")
+        try replay(Self.referenceFolder.appendingPathComponent("optim-trajectories.json"))
+    }
+
+    /// OneCycleLR (momentum and β₁ cycled, linear and cosine, three phases, total_steps given,
+    /// from epochs × steps_per_epoch or filled in from the path), written by
+    /// Tests/Fixtures/make_onecycle_trajectories.py.
+    func testOneCycleMatchesTorch() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/onecycle-trajectories.json")
+        let cases = try replay(url)
+        XCTAssertEqual(cases, 9)
+    }
+
+    @discardableResult
+    private func replay(_ url: URL) throws -> Int {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
         XCTAssertFalse(fixture.cases.isEmpty)
+        var worstOverall = 0.0
         for c in fixture.cases {
             let surface = try Surface.named(c.surface)
             XCTAssertEqual(surface.formula, c.formula, "surface \(c.surface)")
@@ -50,7 +65,10 @@ final class OptimParityTests: XCTestCase {
                     }
                 }
             }
+            worstOverall = max(worstOverall, worst)
             print("parity \(c.surface) \(c.spec): worst relative error \(worst)")
         }
+        print("parity \(url.lastPathComponent): worst relative error of all \(fixture.cases.count) cases \(worstOverall)")
+        return fixture.cases.count
     }
 }
