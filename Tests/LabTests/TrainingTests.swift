@@ -60,34 +60,58 @@ final class TrainingTests: XCTestCase {
 
     func testResumeEqualsAnUninterruptedRun() throws {
         // Adam (moment buffers), batch norm (running statistics), a schedule and augmentation:
-        // everything a resume must restore.
-        // Kept tiny: batch norm is slow in debug builds.
-        var plan = plan("vgg-small", optimizer: "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", epochs: 2, subset: 48, augment: true)
-        plan.batchSize = 16
-        let straight = try trainer(plan, testImages: 20)
-        XCTAssertEqual(try straight.run(checkpoint: nil) { _ in }, .finished)
+        // everything a resume must restore; onecycle advances (lr and momentum) after every batch.
+        // Kept tiny: batch norm is slow in debug builds (the onecycle run takes the tutorial net).
+        let runs = [("vgg-small", "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", 2),
+                    ("tutorial", "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))", 6)]
+        for (model, spec, scheduleSteps) in runs {
+            var plan = plan(model, optimizer: spec, epochs: 2, subset: 48, augment: true)
+            plan.batchSize = 16
+            let straight = try trainer(plan, testImages: 20)
+            XCTAssertEqual(try straight.run(checkpoint: nil) { _ in }, .finished)
+            let state = Dictionary(uniqueKeysWithValues: straight.optimizer.stateTensors().map { ($0.name, $0.values) })
+            XCTAssertEqual(state["schedule.last_epoch"], [Float(scheduleSteps)], spec)
 
-        // Interrupted after 2 steps of epoch 1, resumed; then stopped after epoch 1, resumed again.
-        let url = temporaryFile("run.safetensors")
-        let first = try trainer(plan, testImages: 20)
-        var steps = 0
-        guard case .interrupted = try first.trainEpoch(progress: { _ in
-            steps += 1
-            if steps == 2 { Interrupt.request() }
-        }) else { return XCTFail("expected the interruption") }
-        Interrupt.stopWatching()
-        try Checkpoint.save(first, to: url)
-        let (train, test) = try Self.splits.get()
-        let second = try Checkpoint.resume(url, train: train, test: test.prefix(20))
-        guard case .finished = try second.trainEpoch() else { return XCTFail("interrupted") }
-        try Checkpoint.save(second, to: url)
-        let third = try Checkpoint.resume(url, train: train, test: test.prefix(20))
-        XCTAssertEqual(try third.run(checkpoint: url) { _ in }, .finished)
+            // Interrupted after 2 steps of epoch 1, resumed; then stopped after epoch 1, resumed again.
+            let url = temporaryFile("run.safetensors")
+            let first = try trainer(plan, testImages: 20)
+            var steps = 0
+            guard case .interrupted = try first.trainEpoch(progress: { _ in
+                steps += 1
+                if steps == 2 { Interrupt.request() }
+            }) else { return XCTFail("expected the interruption") }
+            Interrupt.stopWatching()
+            try Checkpoint.save(first, to: url)
+            let (train, test) = try Self.splits.get()
+            let second = try Checkpoint.resume(url, train: train, test: test.prefix(20))
+            guard case .finished = try second.trainEpoch() else { return XCTFail("interrupted") }
+            try Checkpoint.save(second, to: url)
+            let third = try Checkpoint.resume(url, train: train, test: test.prefix(20))
+            XCTAssertEqual(try third.run(checkpoint: url) { _ in }, .finished)
 
-        XCTAssertEqual(weights(third.network), weights(straight.network))
-        XCTAssertEqual(third.history.map(\.trainLoss), straight.history.map(\.trainLoss))
-        XCTAssertEqual(third.history.map(\.testAccuracy), straight.history.map(\.testAccuracy))
-        XCTAssertEqual(third.optimizer.stateTensors().map(\.values), straight.optimizer.stateTensors().map(\.values))
+            XCTAssertEqual(weights(third.network), weights(straight.network), spec)
+            XCTAssertEqual(third.history.map(\.trainLoss), straight.history.map(\.trainLoss), spec)
+            XCTAssertEqual(third.history.map(\.testAccuracy), straight.history.map(\.testAccuracy), spec)
+            XCTAssertEqual(third.optimizer.stateTensors().map(\.values), straight.optimizer.stateTensors().map(\.values), spec)
+            XCTAssertEqual(third.optimizer.learningRates, straight.optimizer.learningRates, spec)
+            XCTAssertEqual(third.optimizer.momentum, straight.optimizer.momentum, spec)
+            XCTAssertEqual(third.plan, straight.plan, spec)
+        }
+    }
+
+    /// onecycle's total_steps is the run's epochs × batches unless given; the plan (and so the
+    /// checkpoint) names it, and a run longer than a given total is refused before it starts.
+    func testOneCycleSpansTheRun() throws {
+        var plan = plan(optimizer: "nesterov(lr=0.2,schedule=onecycle(max_lr=0.05))", epochs: 2, subset: 100)
+        plan.batchSize = 32  // 4 batches, the last one partial
+        let trainer = try trainer(plan, testImages: 20)
+        XCTAssertEqual(trainer.plan.optimizer, "sgd(momentum=0.9,nesterov=true,lr=0.2,schedule=onecycle(max_lr=0.05,total_steps=8))")
+        XCTAssertEqual(trainer.optimizer.learningRates[0], 0.05 / 25, accuracy: 1e-12)
+
+        plan.optimizer = "nesterov(lr=0.2,schedule=onecycle(max_lr=0.05,total_steps=7))"
+        XCTAssertThrowsError(try self.trainer(plan, testImages: 20)) {
+            XCTAssertEqual("\($0)", "schedule onecycle: total_steps=7 is shorter than the run's 2 epochs × 4 batches = 8 steps")
+        }
     }
 
     func testNonFiniteLossStopsTheRun() throws {

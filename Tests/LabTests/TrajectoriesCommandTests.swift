@@ -57,6 +57,20 @@ final class TrajectoriesCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, 7)
     }
 
+    /// onecycle spans the path when total_steps is left out: its rate falls to max_lr/25/1e4 by the
+    /// last step, so the path settles at the bowl's minimum.
+    func testOneCycleSpansThePath() throws {
+        let csv = folder.appendingPathComponent("onecycle.csv").path
+        let spec = "sgd(lr=0.01,momentum=0.9,schedule=onecycle(max_lr=0.05))"
+        let r = try runOptlab(["trajectories", "--fn", "bowl", "--optimizers", spec, "--csv", csv], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1 + 101)
+        XCTAssertTrue(lines[1].hasPrefix("\"\(spec)\",0,"), String(lines[1]))
+        let loss = Double(lines.last!.split(separator: ",").last!)!
+        XCTAssertLessThan(loss, 1e-3)
+    }
+
     /// Bad input: one line on stderr naming the problem, non-zero exit, no file written.
     func testBadInputIsOneLineAndWritesNothing() throws {
         let csv = folder.appendingPathComponent("bad.csv").path
@@ -69,6 +83,9 @@ final class TrajectoriesCommandTests: XCTestCase {
             (["--start", "1"], "--start expects X,Y"),
             (["--steps", "0"], "--steps must be in 1...10000000"),
             (["--steps", "99999999999"], "--steps must be in 1...10000000"),
+            (["--optimizers", "adagrad(schedule=onecycle(max_lr=0.1))"], "adagrad: schedule onecycle cycles the momentum"),
+            (["--optimizers", "sgd(momentum=0.9,schedule=onecycle(max_lr=0.1,total_steps=50))"],
+             "schedule onecycle: tried to step 51 times; total_steps is 50"),
         ]
         for (arguments, expected) in cases {
             let r = try runOptlab(["trajectories"] + arguments + ["--csv", csv])
