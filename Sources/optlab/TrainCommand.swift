@@ -68,7 +68,8 @@ struct TrainCommand: ParsableCommand {
             the checkpoint (model weights under PyTorch's names, optimizer state, epoch, metrics) \
             atomically after every epoch. Ctrl-C stops cleanly between two steps with a checkpoint \
             that --resume continues exactly; a non-finite loss stops the run and keeps the last \
-            good checkpoint.
+            good checkpoint. A schedule in --optimizer advances once per epoch, except onecycle, \
+            which advances after every batch and by default spans the run (epochs × batches).
 
             Examples:
               optlab train                                   # labnet with its recipe
@@ -76,6 +77,7 @@ struct TrainCommand: ParsableCommand {
               optlab train --model tutorial --optimizer "sgd(lr=0.01,momentum=0.9)"
               optlab train --optimizer adam --epochs 5 --out checkpoints/adam.safetensors
               optlab train --out checkpoints/run.safetensors --resume
+              optlab train --epochs 2 --optimizer "nesterov(schedule=onecycle(max_lr=0.2))"
             """
     )
 

@@ -15,7 +15,8 @@ struct TrajectoriesCommand: ParsableCommand {
             Optimizers: NAME(key=value,...) with torch.optim's names, keywords and defaults: \
             \(OptimizerSpec.names.joined(separator: ", ")). A schedule nests: \
             schedule=step(step_size=10,gamma=0.5) | exponential(gamma=0.99) | cosine(T_max=100,eta_min=0) | \
-            multistep(milestones=(30,60),gamma=0.1); it steps once after every optimizer step. \
+            multistep(milestones=(30,60),gamma=0.1) | onecycle(max_lr=0.05,pct_start=0.3,...); it steps \
+            once after every optimizer step (onecycle's total_steps defaults to --steps). \
             label=... sets the display name. Without --optimizers: the classic nine (sgd, momentum, \
             adagrad, rmsprop, adadelta, adam, adamw, sgd and momentum with step decay) at rates chosen \
             for the surface.
@@ -32,6 +33,7 @@ struct TrajectoriesCommand: ParsableCommand {
               optlab trajectories --fn rosenbrock --optimizers "adam(lr=0.05),nadam(lr=0.05)"
               optlab trajectories --fn "x^2 + 3*sin(x*y)" --start=-1.5,1 --steps 50
               optlab trajectories --optimizers "sgd(lr=0.04,schedule=step(step_size=10))"
+              optlab trajectories --optimizers "sgd(lr=0.01,momentum=0.9,schedule=onecycle(max_lr=0.05))"
             """
     )
 
