@@ -8,7 +8,9 @@ import Optim
 /// `model.load_state_dict(load_file(path), strict=False)` loads it in PyTorch), the optimizer's
 /// state under `optimizer.` (torch's names: `optimizer.state.0.momentum_buffer`, …), and the
 /// metadata holds `epoch`, `loss`, `model`, `optimizer`, `seed` and, as JSON, the plan, the metrics
-/// so far, the normalisation and the position within the run.
+/// so far, the normalisation and the position within the run. A schedule is saved as its step
+/// count (`optimizer.schedule.last_epoch`): onecycle's rate and momentum are functions of it, and
+/// the plan's spec names the total_steps they were computed with.
 public enum Checkpoint {
     static let format = "optlab-checkpoint-1"
     static let optimizerPrefix = "optimizer."
