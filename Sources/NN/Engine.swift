@@ -32,11 +32,6 @@ final class Engine: @unchecked Sendable {
 /// Thread count of the kernels. Debian's oneDNN runs on OpenMP (libgomp, loaded with libdnnl);
 /// by default optlab uses every core it may run on, or `OMP_NUM_THREADS` when that is set.
 public enum Threads {
-    private typealias SetThreads = @convention(c) (Int32) -> Void
-    // Resolved at run time in the process's global scope: libgomp comes in through libdnnl, so no
-    // extra link flag is needed.
-    private static let setOpenMP: SetThreads? = dlsym(dlopen(nil, RTLD_NOW), "omp_set_num_threads")
-        .map { unsafeBitCast($0, to: SetThreads.self) }
     nonisolated(unsafe) private static var limit = 1
     nonisolated(unsafe) private static var active = 0
 
@@ -73,7 +68,24 @@ public enum Threads {
         let count = min(count, limit)
         guard count != active else { return }
         active = count
-        setOpenMP?(Int32(count))
+        OpenMP.setThreads?(Int32(count))
+    }
+}
+
+/// libgomp's entry points, resolved at run time in the process's global scope: libgomp comes in
+/// through libdnnl, so no extra link flag is needed. Nil only if oneDNN was built without OpenMP.
+enum OpenMP {
+    typealias Region = @convention(c) (UnsafeMutableRawPointer?) -> Void
+    static let setThreads: (@convention(c) (Int32) -> Void)? = symbol("omp_set_num_threads")
+    static let threadNumber: (@convention(c) () -> Int32)? = symbol("omp_get_thread_num")
+    static let teamSize: (@convention(c) () -> Int32)? = symbol("omp_get_num_threads")
+    static let inParallel: (@convention(c) () -> Int32)? = symbol("omp_in_parallel")
+    /// `GOMP_parallel(fn, data, num_threads, flags)`: what `#pragma omp parallel` compiles to; runs
+    /// `fn(data)` on every thread of a team taken from libgomp's pool and returns when all are done.
+    static let parallel: (@convention(c) (Region, UnsafeMutableRawPointer?, UInt32, UInt32) -> Void)? = symbol("GOMP_parallel")
+
+    private static func symbol<T>(_ name: String) -> T? {
+        dlsym(dlopen(nil, RTLD_NOW), name).map { unsafeBitCast($0, to: T.self) }
     }
 }
 
@@ -302,9 +314,36 @@ struct ChannelLayout: @unchecked Sendable {
 
 /// Runs `body(i)` for every i in 0..<count across the cores; iterations must touch disjoint data
 /// (each computes its own result, so the outcome does not depend on the thread count).
+/// The threads are OpenMP's, the pool oneDNN's kernels run on: a second pool (GCD) would compete
+/// for the cores with OpenMP's workers, which spin for a while after every kernel. Inside a
+/// parallel region (a replica of a split batch) the loop runs on the calling thread.
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+    guard let parallel = OpenMP.parallel, let inParallel = OpenMP.inParallel else {
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+        }
+        return
     }
+    let threads = min(count, Threads.count)
+    if threads <= 1 || inParallel() != 0 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        var work = ParallelWork(count: count, body: body)
+        withUnsafeMutablePointer(to: &work) { parallel(runChunk, $0, UInt32(threads), 0) }
+    }
+}
+
+private struct ParallelWork {
+    let count: Int
+    let body: (Int) -> Void
+}
+
+/// One thread's share of a `parallelFor`: a contiguous chunk of the iterations.
+private let runChunk: OpenMP.Region = { raw in
+    let work = raw!.assumingMemoryBound(to: ParallelWork.self).pointee
+    let thread = Int(OpenMP.threadNumber!()), threads = Int(OpenMP.teamSize!())
+    for i in (work.count * thread / threads)..<(work.count * (thread + 1) / threads) { work.body(i) }
 }
