@@ -12,20 +12,69 @@ func dnnl(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
     if status != dnnl_success { fatalError("oneDNN \(what()) failed with status \(status.rawValue)") }
 }
 
-/// The process-wide CPU engine and its in-order stream.
+/// The process-wide CPU engine.
 final class Engine: @unchecked Sendable {
     static let shared = Engine()
     let engine: dnnl_engine_t
-    let stream: dnnl_stream_t
 
     private init() {
         Threads.applyDefault()
         var engine: dnnl_engine_t?
         dnnl(dnnl_engine_create(&engine, dnnl_cpu, 0), "engine_create")
         self.engine = engine!
+    }
+}
+
+/// Where oneDNN calls run: an in-order stream, which must not be used by two threads at once, and
+/// the scratch memory of the primitives made there (primitives running side by side need their
+/// own). Code outside a split batch runs in context 0; `forEachReplica` runs replica r in context r.
+/// Calls are made and run in the same context.
+final class ExecutionContext: @unchecked Sendable {
+    let stream: dnnl_stream_t
+    private var scratch: Memory?
+
+    private init() {
         var stream: dnnl_stream_t?
-        dnnl(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream_create")
+        dnnl(dnnl_stream_create(&stream, Engine.shared.engine, dnnl_stream_default_flags.rawValue), "stream_create")
         self.stream = stream!
+    }
+
+    /// Scratch memory for a primitive: calls of one context run one at a time, so a single buffer
+    /// serves them all. It only grows; memories bound to an outgrown buffer keep it alive.
+    func scratchpad(_ desc: Desc) -> Memory {
+        if let scratch, scratch.desc.byteCount >= desc.byteCount {
+            return Memory(desc, borrowing: scratch.data, keeping: scratch)
+        }
+        let bytes = max(desc.byteCount, 2 * (scratch?.desc.byteCount ?? 0))
+        let buffer = Memory(plainDesc([(bytes + 3) / 4]))
+        scratch = buffer
+        return Memory(desc, borrowing: buffer.data, keeping: buffer)
+    }
+
+    nonisolated(unsafe) private static var contexts = [ExecutionContext()]
+    /// The calling thread's replica number plus one (a thread-specific value; unset outside replicas).
+    private static let replica: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
+
+    /// Whether the calling thread runs a replica of a split batch, whose kernels run on it alone.
+    static var inReplica: Bool { pthread_getspecific(replica) != nil }
+
+    static var current: ExecutionContext { contexts[max(0, Int(bitPattern: pthread_getspecific(replica)) - 1)] }
+
+    /// Creates contexts 0..<count; called on one thread, before they are used concurrently.
+    static func reserve(_ count: Int) {
+        while contexts.count < count { contexts.append(ExecutionContext()) }
+    }
+
+    /// Runs `body` as replica `number`, in context `number`, on the calling thread.
+    static func entering<R>(replica number: Int, _ body: () -> R) -> R {
+        let previous = pthread_getspecific(replica)
+        pthread_setspecific(replica, UnsafeRawPointer(bitPattern: number + 1))
+        defer { pthread_setspecific(replica, previous) }
+        return body()
     }
 }
 
@@ -33,7 +82,6 @@ final class Engine: @unchecked Sendable {
 /// by default optlab uses every core it may run on, or `OMP_NUM_THREADS` when that is set.
 public enum Threads {
     nonisolated(unsafe) private static var limit = 1
-    nonisolated(unsafe) private static var active = 0
 
     /// Sets how many threads the oneDNN kernels may use from now on.
     public static func set(_ count: Int) {
@@ -63,12 +111,11 @@ public enum Threads {
         multiplyAdds < 50_000_000 ? 1 : count
     }
 
-    /// Lets the next kernels use `count` threads, never more than the limit `set` gave.
+    /// Lets the calling thread's next kernels use `count` threads, never more than the limit `set`
+    /// gave, and one inside a replica of a split batch. OpenMP keeps this count per thread, so it
+    /// is set on every call rather than cached process-wide.
     static func use(_ count: Int) {
-        let count = min(count, limit)
-        guard count != active else { return }
-        active = count
-        OpenMP.setThreads?(Int32(count))
+        OpenMP.setThreads?(Int32(ExecutionContext.inReplica ? 1 : min(count, limit)))
     }
 }
 
@@ -210,8 +257,8 @@ final class Primitive {
         self.primitive = primitive!
     }
 
-    /// Primitives take their scratch memory from `Scratchpad` instead of allocating it per call
-    /// (which costs fresh pages, so page faults, on every execution).
+    /// Primitives take their scratch memory from their execution context instead of allocating it
+    /// per call (which costs fresh pages, so page faults, on every execution).
     private static func attributes() -> dnnl_primitive_attr_t {
         var attr: dnnl_primitive_attr_t?
         dnnl(dnnl_primitive_attr_create(&attr), "primitive_attr_create")
@@ -240,39 +287,24 @@ struct Call {
         self.primitive = primitive
         var args = args
         let scratch = primitive.desc(dnnl_query_scratchpad_md)
-        if scratch.byteCount > 0 { args.append((DNNL_ARG_SCRATCHPAD, Scratchpad.memory(scratch))) }
+        if scratch.byteCount > 0 { args.append((DNNL_ARG_SCRATCHPAD, ExecutionContext.current.scratchpad(scratch))) }
         self.args = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
         memories = args.map(\.1)
     }
 
-    func run() {
+    func run(on stream: dnnl_stream_t) {
         args.withUnsafeBufferPointer { a in
-            dnnl(dnnl_primitive_execute(primitive.primitive, Engine.shared.stream, Int32(a.count), a.baseAddress), "execute")
+            dnnl(dnnl_primitive_execute(primitive.primitive, stream, Int32(a.count), a.baseAddress), "execute")
         }
-    }
-}
-
-/// Scratch memory shared by every primitive: calls run one at a time on the one stream, so a
-/// single buffer serves them all. It only grows; memories bound to an outgrown buffer keep it alive.
-enum Scratchpad {
-    nonisolated(unsafe) private static var current: Memory?
-
-    static func memory(_ desc: Desc) -> Memory {
-        if let current, current.desc.byteCount >= desc.byteCount {
-            return Memory(desc, borrowing: current.data, keeping: current)
-        }
-        let bytes = max(desc.byteCount, 2 * (current?.desc.byteCount ?? 0))
-        let buffer = Memory(plainDesc([(bytes + 3) / 4]))
-        current = buffer
-        return Memory(desc, borrowing: buffer.data, keeping: buffer)
     }
 }
 
 /// Runs calls in order and waits for them (the CPU stream is synchronous in practice; waiting
 /// keeps results visible to the Swift code that reads them next).
 func run(_ calls: [Call]) {
-    for call in calls { call.run() }
-    dnnl(dnnl_stream_wait(Engine.shared.stream), "stream_wait")
+    let stream = ExecutionContext.current.stream
+    for call in calls { call.run(on: stream) }
+    dnnl(dnnl_stream_wait(stream), "stream_wait")
 }
 
 /// `memory` in layout `wanted`: itself when it already is, else a new memory plus the reorder
@@ -316,7 +348,7 @@ struct ChannelLayout: @unchecked Sendable {
 /// (each computes its own result, so the outcome does not depend on the thread count).
 /// The threads are OpenMP's, the pool oneDNN's kernels run on: a second pool (GCD) would compete
 /// for the cores with OpenMP's workers, which spin for a while after every kernel. Inside a
-/// parallel region (a replica of a split batch) the loop runs on the calling thread.
+/// replica of a split batch, or a parallel region, the loop runs on the calling thread.
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     guard let parallel = OpenMP.parallel, let inParallel = OpenMP.inParallel else {
         withoutActuallyEscaping(body) { body in
@@ -326,14 +358,36 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         return
     }
     let threads = min(count, Threads.count)
-    if threads <= 1 || inParallel() != 0 {
+    if threads <= 1 || ExecutionContext.inReplica || inParallel() != 0 {
         for i in 0..<count { body(i) }
-        return
+    } else {
+        withoutActuallyEscaping(body) { body in
+            var work = ParallelWork(count: count, body: body)
+            withUnsafeMutablePointer(to: &work) { parallel(runChunk, $0, UInt32(threads), 0) }
+        }
     }
+}
+
+/// Runs `body(r)` for r in 0..<count at once, replica r in execution context r with kernels made
+/// for and run on its thread alone (else each replica's kernels would start OpenMP teams of their
+/// own: more threads than cores). The replicas run on GCD's threads, not in an OpenMP parallel region: libgomp's
+/// threads wait by spinning (about 300 000 pauses) before they sleep, and with two such waits per
+/// step, a busy machine (other processes taking the cores) made a split tutorial step 10–40×
+/// slower, while GCD's threads sleep when they wait. OpenMP's pool stays idle meanwhile, since
+/// every kernel of a replica, and the copies in and out of it, run on one thread.
+func forEachReplica(_ count: Int, _ body: (Int) -> Void) {
+    precondition(!ExecutionContext.inReplica, "replicas do not nest")
+    ExecutionContext.reserve(count)
     withoutActuallyEscaping(body) { body in
-        var work = ParallelWork(count: count, body: body)
-        withUnsafeMutablePointer(to: &work) { parallel(runChunk, $0, UInt32(threads), 0) }
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: count) { r in
+            ExecutionContext.entering(replica: r) {
+                Threads.use(1)
+                body(r)
+            }
+        }
     }
+    Threads.use(Threads.count)  // the caller ran replica 0 with one thread
 }
 
 private struct ParallelWork {
