@@ -19,6 +19,14 @@ public final class Conv2d: Module, WeightedOperation {
         self.bias = bias ? Weight([outChannels]) : nil
     }
 
+    /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.
+    init(replicating other: Conv2d) {
+        (inChannels, outChannels) = (other.inChannels, other.outChannels)
+        (kernel, stride, padding) = (other.kernel, other.stride, other.padding)
+        weight = Weight(sharingValueOf: other.weight)
+        bias = other.bias.map { Weight(sharingValueOf: $0) }
+    }
+
     override var weights: [(name: String, weight: Weight)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

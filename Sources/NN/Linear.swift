@@ -15,6 +15,13 @@ public final class Linear: Module, WeightedOperation {
         self.bias = bias ? Weight([outFeatures]) : nil
     }
 
+    /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.
+    init(replicating other: Linear) {
+        (inFeatures, outFeatures) = (other.inFeatures, other.outFeatures)
+        weight = Weight(sharingValueOf: other.weight)
+        bias = other.bias.map { Weight(sharingValueOf: $0) }
+    }
+
     override var weights: [(name: String, weight: Weight)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

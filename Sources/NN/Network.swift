@@ -4,6 +4,13 @@ import Optim
 /// A model ready to train: the root module with its PyTorch names, initialised from a seed.
 /// Data enters as a plain NCHW `Tensor` and leaves as plain logits; in between activations stay
 /// in oneDNN's layouts. Parameters are exposed to optimizers in place (value and gradient storage).
+///
+/// When every layer treats the images of a batch independently and deterministically (no
+/// BatchNorm, no Dropout), a batch is split into one contiguous slice per thread, each run at once
+/// on its own replica of the module tree with single-threaded kernels: small layers like the
+/// tutorial net's gain more from that than from two threads inside each primitive. Replicas share
+/// the parameter values and own their gradients, which are then added up in replica order, so a
+/// given seed and thread count give the same bits on every run.
 public final class Network {
     public let name: String
     public let root: Module
@@ -12,9 +19,19 @@ public final class Network {
     /// Every float state entry (parameters and buffers) in `state_dict()` order.
     let state: [(name: String, weight: Weight)]
     private let counterOwners: [(name: String, module: Module, counter: String)]
-    private var inputs: [(tensor: Tensor, memory: Memory)] = []
-    private var outputs: [(memory: Memory, reorder: Call, tensor: Tensor)] = []
-    private var gradients: [(tensor: Tensor, memory: Memory, copy: Call)] = []
+    /// Whether batches are split across threads (see above); tests turn it off to compare.
+    var splitsBatches: Bool
+    /// `root` and the replicas made so far, with their learnable weights in `parameters` order.
+    private var replicas: [(module: Module, weights: [Weight])]
+    /// Slices of the latest forward, which `backward` continues.
+    private(set) var lastSlices = 1
+    private var inputs: [(tensor: Tensor, slices: [Memory])] = []
+    private var outputs: [(sources: [Memory], reorders: [Call], tensor: Tensor)] = []
+    private var gradients: [(tensor: Tensor, slices: [Memory], copies: [Call])] = []
+
+    /// Images per slice below which a batch is not split: fork and join would cost more than the
+    /// second thread saves.
+    static let minimumSliceImages = 2
 
     public init(_ root: Module, name: String, seed: UInt64 = 0) {
         self.name = name
@@ -32,6 +49,8 @@ public final class Network {
         parameters = state.compactMap { name, weight in
             weight.grad.map { Parameter(name: name, value: weight.value, grad: $0) }
         }
+        replicas = [(root, state.map(\.1).filter { $0.grad != nil })]
+        splitsBatches = batchReplica(of: root) != nil
     }
 
     /// Logits for a batch [N, C, H, W]. The returned tensor is reused by the next call.
@@ -40,45 +59,108 @@ public final class Network {
         guard input.shape.count == 4 else {
             throw ShapeError("\(name) expects a batch of images [N, C, H, W], got \(input.shape)")
         }
-        let entry = memory(for: input)
-        let out = try root.forward(entry, training: training)
-        if let cached = outputs.first(where: { $0.memory === out }) {
-            run([cached.reorder])
-            return cached.tensor
+        let entries = memories(for: input, slices: sliceCount(input.shape[0]))
+        let outs: [Memory]
+        if entries.count == 1 {
+            outs = [try root.forward(entries[0], training: training)]
+        } else {
+            outs = try onReplicas(entries.count) { try $0.forward(entries[$1], training: training) }
         }
-        let tensor = Tensor(shape: out.shape)
-        let target = Memory(plainDesc(out.shape), borrowing: UnsafeMutableRawPointer(tensor.storage.baseAddress!))
-        let reorder = Call(Primitive(reorder: out.desc, to: target.desc), [(DNNL_ARG_FROM, out), (DNNL_ARG_TO, target)])
-        outputs.append((out, reorder, tensor))
-        if outputs.count > 6 { outputs.removeFirst() }
-        run([reorder])
-        return tensor
+        lastSlices = entries.count
+        return gathered(outs)
     }
 
     /// Back-propagates d(loss)/d(logits) of the last training forward, writing every parameter's gradient.
     public func backward(_ gradient: Tensor) {
-        // Layers may overwrite the gradient they receive, so they get a copy, not the caller's tensor.
-        if let cached = gradients.first(where: { $0.tensor === gradient }) {
-            run([cached.copy])
-            _ = root.backward(cached.memory, inputGradient: false)
+        let dy = copies(of: gradient, slices: lastSlices)
+        guard dy.count > 1 else {
+            _ = root.backward(dy[0], inputGradient: false)
             return
         }
-        let source = Memory(plainDesc(gradient.shape), borrowing: UnsafeMutableRawPointer(gradient.storage.baseAddress!))
-        let copy = Memory(source.desc)
-        let call = Call(Primitive(reorder: source.desc, to: copy.desc), [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, copy)])
-        gradients.append((gradient, copy, call))
-        if gradients.count > 6 { gradients.removeFirst() }
-        run([call])
-        _ = root.backward(copy, inputGradient: false)
+        _ = try? onReplicas(dy.count) { replica, r in _ = replica.backward(dy[r], inputGradient: false) }
+        // The loss gradient's rows already carry 1/N, so the batch's gradient is the slices' sum.
+        let total = replicas[0].weights
+        for r in 1..<dy.count {
+            for (sum, part) in zip(total, replicas[r].weights) {
+                let (sum, part) = (sum.grad!, part.grad!)
+                for i in sum.indices { sum[i] += part[i] }
+            }
+        }
     }
 
-    /// A plain-layout memory over the input's storage, kept per tensor so layers find their plans.
-    private func memory(for tensor: Tensor) -> Memory {
-        if let hit = inputs.first(where: { $0.tensor === tensor }) { return hit.memory }
-        let memory = Memory(plainDesc(tensor.shape), borrowing: UnsafeMutableRawPointer(tensor.storage.baseAddress!))
-        inputs.append((tensor, memory))
+    /// Into how many slices a batch of `images` is split: one per thread when the network allows it.
+    private func sliceCount(_ images: Int) -> Int {
+        splitsBatches ? max(1, min(Threads.count, images / Network.minimumSliceImages)) : 1
+    }
+
+    /// `body(replica, r)` for the first `count` replicas at once, each on its own thread; the first
+    /// error thrown (in replica order) is rethrown.
+    private func onReplicas<T>(_ count: Int, _ body: (Module, Int) throws -> T) throws -> [T] {
+        while replicas.count < count {
+            let replica = batchReplica(of: root)!
+            var weights: [Weight] = []
+            replica.visit(prefix: "") { _, module in weights += module.weights.map(\.weight).filter { $0.grad != nil } }
+            replicas.append((replica, weights))
+        }
+        let modules = replicas.map(\.module)
+        let results = UnsafeMutableBufferPointer<Result<T, Error>>.allocate(capacity: count)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        forEachReplica(count) { r in results.initializeElement(at: r, to: Result { try body(modules[r], r) }) }
+        return try results.map { try $0.get() }
+    }
+
+    /// Plain-layout memories over the input's storage, one per slice of its rows, kept per tensor
+    /// so layers find their plans.
+    private func memories(for tensor: Tensor, slices: Int) -> [Memory] {
+        if let hit = inputs.first(where: { $0.tensor === tensor && $0.slices.count == slices }) { return hit.slices }
+        let memories = rowSlices(of: tensor, slices).map { Memory(plainDesc($0.shape), borrowing: $0.start) }
+        inputs.append((tensor, memories))
         if inputs.count > 6 { inputs.removeFirst() }
-        return memory
+        return memories
+    }
+
+    /// The slices' outputs gathered into one plain tensor, row after row.
+    private func gathered(_ outs: [Memory]) -> Tensor {
+        // Copies this small gain nothing from a second thread, which would then spin (OpenMP waits
+        // actively for a while after each parallel call), taking a core from the next replicas.
+        if outs.count > 1 { Threads.use(1) }
+        if let hit = outputs.first(where: { $0.sources.elementsEqual(outs, by: ===) }) {
+            run(hit.reorders)
+            return hit.tensor
+        }
+        let tensor = Tensor(shape: [outs.map { $0.shape[0] }.reduce(0, +)] + outs[0].shape.dropFirst())
+        let reorders = zip(outs, rowSlices(of: tensor, outs.count)).map { out, slice in
+            let target = Memory(plainDesc(slice.shape), borrowing: slice.start)
+            return Call(Primitive(reorder: out.desc, to: target.desc), [(DNNL_ARG_FROM, out), (DNNL_ARG_TO, target)])
+        }
+        outputs.append((outs, reorders, tensor))
+        if outputs.count > 6 { outputs.removeFirst() }
+        run(reorders)
+        return tensor
+    }
+
+    /// Copies of the gradient's row slices: layers may overwrite the gradient they receive, so they
+    /// get a copy, not the caller's tensor.
+    private func copies(of gradient: Tensor, slices: Int) -> [Memory] {
+        if slices > 1 { Threads.use(1) }  // as in `gathered`
+        if let hit = gradients.first(where: { $0.tensor === gradient && $0.slices.count == slices }) {
+            run(hit.copies)
+            return hit.slices
+        }
+        var copies: [Memory] = [], calls: [Call] = []
+        for slice in rowSlices(of: gradient, slices) {
+            let source = Memory(plainDesc(slice.shape), borrowing: slice.start)
+            let copy = Memory(source.desc)
+            copies.append(copy)
+            calls.append(Call(Primitive(reorder: source.desc, to: copy.desc), [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, copy)]))
+        }
+        gradients.append((gradient, copies, calls))
+        if gradients.count > 6 { gradients.removeFirst() }
+        run(calls)
+        return copies
     }
 
     // MARK: state_dict
@@ -111,5 +193,37 @@ public final class Network {
             let value = module.counters.first { $0.name == counter }!.value
             file.set(prefix + name, int64s: [value], shape: [])
         }
+    }
+}
+
+/// `count` contiguous slices of a tensor's rows (the first dimension), as even as they come:
+/// slice k holds rows ⌊kN/count⌋ ..< ⌊(k+1)N/count⌋.
+private func rowSlices(of tensor: Tensor, _ count: Int) -> [(start: UnsafeMutableRawPointer, shape: [Int])] {
+    let rows = tensor.shape[0], rowSize = tensor.shape.dropFirst().reduce(1, *)
+    return (0..<count).map { k in
+        let first = rows * k / count, end = rows * (k + 1) / count
+        return (UnsafeMutableRawPointer(tensor.storage.baseAddress! + first * rowSize), [end - first] + tensor.shape.dropFirst())
+    }
+}
+
+/// A copy of `module` for one slice of a split batch: the same layers, their parameter values
+/// shared with `module` (read-only during a step), their own gradients, plans and activations.
+/// Nil when some layer in the tree mixes the images of a batch (BatchNorm), draws random numbers
+/// (Dropout) or is not known to do neither: such a network always runs whole batches.
+func batchReplica(of module: Module) -> Module? {
+    switch module {
+    case let conv as Conv2d: return Conv2d(replicating: conv)
+    case let linear as Linear: return Linear(replicating: linear)
+    case let relu as ReLU where !relu.absorbed: return ReLU(inPlace: relu.inPlace)
+    case is Flatten: return Flatten()
+    case let pool as Pool2d: return Pool2d(pool.kind, kernel: pool.kernel, stride: pool.stride, padding: pool.padding)
+    case let sequential as Sequential:
+        var layers: [(String, Module)] = []
+        for (name, layer) in sequential.layers {
+            guard let copy = batchReplica(of: layer) else { return nil }
+            layers.append((name, copy))
+        }
+        return Sequential(named: layers)
+    default: return nil
     }
 }

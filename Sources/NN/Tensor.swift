@@ -39,6 +39,8 @@ final class Weight {
     let value: UnsafeMutableBufferPointer<Float>
     /// Written (not accumulated) by each backward pass; nil for buffers.
     let grad: UnsafeMutableBufferPointer<Float>?
+    /// The weight whose values this one shares (a replica's), kept alive as long as this one.
+    private let valueOwner: Weight?
 
     init(_ shape: [Int], learnable: Bool = true, fill: Float = 0) {
         self.shape = shape
@@ -52,6 +54,22 @@ final class Weight {
         } else {
             grad = nil
         }
+        valueOwner = nil
+    }
+
+    /// A weight of a replica (see `batchReplica`): `other`'s values, read-only while the replica
+    /// runs, and a gradient of its own.
+    init(sharingValueOf other: Weight) {
+        shape = other.shape
+        value = other.value
+        if other.grad != nil {
+            let grad = UnsafeMutableBufferPointer<Float>.allocate(capacity: other.count)
+            grad.initialize(repeating: 0)
+            self.grad = grad
+        } else {
+            grad = nil
+        }
+        valueOwner = other
     }
 
     var count: Int { value.count }
@@ -59,7 +77,7 @@ final class Weight {
     var gradPointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(grad!.baseAddress!) }
 
     deinit {
-        value.deallocate()
+        if valueOwner == nil { value.deallocate() }
         grad?.deallocate()
     }
 }
