@@ -29,8 +29,8 @@ public class Pool2d: Module {
         let calls: [Call]
         let input: Memory, output: Memory
         let windows: Windows
-        /// Training max pooling: for each output unit, the offset (ih·sH + iw·sW) of each lane's maximum.
-        let argmax: UnsafeMutableBufferPointer<SIMD8<Int32>>?
+        /// Training max pooling: for each output unit, where in the window each lane's maximum lies.
+        let argmax: UnsafeMutableBufferPointer<SIMD8<Float>>?
         /// Below this much work, waking a second thread costs more than it takes over.
         let parallel: Bool
         var backward: (dy: Memory, calls: [Call], conformed: Memory, dx: Memory)?
@@ -96,8 +96,13 @@ public class Pool2d: Module {
         let b = plan.backward!
         if !b.calls.isEmpty { run(b.calls) }
         let (w, dyValues, dx) = (plan.windows, b.conformed.floats.baseAddress!, b.dx.floats.baseAddress!)
-        let argmax = plan.argmax?.baseAddress
-        plan.forEachItem { w.backward($0, dyValues, dx, argmax) }
+        switch kind {
+        case .max:
+            let argmax = plan.argmax!.baseAddress!
+            plan.forEachItem { w.maxBackward($0, dyValues, dx, argmax) }
+        case .average, .global:
+            plan.forEachItem { w.averageBackward($0, dyValues, dx) }
+        }
         return b.dx
     }
 }
@@ -148,7 +153,7 @@ private func denseDesc(_ dims: [Int], like: Desc, _ layout: ChannelLayout) -> De
 /// Work items are (image, channel group): a group is one channel block (8 or 16 channels) or, in a
 /// plain layout, 8 consecutive channels. The loops move units of 8 lanes (channels) at one
 /// position: a block of 16 is two units; in a plain layout a unit's lanes lie sC apart (1 in NHWC).
-/// Element (n, c, h, w) of unit s of group g sits at `base(n, g, s) + h·sH + w·sW + lane·laneStride`.
+/// Element (n, c, h, w) of unit s of group g sits at `base(n, g) + 8·s + h·sH + w·sW + lane·laneStride`.
 struct Windows: @unchecked Sendable {
     let kh: Int, kw: Int, stride: Int, padding: Int
     let height: Int, width: Int, outHeight: Int, outWidth: Int
@@ -159,7 +164,9 @@ struct Windows: @unchecked Sendable {
     /// For each input row (column), the output rows (columns) whose windows cover it.
     let coveringRows: [Range<Int>], coveringColumns: [Range<Int>]
 
-    /// Units of input below which the loops run on the calling thread alone.
+    /// Units of input below which the loops run on the calling thread alone: 8192 units take a few
+    /// tens of µs, while handing work to a second thread costs µs and, on a busy machine, often more
+    /// than it saves. The tutorial net's pools at batch 4 (3136 and 800 units) stay serial.
     static let parallelUnits = 1 << 13
 
     init(kernel: (Int, Int), stride: Int, padding: Int, input: ChannelLayout, output: ChannelLayout, channels: Int) {
@@ -188,8 +195,10 @@ struct Windows: @unchecked Sendable {
     var inputUnits: Int { items * units * height * width }
     var outputUnits: Int { items * units * outHeight * outWidth }
 
-    @inline(__always) func base(_ layout: ChannelLayout, _ n: Int, _ g: Int, _ s: Int) -> Int {
-        layout.block == 1 ? n * layout.sN + 8 * g * layout.sC : n * layout.sN + g * layout.sC + 8 * s
+    /// Where group g of image n starts; its unit s lies 8·s floats further (a block of 16 holds two
+    /// units, a plain layout's group only one).
+    @inline(__always) func base(_ layout: ChannelLayout, _ n: Int, _ g: Int) -> Int {
+        layout.block == 1 ? n * layout.sN + 8 * g * layout.sC : n * layout.sN + g * layout.sC
     }
 
     /// The lanes of group g's units in a layout: plain layouts may end with fewer than 8 channels;
@@ -204,32 +213,42 @@ struct Windows: @unchecked Sendable {
         return max(start, 0)..<min(start + kernel, size)
     }
 
-
     /// y[o] = max over window(o) of x, per lane; the first maximum in row-major window order wins,
-    /// and a NaN wins (PyTorch: `val > maxval || isnan(val)`). `argmax[o]` gets its offset ih·sH + iw·sW.
+    /// and a NaN wins (PyTorch: `val > maxval || isnan(val)`). `argmax[o]` gets its window index
+    /// (ih − top)·kw + (iw − left) with top = o_h·s − p, left = o_w·s − p, held as a Float (exact:
+    /// windows are small) so that it blends under the same mask as the values.
     func maxForward(_ item: Int, _ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-                    _ argmax: UnsafeMutablePointer<SIMD8<Int32>>?) {
+                    _ argmax: UnsafeMutablePointer<SIMD8<Float>>?) {
         let (n, g) = item.quotientAndRemainder(dividingBy: groups)
         let (xl, yl) = (lanes(x, g), lanes(y, g))
+        let (from, to) = (input + base(x, n, g), output + base(y, n, g))
+        var record = argmax.map { $0 + item * outHeight * outWidth * units }  // argmax is in loop order
         for oh in 0..<outHeight {
-            let rows = window(oh, kernel: kh, size: height)
+            let rows = window(oh, kernel: kh, size: height), top = oh * stride - padding
             for ow in 0..<outWidth {
-                let cols = window(ow, kernel: kw, size: width)
+                let cols = window(ow, kernel: kw, size: width), left = ow * stride - padding
                 for s in 0..<units {
-                    let from = base(x, n, g, s)
-                    var best = SIMD8<Float>(repeating: -.infinity)
-                    var at = SIMD8<Int32>(repeating: Int32(rows.lowerBound * x.sH + cols.lowerBound * x.sW))
-                    for ih in rows {
-                        for iw in cols {
-                            let offset = ih * x.sH + iw * x.sW
-                            let v = xl.load(input, from + offset)
+                    var row = from + 8 * s + rows.lowerBound * x.sH + cols.lowerBound * x.sW
+                    var rowIndex = SIMD8<Float>(repeating: Float((rows.lowerBound - top) * kw + cols.lowerBound - left))
+                    var best = SIMD8<Float>(repeating: -.infinity), at = rowIndex
+                    for _ in rows {
+                        var p = row, index = rowIndex
+                        for _ in cols {
+                            let v = xl.load(p)
                             let wins = v .> best .| v .!= v
                             best.replace(with: v, where: wins)
-                            at.replace(with: SIMD8(repeating: Int32(offset)), where: wins)
+                            at.replace(with: index, where: wins)
+                            p += x.sW
+                            index += 1
                         }
+                        row += x.sH
+                        rowIndex += Float(kw)
                     }
-                    yl.store(output, base(y, n, g, s) + oh * y.sH + ow * y.sW, best)
-                    argmax?[((item * outHeight + oh) * outWidth + ow) * units + s] = at
+                    yl.store(to + 8 * s + oh * y.sH + ow * y.sW, best)
+                    if let r = record {
+                        r.pointee = at
+                        record = r + 1
+                    }
                 }
             }
         }
@@ -239,52 +258,85 @@ struct Windows: @unchecked Sendable {
     func averageForward(_ item: Int, _ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
         let (n, g) = item.quotientAndRemainder(dividingBy: groups)
         let (xl, yl) = (lanes(x, g), lanes(y, g))
+        let (from, to) = (input + base(x, n, g), output + base(y, n, g))
         let divisor = SIMD8<Float>(repeating: divisor)
         for oh in 0..<outHeight {
             let rows = window(oh, kernel: kh, size: height)
             for ow in 0..<outWidth {
                 let cols = window(ow, kernel: kw, size: width)
                 for s in 0..<units {
-                    let from = base(x, n, g, s)
+                    var row = from + 8 * s + rows.lowerBound * x.sH + cols.lowerBound * x.sW
                     var sum = SIMD8<Float>()
-                    for ih in rows {
-                        for iw in cols { sum += xl.load(input, from + ih * x.sH + iw * x.sW) }
+                    for _ in rows {
+                        var p = row
+                        for _ in cols {
+                            sum += xl.load(p)
+                            p += x.sW
+                        }
+                        row += x.sH
                     }
-                    yl.store(output, base(y, n, g, s) + oh * y.sH + ow * y.sW, sum / divisor)
+                    yl.store(to + 8 * s + oh * y.sH + ow * y.sW, sum / divisor)
                 }
             }
         }
     }
 
-    /// Backward by gathering, per input position i, over the outputs o whose windows cover it
-    /// (added in row-major output order, as PyTorch scatters them):
-    ///   max: dx[i] = Σ_o dy[o]·[argmax[o] = i]     average: dx[i] = Σ_o dy[o] / k²
-    /// Each dx unit is written once: no zeroing pass, no read-modify-write, overlapping windows add.
-    func backward(_ item: Int, _ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                  _ argmax: UnsafeMutablePointer<SIMD8<Int32>>?) {
+    // Backward gathers, per input position i, over the outputs o whose windows cover it, added in
+    // row-major output order as PyTorch scatters them. Each dx unit is written once: no zeroing pass,
+    // no read-modify-write, and overlapping windows add.
+
+    /// dx[i] = Σ_o dy[o]·[argmax[o] = i's index in window(o)], i.e. (ih − o_h·s + p)·kw + (iw − o_w·s + p).
+    func maxBackward(_ item: Int, _ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                     _ argmax: UnsafeMutablePointer<SIMD8<Float>>) {
         let (n, g) = item.quotientAndRemainder(dividingBy: groups)
         let (xl, yl) = (lanes(x, g), lanes(y, g))
+        let (from, to) = (dy + base(y, n, g), dx + base(x, n, g))
+        let records = argmax + item * outHeight * outWidth * units
+        for ih in 0..<height {
+            let rows = coveringRows[ih]
+            for iw in 0..<width {
+                let cols = coveringColumns[iw]
+                let target = to + ih * x.sH + iw * x.sW
+                for s in 0..<units {
+                    var sum = SIMD8<Float>()
+                    for oh in rows {
+                        var d = from + 8 * s + oh * y.sH + cols.lowerBound * y.sW
+                        var a = records + (oh * outWidth + cols.lowerBound) * units + s
+                        var index = SIMD8<Float>(repeating: Float((ih - oh * stride + padding) * kw + iw - cols.lowerBound * stride + padding))
+                        for _ in cols {
+                            sum += yl.load(d).replacing(with: 0, where: a.pointee .!= index)
+                            d += y.sW
+                            a += units
+                            index -= Float(stride)
+                        }
+                    }
+                    xl.store(target + 8 * s, sum)
+                }
+            }
+        }
+    }
+
+    /// dx[i] = Σ_o dy[o] / k².
+    func averageBackward(_ item: Int, _ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        let (n, g) = item.quotientAndRemainder(dividingBy: groups)
+        let (xl, yl) = (lanes(x, g), lanes(y, g))
+        let (from, to) = (dy + base(y, n, g), dx + base(x, n, g))
         let divisor = SIMD8<Float>(repeating: divisor)
         for ih in 0..<height {
             let rows = coveringRows[ih]
             for iw in 0..<width {
                 let cols = coveringColumns[iw]
-                let offset = ih * x.sH + iw * x.sW
-                let at = SIMD8<Int32>(repeating: Int32(offset))
+                let target = to + ih * x.sH + iw * x.sW
                 for s in 0..<units {
-                    let from = base(y, n, g, s)
                     var sum = SIMD8<Float>()
                     for oh in rows {
-                        for ow in cols {
-                            let d = yl.load(dy, from + oh * y.sH + ow * y.sW)
-                            if let argmax {
-                                sum += d.replacing(with: 0, where: argmax[((item * outHeight + oh) * outWidth + ow) * units + s] .!= at)
-                            } else {
-                                sum += d / divisor
-                            }
+                        var d = from + 8 * s + oh * y.sH + cols.lowerBound * y.sW
+                        for _ in cols {
+                            sum += yl.load(d) / divisor
+                            d += y.sW
                         }
                     }
-                    xl.store(dx, base(x, n, g, s) + offset, sum)
+                    xl.store(target + 8 * s, sum)
                 }
             }
         }
@@ -296,24 +348,24 @@ struct Windows: @unchecked Sendable {
 struct Lanes {
     let count: Int, stride: Int
 
-    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>, _ offset: Int) -> SIMD8<Float> {
-        if count == 8 && stride == 1 { return UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD8<Float>.self) }
-        return gather(p, offset)
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        if count == 8 && stride == 1 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        return gather(p)
     }
 
-    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>, _ offset: Int, _ v: SIMD8<Float>) {
-        if count == 8 && stride == 1 { return UnsafeMutableRawPointer(p + offset).storeBytes(of: v, as: SIMD8<Float>.self) }
-        scatter(p, offset, v)
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) {
+        if count == 8 && stride == 1 { return UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
+        scatter(p, v)
     }
 
     // Out of line, so the contiguous path keeps its vectors in registers.
-    @inline(never) private func gather(_ p: UnsafeMutablePointer<Float>, _ offset: Int) -> SIMD8<Float> {
+    @inline(never) private func gather(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
         var v = SIMD8<Float>()
-        for lane in 0..<count { v[lane] = p[offset + lane * stride] }
+        for lane in 0..<count { v[lane] = p[lane * stride] }
         return v
     }
 
-    @inline(never) private func scatter(_ p: UnsafeMutablePointer<Float>, _ offset: Int, _ v: SIMD8<Float>) {
-        for lane in 0..<count { p[offset + lane * stride] = v[lane] }
+    @inline(never) private func scatter(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) {
+        for lane in 0..<count { p[lane * stride] = v[lane] }
     }
 }
