@@ -100,6 +100,7 @@ public enum Threads {
         let environment = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) }
         limit = max(1, environment ?? ProcessInfo.processInfo.activeProcessorCount)
         use(limit)
+        OpenMP.shortenSpinning()
     }
 
     /// Threads for a convolution or linear layer of `multiplyAdds` per pass: one below 50 M, where
@@ -133,6 +134,29 @@ enum OpenMP {
 
     private static func symbol<T>(_ name: String) -> T? {
         dlsym(dlopen(nil, RTLD_NOW), name).map { unsafeBitCast($0, to: T.self) }
+    }
+
+    /// libgomp's idle threads spin (300 000 pauses by default) before they sleep, and its settings
+    /// (OMP_WAIT_POLICY, GOMP_SPINCOUNT) are read only when it loads, before `main`. Spinning took
+    /// the cores from the threads with work here (2-core VM, load ~3): the tutorial net at batch 64
+    /// run whole, its pooling on two threads between one-thread convolutions, trained at 1.7k img/s
+    /// and at 8.6k with OMP_WAIT_POLICY=passive; vgg-small at 171–181 and 209–275 img/s. Spinning
+    /// only 100 times, as below, measured the same as passive. libgomp's documented exception: with
+    /// more OpenMP threads than CPUs, a wait spins 100 times only. So, unless the user chose a
+    /// policy, one parked thread owns a second team of two for the life of the process: its one
+    /// extra pool thread (asleep, like the parked thread) makes the count exceed the cores.
+    static func shortenSpinning() {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OMP_WAIT_POLICY"] == nil, environment["GOMP_SPINCOUNT"] == nil, parallel != nil else { return }
+        let started = DispatchSemaphore(value: 0)
+        let parked = Thread {
+            parallel!({ _ in }, nil, 2, 0)
+            started.signal()
+            while true { pause() }  // the team's pool lives as long as this thread
+        }
+        parked.name = "optlab-openmp-parked"
+        parked.start()
+        started.wait()
     }
 }
 
