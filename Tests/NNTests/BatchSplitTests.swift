@@ -48,11 +48,15 @@ final class BatchSplitTests: XCTestCase {
 
     func testSplitBatchMatchesWholeBatch() throws { try checkSplitMatchesWhole(images: 64, slices: 2) }
 
-    /// 7 images over 2 threads: slices of 3 and 4 rows.
-    func testOddBatchSplitsUnevenly() throws { try checkSplitMatchesWhole(images: 7, slices: 2) }
+    /// An odd batch over 2 threads: slices of m and m + 1 rows.
+    func testOddBatchSplitsUnevenly() throws {
+        try checkSplitMatchesWhole(images: 2 * Network.minimumSliceImages + 1, slices: 2)
+    }
 
     /// Too few images per slice: the batch runs whole.
-    func testTinyBatchRunsWhole() throws { try checkSplitMatchesWhole(images: 3, slices: 1) }
+    func testSmallBatchRunsWhole() throws {
+        try checkSplitMatchesWhole(images: 2 * Network.minimumSliceImages - 1, slices: 1)
+    }
 
     /// At 512 images a slice's conv1 (90 M multiply-adds) would get both threads on its own
     /// (`Threads.count(forMultiplyAdds:)`); inside a replica it must be made for and run on one.
@@ -94,7 +98,7 @@ final class BatchSplitTests: XCTestCase {
         XCTAssertTrue(plain.splitsBatches)
 
         let vgg = try Models.make("vgg-small")
-        _ = try vgg.forward(batch(8, seed: 1).input, training: true)
+        _ = try vgg.forward(batch(4 * Network.minimumSliceImages, seed: 1).input, training: true)
         XCTAssertEqual(vgg.lastSlices, 1)
     }
 }
