@@ -161,8 +161,6 @@ struct Windows: @unchecked Sendable {
     let x: ChannelLayout, y: ChannelLayout
     /// Average pooling's divisor: the window's area, padding included.
     let divisor: Float
-    /// For each input row (column), the output rows (columns) whose windows cover it.
-    let coveringRows: [Range<Int>], coveringColumns: [Range<Int>]
 
     /// Units of input below which the loops run on the calling thread alone: 8192 units take a few
     /// tens of µs, while handing work to a second thread costs µs and, on a busy machine, often more
@@ -181,14 +179,6 @@ struct Windows: @unchecked Sendable {
         units = groupWidth / 8
         (x, y) = (input, output)
         divisor = Float(kh * kw)
-        // Output indices whose windows cover input index i: o·s − p ≤ i < o·s − p + k, 0 ≤ o < count.
-        func covering(_ i: Int, kernel: Int, count: Int) -> Range<Int> {
-            let first = max(0, i + padding - kernel + stride) / stride  // ⌈(i + p − k + 1)/s⌉, at least 0
-            let last = min((i + padding) / stride, count - 1)
-            return first..<max(first, last + 1)
-        }
-        coveringRows = (0..<input.dims[2]).map { covering($0, kernel: kernel.0, count: output.dims[2]) }
-        coveringColumns = (0..<input.dims[3]).map { covering($0, kernel: kernel.1, count: output.dims[3]) }
     }
 
     var items: Int { images * groups }
@@ -281,63 +271,73 @@ struct Windows: @unchecked Sendable {
         }
     }
 
-    // Backward gathers, per input position i, over the outputs o whose windows cover it, added in
-    // row-major output order as PyTorch scatters them. Each dx unit is written once: no zeroing pass,
-    // no read-modify-write, and overlapping windows add.
+    // Backward scatters each output's gradient over its window into dx, zeroed first (positions in
+    // no window get nothing); overlapping windows add, in row-major output order as PyTorch adds them.
 
-    /// dx[i] = Σ_o dy[o]·[argmax[o] = i's index in window(o)], i.e. (ih − o_h·s + p)·kw + (iw − o_w·s + p).
+    /// dx[i] += dy[o] where i is the position of output o's maximum (per lane; other positions add 0).
     func maxBackward(_ item: Int, _ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                      _ argmax: UnsafeMutablePointer<SIMD8<Float>>) {
         let (n, g) = item.quotientAndRemainder(dividingBy: groups)
         let (xl, yl) = (lanes(x, g), lanes(y, g))
         let (from, to) = (dy + base(y, n, g), dx + base(x, n, g))
-        let records = argmax + item * outHeight * outWidth * units
-        for ih in 0..<height {
-            let rows = coveringRows[ih]
-            for iw in 0..<width {
-                let cols = coveringColumns[iw]
-                let target = to + ih * x.sH + iw * x.sW
+        clear(to, xl)
+        var record = argmax + item * outHeight * outWidth * units
+        for oh in 0..<outHeight {
+            let rows = window(oh, kernel: kh, size: height), top = oh * stride - padding
+            for ow in 0..<outWidth {
+                let cols = window(ow, kernel: kw, size: width), left = ow * stride - padding
                 for s in 0..<units {
-                    var sum = SIMD8<Float>()
-                    for oh in rows {
-                        var d = from + 8 * s + oh * y.sH + cols.lowerBound * y.sW
-                        var a = records + (oh * outWidth + cols.lowerBound) * units + s
-                        var index = SIMD8<Float>(repeating: Float((ih - oh * stride + padding) * kw + iw - cols.lowerBound * stride + padding))
+                    let d = yl.load(from + 8 * s + oh * y.sH + ow * y.sW), at = record.pointee
+                    var row = to + 8 * s + rows.lowerBound * x.sH + cols.lowerBound * x.sW
+                    var rowIndex = SIMD8<Float>(repeating: Float((rows.lowerBound - top) * kw + cols.lowerBound - left))
+                    for _ in rows {
+                        var p = row, index = rowIndex
                         for _ in cols {
-                            sum += yl.load(d).replacing(with: 0, where: a.pointee .!= index)
-                            d += y.sW
-                            a += units
-                            index -= Float(stride)
+                            xl.store(p, xl.load(p) + d.replacing(with: 0, where: at .!= index))
+                            p += x.sW
+                            index += 1
                         }
+                        row += x.sH
+                        rowIndex += Float(kw)
                     }
-                    xl.store(target + 8 * s, sum)
+                    record += 1
                 }
             }
         }
     }
 
-    /// dx[i] = Σ_o dy[o] / k².
+    /// dx[i] += dy[o] / k² for every position i in window(o).
     func averageBackward(_ item: Int, _ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
         let (n, g) = item.quotientAndRemainder(dividingBy: groups)
         let (xl, yl) = (lanes(x, g), lanes(y, g))
         let (from, to) = (dy + base(y, n, g), dx + base(x, n, g))
         let divisor = SIMD8<Float>(repeating: divisor)
-        for ih in 0..<height {
-            let rows = coveringRows[ih]
-            for iw in 0..<width {
-                let cols = coveringColumns[iw]
-                let target = to + ih * x.sH + iw * x.sW
+        clear(to, xl)
+        for oh in 0..<outHeight {
+            let rows = window(oh, kernel: kh, size: height)
+            for ow in 0..<outWidth {
+                let cols = window(ow, kernel: kw, size: width)
                 for s in 0..<units {
-                    var sum = SIMD8<Float>()
-                    for oh in rows {
-                        var d = from + 8 * s + oh * y.sH + cols.lowerBound * y.sW
+                    let share = yl.load(from + 8 * s + oh * y.sH + ow * y.sW) / divisor
+                    var row = to + 8 * s + rows.lowerBound * x.sH + cols.lowerBound * x.sW
+                    for _ in rows {
+                        var p = row
                         for _ in cols {
-                            sum += yl.load(d) / divisor
-                            d += y.sW
+                            xl.store(p, xl.load(p) + share)
+                            p += x.sW
                         }
+                        row += x.sH
                     }
-                    xl.store(target + 8 * s, sum)
                 }
+            }
+        }
+    }
+
+    /// Zeroes one group's input-shaped values.
+    private func clear(_ group: UnsafeMutablePointer<Float>, _ lanes: Lanes) {
+        for h in 0..<height {
+            for w in 0..<width {
+                for s in 0..<units { lanes.store(group + 8 * s + h * x.sH + w * x.sW, SIMD8()) }
             }
         }
     }

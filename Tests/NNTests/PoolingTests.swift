@@ -88,6 +88,9 @@ final class PoolingTests: XCTestCase {
         let dx = try XCTUnwrap(pool.backward(dyMemory, inputGradient: true))
         XCTAssert(same(dx.desc, input.desc), "\(what): input gradient not in the input's layout", file: file, line: line)
         assertSame(plainValues(dx), expected.dx, "\(what): backward", file: file, line: line)
+        // dx is written afresh each time, not added to the previous step's.
+        let again = try XCTUnwrap(pool.backward(dyMemory, inputGradient: true))
+        assertSame(plainValues(again), expected.dx, "\(what): second backward", file: file, line: line)
     }
 
     func testMatchesNaiveLoopsInPlainAndBlockedLayouts() throws {
