@@ -392,26 +392,33 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// Runs `body(r)` for r in 0..<count at once, replica r in execution context r with kernels made
-/// for and run on its thread alone (else each replica's kernels would start OpenMP teams of their
-/// own: more threads than cores). The replicas run on GCD's threads, not in an OpenMP parallel region: libgomp's
-/// threads wait by spinning (about 300 000 pauses) before they sleep, and with two such waits per
-/// step, a busy machine (other processes taking the cores) made a split tutorial step 10–40×
-/// slower, while GCD's threads sleep when they wait. OpenMP's pool stays idle meanwhile, since
-/// every kernel of a replica, and the copies in and out of it, run on one thread.
+/// Runs `body(r)` for r in 0..<count at once, replica r on thread r of one OpenMP team (the caller
+/// is thread 0), in execution context r, with kernels made for and run on its thread alone: oneDNN
+/// runs each primitive sequentially inside a parallel region, and one made for two threads would
+/// wait there for a second thread that never comes. A fixed replica per thread, unlike GCD's
+/// `concurrentPerform`, cannot leave the caller running both halves while a worker wakes up
+/// (measured: the tutorial net at batch 64 gained nothing in some runs that way). With libgomp's
+/// default ~300 000 spins per wait this was 10–40× slower on a busy machine; with the short
+/// spinning `OpenMP.shortenSpinning` sets, it is as fast as GCD there. GCD only if libgomp is missing.
 func forEachReplica(_ count: Int, _ body: (Int) -> Void) {
     precondition(!ExecutionContext.inReplica, "replicas do not nest")
     ExecutionContext.reserve(count)
     withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: count) { r in
+        let replica: (Int) -> Void = { r in
             ExecutionContext.entering(replica: r) {
                 Threads.use(1)
                 body(r)
             }
         }
+        if let parallel = OpenMP.parallel {
+            var work = ParallelWork(count: count, body: replica)
+            withUnsafeMutablePointer(to: &work) { parallel(runChunk, $0, UInt32(count), 0) }
+        } else {
+            nonisolated(unsafe) let replica = replica
+            DispatchQueue.concurrentPerform(iterations: count) { replica($0) }
+            Threads.use(Threads.count)  // the caller ran replica 0 with one thread
+        }
     }
-    Threads.use(Threads.count)  // the caller ran replica 0 with one thread
 }
 
 private struct ParallelWork {
@@ -419,7 +426,7 @@ private struct ParallelWork {
     let body: (Int) -> Void
 }
 
-/// One thread's share of a `parallelFor`: a contiguous chunk of the iterations.
+/// One thread's share of a parallel region: a contiguous chunk of the iterations.
 private let runChunk: OpenMP.Region = { raw in
     let work = raw!.assumingMemoryBound(to: ParallelWork.self).pointee
     let thread = Int(OpenMP.threadNumber!()), threads = Int(OpenMP.teamSize!())
