@@ -7,6 +7,10 @@ public final class Conv2d: Module, WeightedOperation {
     let weight: Weight
     let bias: Weight?
     private var plans = PlanCache<WeightedPlan>()
+    private var winogradPlans = PlanCache<WinogradPlan>()
+    /// Whether this layer runs by `Winograd`'s algorithm rather than oneDNN's direct kernels:
+    /// wherever it applies (tests turn it off to compare the two).
+    var usesWinograd: Bool
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0, "invalid Conv2d configuration")
@@ -17,6 +21,8 @@ public final class Conv2d: Module, WeightedOperation {
         self.padding = padding
         weight = Weight([outChannels, inChannels, kernel, kernel])
         self.bias = bias ? Weight([outChannels]) : nil
+        usesWinograd = Winograd.applies(kernel: kernel, stride: stride, padding: padding,
+                                        inChannels: inChannels, outChannels: outChannels)
     }
 
     /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.
@@ -25,6 +31,7 @@ public final class Conv2d: Module, WeightedOperation {
         (kernel, stride, padding) = (other.kernel, other.stride, other.padding)
         weight = Weight(sharingValueOf: other.weight)
         bias = other.bias.map { Weight(sharingValueOf: $0) }
+        usesWinograd = other.usesWinograd
     }
 
     override var weights: [(name: String, weight: Weight)] {
@@ -43,14 +50,25 @@ public final class Conv2d: Module, WeightedOperation {
     private func paddingRight(_ size: Int) -> Int { (outputSize(size) - 1) * stride + kernel - size - padding }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
-        let plan = try plans.plan(x, training: training) {
-            let s = x.shape
+        let s = x.shape
+        func checkShape() throws {
             guard s.count == 4, s[1] == inChannels else {
                 throw ShapeError("\(label) expects [N, \(inChannels), H, W] input, got \(s)")
             }
             guard s[2] + 2 * padding >= kernel, s[3] + 2 * padding >= kernel else {
                 throw ShapeError("\(label): input \(s[2])×\(s[3]) is smaller than the \(kernel)×\(kernel) kernel")
             }
+        }
+        if usesWinograd {
+            let plan = try winogradPlans.plan(x, training: training) {
+                try checkShape()
+                return WinogradPlan(self, input: x, outputMemory: outputMemory)
+            }
+            plan.runForward()
+            return plan.output
+        }
+        let plan = try plans.plan(x, training: training) {
+            try checkShape()
             return WeightedPlan(self, weight: weight, input: x,
                                 outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training,
                                 outputMemory: outputMemory)
@@ -60,7 +78,8 @@ public final class Conv2d: Module, WeightedOperation {
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
-        plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
+        usesWinograd ? winogradPlans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
+                     : plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
     }
 
     // MARK: oneDNN descriptions

@@ -51,6 +51,19 @@ final class ExecutionContext: @unchecked Sendable {
         return Memory(desc, borrowing: buffer.data, keeping: buffer)
     }
 
+    private var buffers: [(pointer: UnsafeMutablePointer<Float>, count: Int)] = []
+
+    /// Float scratch number `slot` of at least `count` floats for the Swift kernels of this context
+    /// (Winograd's transformed weights and tiles). Valid until the same slot is asked for more.
+    func floats(_ slot: Int, _ count: Int) -> UnsafeMutablePointer<Float> {
+        while buffers.count <= slot { buffers.append((.allocate(capacity: 16), 16)) }
+        if buffers[slot].count < count {
+            buffers[slot].pointer.deallocate()
+            buffers[slot] = (.allocate(capacity: count), count)
+        }
+        return buffers[slot].pointer
+    }
+
     nonisolated(unsafe) private static var contexts = [ExecutionContext()]
     /// The calling thread's replica number plus one (a thread-specific value; unset outside replicas).
     private static let replica: pthread_key_t = {
