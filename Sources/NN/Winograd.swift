@@ -35,23 +35,33 @@ enum Winograd {
         var columns: Int { (width + 1) / 2 }
         var count: Int { images * rows * columns }
 
-        /// Image and top-left output pixel of tile `t` (its input tile starts one pixel up and left).
-        func origin(_ t: Int) -> (image: Int, y: Int, x: Int) {
+        /// `body(row, image, y, x)` for each tile of `tiles` in order, its row in the range, image and
+        /// top-left output pixel (its input tile starts one pixel up and left).
+        @inline(__always)
+        func forEach(_ tiles: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
             let perImage = rows * columns
-            let inImage = t % perImage
-            return (t / perImage, 2 * (inImage / columns), 2 * (inImage % columns))
+            var (image, y, x) = (tiles.lowerBound / perImage, 2 * (tiles.lowerBound % perImage / columns), 2 * (tiles.lowerBound % columns))
+            for row in 0..<tiles.count {
+                body(row, image, y, x)
+                x += 2
+                if x >= width { (x, y) = (0, y + 2) }
+                if y >= height { (y, image) = (0, image + 1) }
+            }
         }
     }
 
     /// Tiles per block: a block's transformed input and products (16 · T · (C + K) floats) should
-    /// stay in the core's cache; more tiles per block re-read U from memory less often.
-    static func blockTiles(_ inChannels: Int, _ outChannels: Int) -> Int {
-        min(96, max(24, 6144 / (inChannels + outChannels) / 6 * 6))
+    /// stay in the core's cache; more tiles per block re-read U from memory less often. The weight
+    /// gradient adds each block into all of dU (16 · C · K floats, 16 MB at 512 channels), so it
+    /// takes up to 192 tiles per block when dU outgrows the cache (measured at 512 channels, one
+    /// core: 34 GFLOP/s at 24 tiles, 49 at 192).
+    static func blockTiles(_ inChannels: Int, _ outChannels: Int, weightGradient: Bool = false) -> Int {
+        let cached = min(96, max(24, 6144 / (inChannels + outChannels) / 6 * 6))
+        return weightGradient ? max(cached, min(192, inChannels * outChannels / 1024 / 6 * 6)) : cached
     }
 
-    /// Floats between the 16 matrices of a block's tiles: padded by a cache line, since 16 planes
-    /// a multiple of 4 KiB apart make stores and loads alias (measured: the input transform took
-    /// 4× its time).
+    /// Floats between the 16 matrices of a block's tiles: padded by a cache line, since planes a
+    /// multiple of 4 KiB apart (as unpadded blocks are) make the CPU's loads alias earlier stores.
     static func planeSize(_ tiles: Int, _ channels: Int) -> Int { tiles * channels + 16 }
 
     // MARK: - Transforms (one 8-channel vector at a time)
@@ -95,15 +105,20 @@ enum Winograd {
                                into v: UnsafeMutablePointer<Float>, plane: Int) {
         let (h, w) = (geometry.height, geometry.width)
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 16) { d in
-            for (row, t) in tiles.enumerated() {
-                let (image, y0, x0) = geometry.origin(t)
-                for block in 0..<channels / 8 {
+            // Channel blocks outermost: consecutive tiles then read neighbouring pixels of one plane.
+            for block in 0..<channels / 8 {
+                geometry.forEach(tiles) { row, image, y0, x0 in
                     let source = x + (image * channels / 8 + block) * h * w * 8
-                    for i in 0..<4 {
-                        let y = y0 - 1 + i
-                        for j in 0..<4 {
-                            let xx = x0 - 1 + j
-                            d[4 * i + j] = y >= 0 && y < h && xx >= 0 && xx < w ? load(source + (y * w + xx) * 8) : Vector()
+                    if y0 >= 1 && y0 + 2 < h && x0 >= 1 && x0 + 2 < w {
+                        let corner = source + ((y0 - 1) * w + x0 - 1) * 8
+                        for i in 0..<4 { for j in 0..<4 { d[4 * i + j] = load(corner + (i * w + j) * 8) } }
+                    } else {
+                        for i in 0..<4 {
+                            let y = y0 - 1 + i
+                            for j in 0..<4 {
+                                let xx = x0 - 1 + j
+                                d[4 * i + j] = y >= 0 && y < h && xx >= 0 && xx < w ? load(source + (y * w + xx) * 8) : Vector()
+                            }
                         }
                     }
                     for j in 0..<4 { (d[j], d[4 + j], d[8 + j], d[12 + j]) = inputTransform(d[j], d[4 + j], d[8 + j], d[12 + j]) }
@@ -119,9 +134,8 @@ enum Winograd {
                                   into z: UnsafeMutablePointer<Float>, plane: Int) {
         let (h, w) = (geometry.height, geometry.width)
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 16) { d in
-            for (row, t) in tiles.enumerated() {
-                let (image, y0, x0) = geometry.origin(t)
-                for block in 0..<channels / 8 {
+            for block in 0..<channels / 8 {
+                geometry.forEach(tiles) { row, image, y0, x0 in
                     let source = dy + (image * channels / 8 + block) * h * w * 8
                     func value(_ i: Int, _ j: Int) -> Vector {
                         y0 + i < h && x0 + j < w ? load(source + ((y0 + i) * w + x0 + j) * 8) : Vector()
@@ -139,17 +153,16 @@ enum Winograd {
                                 _ geometry: Tiles, _ tiles: Range<Int>, into y: UnsafeMutablePointer<Float>) {
         let (h, w) = (geometry.height, geometry.width)
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 8) { r in
-            for (row, t) in tiles.enumerated() {
-                let (image, y0, x0) = geometry.origin(t)
-                for block in 0..<channels / 8 {
+            for block in 0..<channels / 8 {
+                let b = bias.map { load($0 + block * 8) } ?? Vector()
+                geometry.forEach(tiles) { row, image, y0, x0 in
                     func product(_ e: Int) -> Vector { load(m + (e * plane + row * channels + block * 8)) }
                     for j in 0..<4 { (r[j], r[4 + j]) = outputTransform(product(j), product(4 + j), product(8 + j), product(12 + j)) }
-                    let b = bias.map { load($0 + block * 8) } ?? Vector()
-                    let plane = y + (image * channels / 8 + block) * h * w * 8
+                    let target = y + (image * channels / 8 + block) * h * w * 8
                     for i in 0..<2 where y0 + i < h {
                         let (left, right) = outputTransform(r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3])
-                        store(left + b, plane + ((y0 + i) * w + x0) * 8)
-                        if x0 + 1 < w { store(right + b, plane + ((y0 + i) * w + x0 + 1) * 8) }
+                        store(left + b, target + ((y0 + i) * w + x0) * 8)
+                        if x0 + 1 < w { store(right + b, target + ((y0 + i) * w + x0 + 1) * 8) }
                     }
                 }
             }
@@ -306,7 +319,7 @@ extension Winograd {
     /// are added in thread order, so a thread count gives the same bits every run.
     static func weightGradient(_ x: UnsafePointer<Float>, inputs: Int, _ dy: UnsafePointer<Float>, outputs: Int,
                                _ geometry: Tiles, into dw: UnsafeMutablePointer<Float>, _ context: ExecutionContext) {
-        let tilesPerBlock = blockTiles(inputs, outputs)
+        let tilesPerBlock = blockTiles(inputs, outputs, weightGradient: true)
         let blocks = (geometry.count + tilesPerBlock - 1) / tilesPerBlock
         let workers = min(blocks, Threads.count)
         let (vPlane, mPlane) = (planeSize(tilesPerBlock, inputs), planeSize(tilesPerBlock, outputs))
