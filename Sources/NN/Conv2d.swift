@@ -9,8 +9,10 @@ public final class Conv2d: Module, WeightedOperation {
     private var plans = PlanCache<WeightedPlan>()
     private var winogradPlans = PlanCache<WinogradPlan>()
     /// Whether this layer runs by `Winograd`'s algorithm rather than oneDNN's direct kernels:
-    /// wherever it applies (tests turn it off to compare the two).
+    /// wherever it applies, unless turned off (tests and `bench` compare the two).
     var usesWinograd: Bool
+    /// Whether convolutions created from now on may run by `Winograd`'s algorithm.
+    nonisolated(unsafe) public static var allowsWinograd = true
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0, "invalid Conv2d configuration")
@@ -21,8 +23,8 @@ public final class Conv2d: Module, WeightedOperation {
         self.padding = padding
         weight = Weight([outChannels, inChannels, kernel, kernel])
         self.bias = bias ? Weight([outChannels]) : nil
-        usesWinograd = Winograd.applies(kernel: kernel, stride: stride, padding: padding,
-                                        inChannels: inChannels, outChannels: outChannels)
+        usesWinograd = Conv2d.allowsWinograd && Winograd.applies(kernel: kernel, stride: stride, padding: padding,
+                                                                 inChannels: inChannels, outChannels: outChannels)
     }
 
     /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.

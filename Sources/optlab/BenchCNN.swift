@@ -15,6 +15,7 @@ struct BenchCNN: ParsableCommand {
             Examples:
               swift build -c release && .build/release/optlab bench cnn
               .build/release/optlab bench --models tutorial,vgg-small --seconds 5 --csv bench.csv
+              .build/release/optlab bench --models vgg-small --convolutions direct
               /tmp/torchenv/bin/python ../shared/peers/torch_bench.py --threads 2 --seconds 10
             """
     )
@@ -31,6 +32,10 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "Also write the figures to this CSV file.")
     var csv: String?
 
+    @Option(help: ArgumentHelp("How 3×3 stride-1 convolutions run: winograd (optlab's kernels) or direct (oneDNN's), to see what the algorithm gains.",
+                               valueName: "winograd|direct"))
+    var convolutions = "winograd"
+
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
@@ -39,6 +44,9 @@ struct BenchCNN: ParsableCommand {
             throw ValidationError("unknown model '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         if selected.isEmpty { throw ValidationError("--models is empty") }
+        guard ["winograd", "direct"].contains(convolutions) else {
+            throw ValidationError("--convolutions must be winograd or direct, not '\(convolutions)'")
+        }
     }
 
     private var selected: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -48,7 +56,8 @@ struct BenchCNN: ParsableCommand {
         print("note: this is a debug build; build with `swift build -c release` for real figures")
         #endif
         if let threads { Threads.set(threads) }
-        print("optlab CNN benchmark, \(Threads.count) threads, \(seconds) s per measurement")
+        Conv2d.allowsWinograd = convolutions == "winograd"
+        print("optlab CNN benchmark, \(Threads.count) threads, \(convolutions) 3×3 convolutions, \(seconds) s per measurement")
         var table = CSVTable(header: CNNBenchmark.csvHeader)
         for (model, batch) in CNNBenchmark.cases where selected.contains(model) {
             let f = try CNNBenchmark.measure(model: model, batch: batch, seconds: seconds)

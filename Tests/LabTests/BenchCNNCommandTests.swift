@@ -22,4 +22,13 @@ final class BenchCNNCommandTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssert(result.stderr.contains("unknown model 'alexnet'"), result.stderr)
     }
+
+    func testConvolutionChoice() throws {
+        let direct = try runOptlab(["bench", "cnn", "--models", "vgg-small", "--seconds", "0.05", "--convolutions", "direct"])
+        XCTAssertEqual(direct.status, 0, direct.stderr)
+        XCTAssert(direct.stdout.contains("direct 3×3 convolutions"), direct.stdout)
+        let unknown = try runOptlab(["bench", "cnn", "--convolutions", "fft"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssert(unknown.stderr.contains("--convolutions must be winograd or direct, not 'fft'"), unknown.stderr)
+    }
 }
