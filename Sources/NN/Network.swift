@@ -78,7 +78,7 @@ public final class Network {
             _ = root.backward(dy[0], inputGradient: false)
             return
         }
-        _ = try? onReplicas(dy.count) { replica, r in _ = replica.backward(dy[r], inputGradient: false) }
+        _ = onReplicas(dy.count) { replica, r in _ = replica.backward(dy[r], inputGradient: false) }
         // The loss gradient's rows already carry 1/N, so the batch's gradient is the slices' sum.
         let total = replicas[0].weights
         for r in 1..<dy.count {
@@ -96,7 +96,7 @@ public final class Network {
 
     /// `body(replica, r)` for the first `count` replicas at once, each on its own thread; the first
     /// error thrown (in replica order) is rethrown.
-    private func onReplicas<T>(_ count: Int, _ body: (Module, Int) throws -> T) throws -> [T] {
+    private func onReplicas<T, E: Error>(_ count: Int, _ body: (Module, Int) throws(E) -> T) throws(E) -> [T] {
         while replicas.count < count {
             let replica = batchReplica(of: root)!
             var weights: [Weight] = []
@@ -104,13 +104,13 @@ public final class Network {
             replicas.append((replica, weights))
         }
         let modules = replicas.map(\.module)
-        let results = UnsafeMutableBufferPointer<Result<T, Error>>.allocate(capacity: count)
+        let results = UnsafeMutableBufferPointer<Result<T, E>>.allocate(capacity: count)
         defer {
             results.deinitialize()
             results.deallocate()
         }
-        forEachReplica(count) { r in results.initializeElement(at: r, to: Result { try body(modules[r], r) }) }
-        return try results.map { try $0.get() }
+        forEachReplica(count) { r in results.initializeElement(at: r, to: Result { () throws(E) in try body(modules[r], r) }) }
+        return try results.map { result throws(E) in try result.get() }
     }
 
     /// Plain-layout memories over the input's storage, one per slice of its rows, kept per tensor
