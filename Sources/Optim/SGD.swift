@@ -39,15 +39,26 @@ final class SGD<Scalar: BinaryFloatingPoint>: UpdateRule {
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let lambda = Scalar(o.weightDecay), mu = Scalar(momentum)
         let undamped = Scalar(1 - o.dampening)
+        // The options as local constants, so the compiler takes the branches out of the loops and
+        // vectorises them (read through `o` every element, they kept SGD at one float per
+        // instruction: a fifth of the tutorial net's step at batch 4).
+        let (maximize, decays, nesterov, first) = (o.maximize, o.weightDecay != 0, o.nesterov, t == 1)
         for (i, p) in parameters.enumerated() {
-            let theta = p.value, grad = p.grad, b = momentumBuffer?[i], negLR = Scalar(-lr[i])
-            for j in theta.indices {
-                var g = o.maximize ? -grad[j] : grad[j]
-                if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }
-                if let b {
-                    b[j] = t == 1 ? g : (b[j] * mu).addingProduct(undamped, g)
-                    g = o.nesterov ? g.addingProduct(mu, b[j]) : b[j]
+            let theta = p.value, grad = p.grad, negLR = Scalar(-lr[i])
+            // A loop of its own with momentum: one loop with `if let b` inside stayed half scalar.
+            guard let b = momentumBuffer?[i] else {
+                for j in theta.indices {
+                    var g = maximize ? -grad[j] : grad[j]
+                    if decays { g = g.addingProduct(lambda, theta[j]) }
+                    theta[j] = theta[j].addingProduct(negLR, g)
                 }
+                continue
+            }
+            for j in theta.indices {
+                var g = maximize ? -grad[j] : grad[j]
+                if decays { g = g.addingProduct(lambda, theta[j]) }
+                b[j] = first ? g : (b[j] * mu).addingProduct(undamped, g)
+                g = nesterov ? g.addingProduct(mu, b[j]) : b[j]
                 theta[j] = theta[j].addingProduct(negLR, g)
             }
         }
