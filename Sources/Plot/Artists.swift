@@ -98,6 +98,8 @@ protocol Artist {
     var legendEntry: LegendEntry? { get }
     /// Points in data coordinates that a legend must not cover.
     func occupiedPoints() -> [(Double, Double)]
+    /// Those points on the page, plus whatever else is drawn between them (a line's segments).
+    func occupiedPagePoints(_ map: PlotMap) -> [Point]
     /// Draws clipped to the axes frame.
     func draw(_ canvas: Canvas, _ map: PlotMap)
     /// Draws the markers whose centre lies in `frame`, after clipping ends, so a marker on the
@@ -109,6 +111,10 @@ extension Artist {
     var extentIsExact: Bool { false }
     var legendEntry: LegendEntry? { nil }
     func occupiedPoints() -> [(Double, Double)] { [] }
+    func occupiedPagePoints(_ map: PlotMap) -> [Point] {
+        occupiedPoints().filter { $0.0.isFinite && $0.1.isFinite && map.x.scale.accepts($0.0) && map.y.scale.accepts($0.1) }
+            .map { map($0.0, $0.1) }
+    }
     func draw(_ canvas: Canvas, _ map: PlotMap) {}
     func drawMarkers(_ canvas: Canvas, _ map: PlotMap, within frame: Rect) {}
 }
@@ -130,6 +136,17 @@ struct LineArtist: Artist {
         label.map { LegendEntry(label: $0, line: style, marker: marker, markerColor: style.color) }
     }
     func occupiedPoints() -> [(Double, Double)] { Array(zip(xs, ys)) }
+
+    /// The vertices and a point every 4 pt along each segment, so a legend avoids the line
+    /// between its vertices too (a sparse line, one point per epoch, ran behind a legend).
+    func occupiedPagePoints(_ map: PlotMap) -> [Point] {
+        runs(map).flatMap { run in
+            zip(run, run.dropFirst()).flatMap { a, b in
+                let steps = max(1, Int(((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y)).squareRoot() / 4))
+                return (0..<steps).map { Point(a.x + (b.x - a.x) * Double($0) / Double(steps), a.y + (b.y - a.y) * Double($0) / Double(steps)) }
+            } + run.suffix(1)
+        }
+    }
 
     /// The drawable points, split into runs at non-finite ones.
     private func runs(_ map: PlotMap) -> [[Point]] {

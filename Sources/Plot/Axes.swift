@@ -182,9 +182,7 @@ public final class Axes {
         guard let placement = legendPlacement, let legend else { resolvedLegend = nil; return }
         guard placement == .best else { resolvedLegend = placement; return }
         let map = plotMap()
-        let points = artists.flatMap { $0.occupiedPoints() }
-            .filter { $0.0.isFinite && $0.1.isFinite && xScale.accepts($0.0) && yScale.accepts($0.1) }
-            .map { map($0.0, $0.1) }
+        let points = artists.flatMap { $0.occupiedPagePoints(map) }
         let corners: [LegendPlacement] = [.upperRight, .upperLeft, .lowerRight, .lowerLeft]
         let covered = corners.map { corner in points.filter { legend.box(canvas, corner, in: frame).contains($0) }.count }
         let best = covered.indices.min { covered[$0] < covered[$1] }!

@@ -164,6 +164,19 @@ final class PlotTests: XCTestCase {
         XCTAssertLessThanOrEqual(box.maxX, crowded.width * 72)
     }
 
+    func testLegendAvoidsALineBetweenItsPoints() {
+        // Points in the lower corners; a line along the top whose only two points lie outside the
+        // window: every corner is taken, by the points or by the line between its points.
+        let figure = Figure(width: 5, height: 4)
+        let axes = figure.axes
+        axes.xLimits = 0...10
+        axes.yLimits = 0...10
+        axes.scatter([(0.5, 0.5), (9.5, 0.5)], marker: .circle, color: .black, label: "corners")
+        axes.plot(x: [-5, 15], y: [9.5, 9.5], style: LineStyle(color: .black), label: "line")
+        _ = figure.rasterize()
+        XCTAssertEqual(axes.resolvedLegend, .outsideRight)
+    }
+
     func testLongOutsideLegendWrapsIntoColumnsInsideTheFigure() {
         let figure = Figure(width: 6, height: 3)
         let axes = figure.axes
