@@ -105,45 +105,53 @@ enum Winograd {
     static func transformInput(_ x: UnsafePointer<Float>, channels: Int, _ geometry: Tiles, _ tiles: Range<Int>,
                                into v: UnsafeMutablePointer<Float>, plane: Int) {
         let (h, w) = (geometry.height, geometry.width)
+        transformTiles(x, channels: channels, geometry, tiles, into: v, plane: plane) { source, y0, x0, d in
+            if y0 >= 1 && y0 + 2 < h && x0 >= 1 && x0 + 2 < w {
+                let corner = source + ((y0 - 1) * w + x0 - 1) * 8
+                for i in 0..<4 { for j in 0..<4 { d[4 * i + j] = load(corner + (i * w + j) * 8) } }
+            } else {
+                for i in 0..<4 {
+                    let y = y0 - 1 + i
+                    for j in 0..<4 {
+                        let xx = x0 - 1 + j
+                        d[4 * i + j] = y >= 0 && y < h && xx >= 0 && xx < w ? load(source + (y * w + xx) * 8) : Vector()
+                    }
+                }
+            }
+            for j in 0..<4 { (d[j], d[4 + j], d[8 + j], d[12 + j]) = inputTransform(d[j], d[4 + j], d[8 + j], d[12 + j]) }
+            for i in 0..<4 { (d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]) = inputTransform(d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]) }
+        }
+    }
+
+    /// Z_ε[t, k] = (A dY Aᵀ)_ε for `tiles` of dy (nChw8c; outputs outside the image contribute 0),
+    /// laid out as `transformInput` lays out V.
+    static func transformGradient(_ dy: UnsafePointer<Float>, channels: Int, _ geometry: Tiles, _ tiles: Range<Int>,
+                                  into z: UnsafeMutablePointer<Float>, plane: Int) {
+        let (h, w) = (geometry.height, geometry.width)
+        transformTiles(dy, channels: channels, geometry, tiles, into: z, plane: plane) { source, y0, x0, d in
+            func value(_ i: Int, _ j: Int) -> Vector {
+                y0 + i < h && x0 + j < w ? load(source + ((y0 + i) * w + x0 + j) * 8) : Vector()
+            }
+            for j in 0..<2 { (d[j], d[4 + j], d[8 + j], d[12 + j]) = gradientTransform(value(0, j), value(1, j)) }
+            for i in 0..<4 { (d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]) = gradientTransform(d[4 * i], d[4 * i + 1]) }
+        }
+    }
+
+    /// For each tile of `tiles` and 8-channel block of x (nChw8c): `transform(source, y, x, d)`
+    /// leaves the tile's 16 transformed vectors in d (`source` is the block's plane in the tile's
+    /// image, (y, x) the tile's top-left output pixel); they are stored as the tile's row of the 16
+    /// [tiles × channels] matrices of `out`, `plane` floats apart.
+    @inline(__always)
+    private static func transformTiles(_ x: UnsafePointer<Float>, channels: Int, _ geometry: Tiles, _ tiles: Range<Int>,
+                                       into out: UnsafeMutablePointer<Float>, plane: Int,
+                                       _ transform: (UnsafePointer<Float>, Int, Int, UnsafeMutableBufferPointer<Vector>) -> Void) {
+        let pixels = geometry.height * geometry.width
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 16) { d in
             // Channel blocks outermost: consecutive tiles then read neighbouring pixels of one plane.
             for block in 0..<channels / 8 {
                 geometry.forEach(tiles) { row, image, y0, x0 in
-                    let source = x + (image * channels / 8 + block) * h * w * 8
-                    if y0 >= 1 && y0 + 2 < h && x0 >= 1 && x0 + 2 < w {
-                        let corner = source + ((y0 - 1) * w + x0 - 1) * 8
-                        for i in 0..<4 { for j in 0..<4 { d[4 * i + j] = load(corner + (i * w + j) * 8) } }
-                    } else {
-                        for i in 0..<4 {
-                            let y = y0 - 1 + i
-                            for j in 0..<4 {
-                                let xx = x0 - 1 + j
-                                d[4 * i + j] = y >= 0 && y < h && xx >= 0 && xx < w ? load(source + (y * w + xx) * 8) : Vector()
-                            }
-                        }
-                    }
-                    for j in 0..<4 { (d[j], d[4 + j], d[8 + j], d[12 + j]) = inputTransform(d[j], d[4 + j], d[8 + j], d[12 + j]) }
-                    for i in 0..<4 { (d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]) = inputTransform(d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]) }
-                    for e in 0..<16 { store(d[e], v + (e * plane + row * channels + block * 8)) }
-                }
-            }
-        }
-    }
-
-    /// Z_ε[t, k] = (A dY Aᵀ)_ε for `tiles` of dy (nChw8c; outputs outside the image contribute 0).
-    static func transformGradient(_ dy: UnsafePointer<Float>, channels: Int, _ geometry: Tiles, _ tiles: Range<Int>,
-                                  into z: UnsafeMutablePointer<Float>, plane: Int) {
-        let (h, w) = (geometry.height, geometry.width)
-        withUnsafeTemporaryAllocation(of: Vector.self, capacity: 16) { d in
-            for block in 0..<channels / 8 {
-                geometry.forEach(tiles) { row, image, y0, x0 in
-                    let source = dy + (image * channels / 8 + block) * h * w * 8
-                    func value(_ i: Int, _ j: Int) -> Vector {
-                        y0 + i < h && x0 + j < w ? load(source + ((y0 + i) * w + x0 + j) * 8) : Vector()
-                    }
-                    for j in 0..<2 { (d[j], d[4 + j], d[8 + j], d[12 + j]) = gradientTransform(value(0, j), value(1, j)) }
-                    for i in 0..<4 { (d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]) = gradientTransform(d[4 * i], d[4 * i + 1]) }
-                    for e in 0..<16 { store(d[e], z + (e * plane + row * channels + block * 8)) }
+                    transform(x + (image * channels / 8 + block) * pixels * 8, y0, x0, d)
+                    for e in 0..<16 { store(d[e], out + (e * plane + row * channels + block * 8)) }
                 }
             }
         }
