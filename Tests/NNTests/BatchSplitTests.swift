@@ -30,9 +30,10 @@ final class BatchSplitTests: XCTestCase {
         return (logits, value, network.parameters.map { Array($0.grad) }, try network.forward(input, training: false).values)
     }
 
-    private func checkSplitMatchesWhole(images: Int, slices: Int) throws {
+    private func checkSplitMatchesWhole(images: Int, slices: Int,
+                                        model: () throws -> Network = { try Models.make("tutorial", seed: 4) }) throws {
         let (input, labels) = batch(images, seed: 5)
-        let split = try Models.make("tutorial", seed: 4), whole = try Models.make("tutorial", seed: 4)
+        let split = try model(), whole = try model()
         whole.splitsBatches = false
         let a = try step(split, input, labels)
         XCTAssertEqual(split.lastSlices, slices, "batch \(images) runs in \(slices) slices")
@@ -47,6 +48,16 @@ final class BatchSplitTests: XCTestCase {
     }
 
     func testSplitBatchMatchesWholeBatch() throws { try checkSplitMatchesWhole(images: 64, slices: 2) }
+
+    /// Replicas running Winograd's convolutions at once, each with its own scratch.
+    func testSplitBatchWithWinogradConvolutions() throws {
+        try checkSplitMatchesWhole(images: 32, slices: 2) {
+            let winograd = Conv2d(16, 16, kernel: 3, padding: 1)
+            XCTAssertTrue(winograd.usesWinograd)
+            return Network(Sequential([Conv2d(3, 16, kernel: 3, padding: 1), ReLU(), winograd, ReLU(), MaxPool2d(4),
+                                       Flatten(), Linear(16 * 8 * 8, 10)]), name: "winograd-split", seed: 4)
+        }
+    }
 
     /// An odd batch over 2 threads: slices of m and m + 1 rows.
     func testOddBatchSplitsUnevenly() throws {
