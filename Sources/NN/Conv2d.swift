@@ -6,8 +6,7 @@ public final class Conv2d: Module, WeightedOperation {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     let weight: Weight
     let bias: Weight?
-    private var plans = PlanCache<WeightedPlan>()
-    private var winogradPlans = PlanCache<WinogradPlan>()
+    private var plans = PlanCache<any LayerPlan>()
     /// Whether this layer runs by `Winograd`'s algorithm rather than oneDNN's direct kernels:
     /// wherever it applies, unless turned off (tests and `bench` compare the two).
     var usesWinograd: Bool
@@ -52,25 +51,15 @@ public final class Conv2d: Module, WeightedOperation {
     private func paddingRight(_ size: Int) -> Int { (outputSize(size) - 1) * stride + kernel - size - padding }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
-        let s = x.shape
-        func checkShape() throws {
+        let plan = try plans.plan(x, training: training) { () throws -> any LayerPlan in
+            let s = x.shape
             guard s.count == 4, s[1] == inChannels else {
                 throw ShapeError("\(label) expects [N, \(inChannels), H, W] input, got \(s)")
             }
             guard s[2] + 2 * padding >= kernel, s[3] + 2 * padding >= kernel else {
                 throw ShapeError("\(label): input \(s[2])×\(s[3]) is smaller than the \(kernel)×\(kernel) kernel")
             }
-        }
-        if usesWinograd {
-            let plan = try winogradPlans.plan(x, training: training) {
-                try checkShape()
-                return WinogradPlan(self, input: x, outputMemory: outputMemory)
-            }
-            plan.runForward()
-            return plan.output
-        }
-        let plan = try plans.plan(x, training: training) {
-            try checkShape()
+            if usesWinograd { return WinogradPlan(self, input: x, outputMemory: outputMemory) }
             return WeightedPlan(self, weight: weight, input: x,
                                 outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training,
                                 outputMemory: outputMemory)
@@ -80,8 +69,7 @@ public final class Conv2d: Module, WeightedOperation {
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
-        usesWinograd ? winogradPlans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
-                     : plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
+        plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
     }
 
     // MARK: oneDNN descriptions

@@ -15,8 +15,18 @@ protocol WeightedOperation {
     func backwardWeights(src: Desc, diffWeights: Desc, diffBias: Desc?, diffDst: Desc, hint: Primitive) -> Primitive
 }
 
+/// What a convolution or linear layer runs for one input shape: oneDNN's calls (`WeightedPlan`)
+/// or Winograd's kernels (`WinogradPlan`).
+protocol LayerPlan: AnyObject {
+    /// Where `runForward` leaves its result.
+    var output: Memory { get }
+    func runForward()
+    /// Runs the backward pass for gradient memory `dy`; returns the input gradient when asked for.
+    func runBackward(_ dy: Memory, inputGradient: Bool) -> Memory?
+}
+
 /// One input shape's forward and backward calls of a convolution or linear layer.
-final class WeightedPlan {
+final class WeightedPlan: LayerPlan {
     let forward: Primitive
     let calls: [Call]
     let output: Memory

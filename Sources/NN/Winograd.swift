@@ -382,7 +382,7 @@ extension Winograd {
 /// One input shape's forward and backward of a `Conv2d` that runs by `Winograd`, on activations in
 /// nChw8c (other layouts are reordered on the way in). The transformed weights and tiles live in
 /// the execution context's scratch, shared by all layers, so this keeps no copy of the weights.
-final class WinogradPlan {
+final class WinogradPlan: LayerPlan {
     let output: Memory
     private let conv: Conv2d
     private let geometry: Winograd.Tiles

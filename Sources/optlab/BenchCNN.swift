@@ -32,9 +32,12 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "Also write the figures to this CSV file.")
     var csv: String?
 
-    @Option(help: ArgumentHelp("How 3×3 stride-1 convolutions run: winograd (optlab's kernels) or direct (oneDNN's), to see what the algorithm gains.",
-                               valueName: "winograd|direct"))
-    var convolutions = "winograd"
+    enum Convolutions: String, ExpressibleByArgument, CaseIterable {
+        case winograd, direct
+    }
+
+    @Option(help: "How 3×3 stride-1 convolutions run: winograd (optlab's kernels) or direct (oneDNN's), to see what the algorithm gains.")
+    var convolutions = Convolutions.winograd
 
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
@@ -44,9 +47,6 @@ struct BenchCNN: ParsableCommand {
             throw ValidationError("unknown model '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         if selected.isEmpty { throw ValidationError("--models is empty") }
-        guard ["winograd", "direct"].contains(convolutions) else {
-            throw ValidationError("--convolutions must be winograd or direct, not '\(convolutions)'")
-        }
     }
 
     private var selected: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -56,8 +56,8 @@ struct BenchCNN: ParsableCommand {
         print("note: this is a debug build; build with `swift build -c release` for real figures")
         #endif
         if let threads { Threads.set(threads) }
-        Conv2d.allowsWinograd = convolutions == "winograd"
-        print("optlab CNN benchmark, \(Threads.count) threads, \(convolutions) 3×3 convolutions, \(seconds) s per measurement")
+        Conv2d.allowsWinograd = convolutions == .winograd
+        print("optlab CNN benchmark, \(Threads.count) threads, \(convolutions.rawValue) 3×3 convolutions, \(seconds) s per measurement")
         var table = CSVTable(header: CNNBenchmark.csvHeader)
         for (model, batch) in CNNBenchmark.cases where selected.contains(model) {
             let f = try CNNBenchmark.measure(model: model, batch: batch, seconds: seconds)
