@@ -1,9 +1,10 @@
 # `make demo` builds optlab in release mode and renders every figure in plots/;
-# `make test` runs the whole test suite. Both install missing Debian packages first.
+# `make test` runs the whole test suite, after finding (or downloading) CIFAR-10.
+# Both install missing Debian packages first.
 SWIFT ?= swift
 OPTLAB = .build/release/optlab
 
-.PHONY: setup build demo test bench
+.PHONY: setup data build demo test bench
 setup:
 	@scripts/setup.sh
 
@@ -13,7 +14,10 @@ build: setup
 demo: build
 	@for e in experiments/*.yaml; do $(OPTLAB) run "$$e" || exit 1; done
 
-test: setup
+data: setup
+	@SWIFT=$(SWIFT) scripts/test-data.sh
+
+test: data
 	$(SWIFT) test --disable-swift-testing
 
 bench: build

@@ -2,16 +2,10 @@ import Foundation
 import XCTest
 @testable import Data
 
-/// The real CIFAR-10 folder the tests read small slices of: `$OPTLAB_DATA` or `../shared/data/...`
-/// relative to the package root (the working directory of `swift test`).
-func realDataFolder() throws -> URL {
-    let path = ProcessInfo.processInfo.environment["OPTLAB_DATA"] ?? "../shared/data/cifar-10-batches-bin"
-    let folder = URL(fileURLWithPath: path).standardizedFileURL
-    guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_batch.bin").path) else {
-        throw MissingData(folder: folder.path)
-    }
-    return folder
-}
+/// The real CIFAR-10 folder the tests read small slices of, found as optlab finds it (`$OPTLAB_DATA`,
+/// ./data, ../shared/data from the package root, the working directory of `swift test`); its
+/// absence is a failure naming every place looked, never a silent skip.
+func realDataFolder() throws -> URL { try DataLocation.find(option: nil).folder }
 
 /// The test split, read once for all tests (its 30 MB are the smallest real slice with every check).
 let realTestSplit: Result<Dataset, Error> = Result { try CIFAR10.load(.test, from: try realDataFolder()) }
@@ -35,10 +29,4 @@ func thrownDataError<T>(_ body: () throws -> T, file: StaticString = #filePath, 
         XCTFail("unexpected error \(error)", file: file, line: line)
     }
     return nil
-}
-
-/// The tests need the real CIFAR-10: its absence is a failure, never a silent skip.
-struct MissingData: Error, CustomStringConvertible {
-    let folder: String
-    var description: String { "no CIFAR-10 at \(folder): set OPTLAB_DATA or put the shared data beside the package" }
 }

@@ -23,21 +23,20 @@ final class OptimParityTests: XCTestCase {
         let loss: [Double]
     }
 
-    static var referenceFolder: URL {
-        URL(fileURLWithPath: ProcessInfo.processInfo.environment["OPTLAB_REFERENCE_DIR"] ?? "../shared/reference")
-    }
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
 
+    /// Written by Tests/Fixtures/make_optim_trajectories.py; `$OPTLAB_REFERENCE_DIR` names another folder.
     func testEveryCaseMatchesTorch() throws {
-        try replay(Self.referenceFolder.appendingPathComponent("optim-trajectories.json"))
+        let folder = ProcessInfo.processInfo.environment["OPTLAB_REFERENCE_DIR"].map { URL(fileURLWithPath: $0) }
+        try replay((folder ?? Self.fixtures).appendingPathComponent("optim-trajectories.json"))
     }
 
     /// OneCycleLR (momentum and β₁ cycled, linear and cosine, three phases, total_steps given,
     /// from epochs × steps_per_epoch or filled in from the path), written by
     /// Tests/Fixtures/make_onecycle_trajectories.py.
     func testOneCycleMatchesTorch() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/onecycle-trajectories.json")
-        let cases = try replay(url)
+        let cases = try replay(Self.fixtures.appendingPathComponent("onecycle-trajectories.json"))
         XCTAssertEqual(cases, 9)
     }
 

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import XCTest
 
@@ -43,18 +44,6 @@ func temporaryFolder(_ test: XCTestCase) throws -> URL {
     return folder
 }
 
-/// The real CIFAR-10 folder (`$OPTLAB_DATA` or ../shared/data/…), or a failure when it is absent.
-func realDataPath() throws -> String {
-    let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["OPTLAB_DATA"] ?? "../shared/data/cifar-10-batches-bin")
-        .standardizedFileURL
-    guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_batch.bin").path) else {
-        throw MissingData(folder: folder.path)
-    }
-    return folder.path
-}
-
-/// The tests need the real CIFAR-10: its absence is a failure, never a silent skip.
-struct MissingData: Error, CustomStringConvertible {
-    let folder: String
-    var description: String { "no CIFAR-10 at \(folder): set OPTLAB_DATA or put the shared data beside the package" }
-}
+/// The real CIFAR-10 folder, found as optlab finds it; its absence is a failure naming every place
+/// looked, never a silent skip.
+func realDataPath() throws -> String { try DataLocation.find(option: nil).folder.path }

@@ -2,10 +2,13 @@ import Foundation
 import XCTest
 @testable import NN
 
-/// The PyTorch fixtures folder: `$OPTLAB_REFERENCE_DIR`, else ../shared/reference from the package root.
+/// A PyTorch fixture: from `$OPTLAB_REFERENCE_DIR` when set, else the package's Tests/Fixtures
+/// (written by the scripts beside them).
 func referenceFile(_ name: String) -> URL {
-    let dir = ProcessInfo.processInfo.environment["OPTLAB_REFERENCE_DIR"] ?? "../shared/reference"
-    return URL(fileURLWithPath: dir).appendingPathComponent(name)
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+    let override = ProcessInfo.processInfo.environment["OPTLAB_REFERENCE_DIR"].map { URL(fileURLWithPath: $0) }
+    return (override ?? fixtures).appendingPathComponent(name)
 }
 
 /// ‖a − b‖ / ‖b‖ over whole tensors (norm-wise relative error).
