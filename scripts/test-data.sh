@@ -11,7 +11,7 @@ echo "make test: CIFAR-10 not found; fetching it with \`optlab data download\`"
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 "$optlab" data download 2>"$log" && exit 0
 {
-    echo "make test: no CIFAR-10, and the download failed: $(tail -n 1 "$log")"
+    echo "make test: no CIFAR-10, and the download failed: $(tail -n 1 "$log" | sed 's/^Error: //')"
     "$optlab" data info 2>&1 | sed 's/^Error: //'
 } >&2
 exit 1

@@ -1,6 +1,6 @@
 """Writes onecycle-trajectories.json: torch.optim paths on 2-D surfaces in float64 with
 torch.optim.lr_scheduler.OneCycleLR stepped after every optimizer step, in the format of
-../shared/reference/optim-trajectories.json. Run with torch installed:
+optim-trajectories.json beside it. Run with torch installed:
     /tmp/torchenv/bin/python Tests/Fixtures/make_onecycle_trajectories.py
 A spec without total_steps relies on optlab filling in the path's step count.
 """
