@@ -25,31 +25,51 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
+        // Small shared support every other target may use: the durable atomic file writer, output
+        // folders, CSV, number formatting, progress reporting and cancellation. Depends on nothing.
+        .target(name: "Support", swiftSettings: fast),
         // Optimizers, learning-rate schedules and the spec grammar. Depends on nothing.
         .target(name: "Optim", swiftSettings: fast),
         // Analytic 2-D functions and formulas with exact gradients.
         .target(name: "Surfaces", swiftSettings: fast),
         // Figures, axes, contours and colour maps drawn with Cairo.
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
-        .target(name: "Plot", dependencies: ["CCairo"], swiftSettings: fast),
+        .target(name: "Plot", dependencies: ["CCairo", "Support"], swiftSettings: fast),
         // Tensors, layers, losses and models on oneDNN kernels.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        .target(name: "NN", dependencies: ["CDNNL", "Optim"], swiftSettings: kernels),
+        .target(name: "NN", dependencies: ["CDNNL", "Optim", "Support"], swiftSettings: kernels),
         // CIFAR-10 files, transforms, the batch loader and the archive download (gunzip via zlib).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fast),
-        // Experiments: the only place that combines the others.
-        .target(name: "Lab", dependencies: ["Optim", "Surfaces", "Plot", "NN", "Data", "Yams"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["CZlib", "Support"], swiftSettings: fast),
+        // The 2-D lab: optimizer paths over surfaces, learning-rate sweeps, the optimizer benchmark.
+        // No oneDNN, no CIFAR: a server of 2-D sweeps links only this, Figures and what they use.
+        .target(name: "SurfaceLab", dependencies: ["Optim", "Surfaces", "Support"], swiftSettings: fast),
+        // The CIFAR lab: training plans, the trainer, checkpoints, evaluation, optimizer comparisons,
+        // models and their recipes, the CNN benchmark.
+        .target(name: "CIFARLab", dependencies: ["Optim", "NN", "Data", "Support"], swiftSettings: fast),
+        // Figures of the 2-D lab's results, and the one style (colour, dash) per optimizer that every
+        // figure uses.
+        .target(name: "Figures", dependencies: ["Optim", "Surfaces", "Plot", "SurfaceLab", "Support"], swiftSettings: fast),
+        // Figures of the CIFAR lab's results (training curves, confusion matrix).
+        .target(name: "CIFARFigures", dependencies: ["Optim", "Plot", "Figures", "CIFARLab", "Support"], swiftSettings: fast),
+        // Experiment files (YAML in experiments/): each runs a 2-D study and writes its figure and CSV.
+        .target(name: "Experiments", dependencies: ["Optim", "Surfaces", "SurfaceLab", "Figures", "Support", "Yams"], swiftSettings: fast),
         // The command line: parsing and printing only.
         .executableTarget(name: "optlab", dependencies: [
-            "Lab", "Data", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Support", "Optim", "Surfaces", "NN", "Data", "SurfaceLab", "CIFARLab", "Figures", "CIFARFigures", "Experiments",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "SurfacesTests", dependencies: ["Surfaces"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "optlab"]),
+        .testTarget(name: "SurfaceLabTests", dependencies: ["SurfaceLab", "Optim", "Surfaces"]),
+        .testTarget(name: "CIFARLabTests", dependencies: ["CIFARLab", "CIFARFigures", "NN", "Data", "Optim", "Support"]),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures", "CIFARFigures", "Experiments", "SurfaceLab", "CIFARLab", "Plot", "Optim", "Surfaces"]),
+        // Runs the built optlab executable as a user would.
+        .testTarget(name: "OptlabTests", dependencies: ["optlab"]),
     ]
 )

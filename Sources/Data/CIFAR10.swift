@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// CIFAR-10 in its binary layout: each `.bin` file holds 10,000 records of 1 label byte and
 /// 3,072 pixel bytes (the red 32×32 plane, then green, then blue, each row-major).
@@ -160,16 +161,5 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .download(let message), .archive(let message):
             return message
         }
-    }
-}
-
-extension Int {
-    /// The number with thousands separators, the same in every locale: 30,730,000.
-    public var grouped: String {
-        let digits = String(magnitude)
-        let groups = stride(from: digits.count, to: 0, by: -3).reversed().map { end in
-            String(digits.dropFirst(Swift.max(0, end - 3)).prefix(Swift.min(3, end)))
-        }
-        return (self < 0 ? "-" : "") + groups.joined(separator: ",")
     }
 }

@@ -21,6 +21,29 @@ public struct ImageBatch: Sendable, Equatable {
     }
 }
 
+/// The per-channel mean and standard deviation a network's inputs are normalised with; checkpoints
+/// store it, so evaluation normalises as training did.
+public struct InputNormalization: Codable, Equatable, Sendable {
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(mean: [Float], std: [Float]) {
+        self.mean = mean
+        self.std = std
+    }
+
+    /// The PyTorch CIFAR-10 tutorial's `Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))`: [0, 1] → [−1, 1].
+    public static let tutorial = InputNormalization(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
+
+    /// The per-channel mean and standard deviation of a dataset's images.
+    public init(statisticsOf dataset: Dataset) {
+        let statistics = dataset.channelStatistics()
+        self.init(mean: statistics.mean, std: statistics.std)
+    }
+
+    public var transform: Transform { .normalize(mean: mean, std: std) }
+}
+
 /// The torchvision transforms a CIFAR-10 recipe uses, applied per image to a whole batch. Order
 /// matters as in torchvision: crop and flip come before `normalize`, so crop padding is black (0).
 public enum Transform: Sendable, Equatable {
@@ -32,13 +55,12 @@ public enum Transform: Sendable, Equatable {
     /// torchvision `Normalize(mean, std)`: x ← (x − mean[c]) / std[c] per channel.
     case normalize(mean: [Float], std: [Float])
 
-    /// The PyTorch CIFAR-10 tutorial's `Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))`: [0, 1] → [−1, 1].
-    public static let tutorialNormalization = Transform.normalize(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
+    /// The PyTorch CIFAR-10 tutorial's normalisation (`InputNormalization.tutorial`).
+    public static let tutorialNormalization = InputNormalization.tutorial.transform
 
     /// Normalisation by the per-channel mean and standard deviation of `dataset`.
     public static func datasetNormalization(_ dataset: Dataset) -> Transform {
-        let statistics = dataset.channelStatistics()
-        return .normalize(mean: statistics.mean, std: statistics.std)
+        InputNormalization(statisticsOf: dataset).transform
     }
 
     public func apply(to batch: inout ImageBatch, using random: inout SeededRandom) {

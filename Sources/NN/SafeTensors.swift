@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A bad or unreadable safetensors file; the message names the file and, where it applies, the tensor.
 public struct SafeTensorsError: Error, CustomStringConvertible {
@@ -127,20 +128,9 @@ public struct SafeTensors {
         return out
     }
 
-    /// Writes atomically: a temporary file in the same folder, renamed over the target.
+    /// Writes atomically and durably (`AtomicFile`).
     public func write(to url: URL) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try serialized().write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw SafeTensorsError("cannot write \(url.path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            if let error = error as? SafeTensorsError { throw error }
-            throw SafeTensorsError("cannot write \(url.path): \((error as NSError).localizedDescription)")
-        }
+        try AtomicFile.write(serialized(), to: url.path)
     }
 
     // MARK: Reading

@@ -10,7 +10,7 @@ public enum Marker: Sendable {
 
     /// Draws the marker centred at `p`, `size` points across, filled with `color` and edged with
     /// `edge` so it stays visible on any background.
-    func draw(_ canvas: Canvas, at p: Point, size: Double, color: Color, edge: Color) {
+    func draw(_ canvas: Canvas, at p: PagePoint, size: Double, color: Color, edge: Color) {
         let cr = canvas.cr, r = size / 2
         cairo_new_path(cr)
         switch self {
@@ -19,16 +19,16 @@ public enum Marker: Sendable {
         case .square:
             cairo_rectangle(cr, p.x - r * 0.85, p.y - r * 0.85, r * 1.7, r * 1.7)
         case .triangle:
-            polygon(cr, (0..<3).map { k -> Point in
+            polygon(cr, (0..<3).map { k -> PagePoint in
                 let a = Double(k) * 2 * Double.pi / 3
-                return Point(p.x + r * 1.15 * sin(a), p.y - r * 1.15 * cos(a))
+                return PagePoint(p.x + r * 1.15 * sin(a), p.y - r * 1.15 * cos(a))
             })
         case .diamond:
-            polygon(cr, [Point(p.x, p.y - r * 1.2), Point(p.x + r, p.y), Point(p.x, p.y + r * 1.2), Point(p.x - r, p.y)])
+            polygon(cr, [PagePoint(p.x, p.y - r * 1.2), PagePoint(p.x + r, p.y), PagePoint(p.x, p.y + r * 1.2), PagePoint(p.x - r, p.y)])
         case .star:
             polygon(cr, (0..<10).map { k in
                 let radius = k % 2 == 0 ? r * 1.3 : r * 0.55, a = Double(k) * .pi / 5
-                return Point(p.x + radius * sin(a), p.y - radius * cos(a))
+                return PagePoint(p.x + radius * sin(a), p.y - radius * cos(a))
             })
         case .cross, .plus:
             // Strokes, drawn twice: a wide edge-coloured one under the coloured one.
@@ -36,7 +36,7 @@ public enum Marker: Sendable {
             for (width, c) in [(size * 0.42, edge), (size * 0.22, color)] {
                 for k in 0..<2 {
                     let angle = a + Double(k) * .pi / 2, dx = r * cos(angle), dy = r * sin(angle)
-                    canvas.line(Point(p.x - dx, p.y - dy), Point(p.x + dx, p.y + dy), c, width: width)
+                    canvas.line(PagePoint(p.x - dx, p.y - dy), PagePoint(p.x + dx, p.y + dy), c, width: width)
                 }
             }
             return
@@ -48,7 +48,7 @@ public enum Marker: Sendable {
         cairo_stroke(cr)
     }
 
-    private func polygon(_ cr: OpaquePointer, _ points: [Point]) {
+    private func polygon(_ cr: OpaquePointer, _ points: [PagePoint]) {
         cairo_move_to(cr, points[0].x, points[0].y)
         for q in points.dropFirst() { cairo_line_to(cr, q.x, q.y) }
         cairo_close_path(cr)
@@ -83,7 +83,7 @@ struct LegendEntry {
 struct PlotMap {
     var x: AxisMap
     var y: AxisMap
-    func callAsFunction(_ dx: Double, _ dy: Double) -> Point { Point(x(dx), y(dy)) }
+    func callAsFunction(_ dx: Double, _ dy: Double) -> PagePoint { PagePoint(x(dx), y(dy)) }
 }
 
 /// Anything drawn inside an axes. Artists know their data extent (for autoscaling), how to draw
@@ -99,7 +99,7 @@ protocol Artist {
     /// Points in data coordinates that a legend must not cover.
     func occupiedPoints() -> [(Double, Double)]
     /// Those points on the page, plus whatever else is drawn between them (a line's segments).
-    func occupiedPagePoints(_ map: PlotMap) -> [Point]
+    func occupiedPagePoints(_ map: PlotMap) -> [PagePoint]
     /// Draws clipped to the axes frame.
     func draw(_ canvas: Canvas, _ map: PlotMap)
     /// Draws the markers whose centre lies in `frame`, after clipping ends, so a marker on the
@@ -111,7 +111,7 @@ extension Artist {
     var extentIsExact: Bool { false }
     var legendEntry: LegendEntry? { nil }
     func occupiedPoints() -> [(Double, Double)] { [] }
-    func occupiedPagePoints(_ map: PlotMap) -> [Point] {
+    func occupiedPagePoints(_ map: PlotMap) -> [PagePoint] {
         occupiedPoints().filter { $0.0.isFinite && $0.1.isFinite && map.x.scale.accepts($0.0) && map.y.scale.accepts($0.1) }
             .map { map($0.0, $0.1) }
     }
@@ -139,18 +139,18 @@ struct LineArtist: Artist {
 
     /// The vertices and a point every 4 pt along each segment, so a legend avoids the line
     /// between its vertices too (a sparse line, one point per epoch, ran behind a legend).
-    func occupiedPagePoints(_ map: PlotMap) -> [Point] {
+    func occupiedPagePoints(_ map: PlotMap) -> [PagePoint] {
         runs(map).flatMap { run in
             zip(run, run.dropFirst()).flatMap { a, b in
                 let steps = max(1, Int(((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y)).squareRoot() / 4))
-                return (0..<steps).map { Point(a.x + (b.x - a.x) * Double($0) / Double(steps), a.y + (b.y - a.y) * Double($0) / Double(steps)) }
+                return (0..<steps).map { PagePoint(a.x + (b.x - a.x) * Double($0) / Double(steps), a.y + (b.y - a.y) * Double($0) / Double(steps)) }
             } + run.suffix(1)
         }
     }
 
     /// The drawable points, split into runs at non-finite ones.
-    private func runs(_ map: PlotMap) -> [[Point]] {
-        var runs: [[Point]] = [[]]
+    private func runs(_ map: PlotMap) -> [[PagePoint]] {
+        var runs: [[PagePoint]] = [[]]
         for (x, y) in zip(xs, ys) {
             if x.isFinite && y.isFinite && map.x.scale.accepts(x) && map.y.scale.accepts(y) {
                 runs[runs.count - 1].append(map(x, y))
@@ -286,7 +286,7 @@ struct HeatmapArtist: Artist {
                 canvas.fill(rect, fill)
                 if let text = annotations?[r][c] {
                     let size = min(10, rect.height * 0.4, rect.width / Double(max(text.count, 1)) * 1.6)
-                    canvas.text(text, at: Point(rect.x + rect.width / 2, rect.y + rect.height / 2), size: size,
+                    canvas.text(text, at: PagePoint(rect.x + rect.width / 2, rect.y + rect.height / 2), size: size,
                                 color: fill.contrastingText, anchor: .center, baseline: .middle)
                 }
             }
@@ -308,8 +308,8 @@ struct ReferenceLineArtist: Artist {
     func draw(_ canvas: Canvas, _ map: PlotMap) {
         guard (orientation == .horizontal ? map.y.scale : map.x.scale).accepts(value) else { return }
         let (x0, x1) = (map.x.from, map.x.to), (y0, y1) = (map.y.from, map.y.to)
-        let points = orientation == .horizontal ? [Point(x0, map.y(value)), Point(x1, map.y(value))]
-                                                : [Point(map.x(value), y0), Point(map.x(value), y1)]
+        let points = orientation == .horizontal ? [PagePoint(x0, map.y(value)), PagePoint(x1, map.y(value))]
+                                                : [PagePoint(map.x(value), y0), PagePoint(map.x(value), y1)]
         canvas.polyline(points, style.color, width: style.width, dash: style.dash)
     }
 }
@@ -318,7 +318,7 @@ struct ReferenceLineArtist: Artist {
 struct TextArtist: Artist {
     var text: String
     var x: Double, y: Double
-    var offset: Point
+    var offset: PagePoint
     var size: Double
     var color: Color
 
@@ -332,7 +332,7 @@ struct TextArtist: Artist {
         let (w, h) = canvas.measure(text, size: size)
         let left = min(map.x.from, map.x.to), right = max(map.x.from, map.x.to)
         let top = min(map.y.from, map.y.to), bottom = max(map.y.from, map.y.to)
-        var at = Point(p.x + offset.x, p.y + offset.y)
+        var at = PagePoint(p.x + offset.x, p.y + offset.y)
         if at.x + w > right - 2 { at.x = p.x - offset.x - w }
         if at.y - h < top + 2 { at.y = p.y - offset.y + h }
         at.x = min(max(at.x, left + 2), right - w - 2)

@@ -97,14 +97,14 @@ public final class Axes {
     }
 
     /// A short text near a data point, `offset` points away, kept inside the plot.
-    public func text(_ text: String, x: Double, y: Double, offset: Point = Point(6, -4), size: Double = 8, color: Color = .text) {
+    public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8, color: Color = .text) {
         artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
     }
 
     // MARK: Geometry
 
     /// The figure point (in points) where data (x, y) is drawn; valid after layout.
-    public func point(x: Double, y: Double) -> Point { plotMap()(x, y) }
+    public func point(x: Double, y: Double) -> PagePoint { plotMap()(x, y) }
 
     func plotMap() -> PlotMap {
         PlotMap(x: AxisMap(scale: xScale, limits: resolvedX, from: frame.x, to: frame.maxX),
@@ -192,8 +192,8 @@ public final class Axes {
     func draw(_ canvas: Canvas) {
         let map = plotMap()
         if showsGrid {
-            for t in xTicksLaidOut where t.isMajor { canvas.line(Point(map.x(t.value), frame.y), Point(map.x(t.value), frame.maxY), .gridLine, width: 0.6) }
-            for t in yTicksLaidOut where t.isMajor { canvas.line(Point(frame.x, map.y(t.value)), Point(frame.maxX, map.y(t.value)), .gridLine, width: 0.6) }
+            for t in xTicksLaidOut where t.isMajor { canvas.line(PagePoint(map.x(t.value), frame.y), PagePoint(map.x(t.value), frame.maxY), .gridLine, width: 0.6) }
+            for t in yTicksLaidOut where t.isMajor { canvas.line(PagePoint(frame.x, map.y(t.value)), PagePoint(frame.maxX, map.y(t.value)), .gridLine, width: 0.6) }
         }
         canvas.save()
         canvas.clip(to: frame)
@@ -208,31 +208,31 @@ public final class Axes {
         for t in xTicksLaidOut {
             let x = map.x(t.value)
             guard x >= frame.x - 0.5 && x <= frame.maxX + 0.5 else { continue }
-            canvas.line(Point(x, frame.maxY), Point(x, frame.maxY + (t.isMajor ? Self.tickLength : Self.tickLength * 0.6)), .frame, width: 0.7)
-            if t.isMajor { canvas.text(t.label, at: Point(x, tickLabelTop), size: Self.tickLabelSize, anchor: .center, baseline: .top) }
+            canvas.line(PagePoint(x, frame.maxY), PagePoint(x, frame.maxY + (t.isMajor ? Self.tickLength : Self.tickLength * 0.6)), .frame, width: 0.7)
+            if t.isMajor { canvas.text(t.label, at: PagePoint(x, tickLabelTop), size: Self.tickLabelSize, anchor: .center, baseline: .top) }
         }
         var yTickWidth = 0.0
         for t in yTicksLaidOut {
             let y = map.y(t.value)
             guard y >= frame.y - 0.5 && y <= frame.maxY + 0.5 else { continue }
-            canvas.line(Point(frame.x, y), Point(frame.x - (t.isMajor ? Self.tickLength : Self.tickLength * 0.6), y), .frame, width: 0.7)
+            canvas.line(PagePoint(frame.x, y), PagePoint(frame.x - (t.isMajor ? Self.tickLength : Self.tickLength * 0.6), y), .frame, width: 0.7)
             if t.isMajor {
-                let box = canvas.text(t.label, at: Point(frame.x - Self.tickLength - 3, y), size: Self.tickLabelSize, anchor: .right, baseline: .middle)
+                let box = canvas.text(t.label, at: PagePoint(frame.x - Self.tickLength - 3, y), size: Self.tickLabelSize, anchor: .right, baseline: .middle)
                 yTickWidth = max(yTickWidth, box.width)
             }
         }
         let tickHeight = canvas.measure("0", size: Self.tickLabelSize).height
         if let xLabel {
-            canvas.text(xLabel, at: Point(frame.x + frame.width / 2, tickLabelTop + tickHeight + 3), size: Self.labelSize, anchor: .center, baseline: .top)
+            canvas.text(xLabel, at: PagePoint(frame.x + frame.width / 2, tickLabelTop + tickHeight + 3), size: Self.labelSize, anchor: .center, baseline: .top)
         }
         if let yLabel {
-            canvas.text(yLabel, at: Point(frame.x - Self.tickLength - 5 - yTickWidth, frame.y + frame.height / 2), size: Self.labelSize,
+            canvas.text(yLabel, at: PagePoint(frame.x - Self.tickLength - 5 - yTickWidth, frame.y + frame.height / 2), size: Self.labelSize,
                         anchor: .center, baseline: .bottom, rotated: true)
         }
         if let title {
             let lineHeight = canvas.measure("Ag", size: Self.titleSize).height * 1.15
             for (k, line) in lines(title).reversed().enumerated() {
-                canvas.text(String(line), at: Point(frame.x + frame.width / 2, frame.y - 5 - Double(k) * lineHeight), size: Self.titleSize,
+                canvas.text(String(line), at: PagePoint(frame.x + frame.width / 2, frame.y - 5 - Double(k) * lineHeight), size: Self.titleSize,
                             bold: k == lines(title).count - 1, anchor: .center, baseline: .bottom)
             }
         }

@@ -1,7 +1,7 @@
 import CCairo
 
 /// A point or size in figure coordinates: points (1/72 inch), origin top left, y down.
-public struct Point: Equatable, Sendable {
+public struct PagePoint: Equatable, Sendable {
     public var x, y: Double
     public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
 }
@@ -13,7 +13,7 @@ public struct Rect: Equatable, Sendable {
     }
     public var maxX: Double { x + width }
     public var maxY: Double { y + height }
-    public func contains(_ p: Point) -> Bool { p.x >= x && p.x <= maxX && p.y >= y && p.y <= maxY }
+    public func contains(_ p: PagePoint) -> Bool { p.x >= x && p.x <= maxX && p.y >= y && p.y <= maxY }
     func intersects(_ r: Rect) -> Bool { x < r.maxX && r.x < maxX && y < r.maxY && r.y < maxY }
 }
 
@@ -63,7 +63,7 @@ final class Canvas {
     }
 
     /// An open polyline; `dash` is on/off lengths in points (empty = solid).
-    func polyline(_ points: [Point], _ color: Color, width: Double, dash: [Double] = []) {
+    func polyline(_ points: [PagePoint], _ color: Color, width: Double, dash: [Double] = []) {
         guard points.count >= 2 else { return }
         cairo_new_path(cr)
         cairo_move_to(cr, points[0].x, points[0].y)
@@ -75,10 +75,10 @@ final class Canvas {
         cairo_set_dash(cr, nil, 0, 0)
     }
 
-    func line(_ a: Point, _ b: Point, _ color: Color, width: Double) { polyline([a, b], color, width: width) }
+    func line(_ a: PagePoint, _ b: PagePoint, _ color: Color, width: Double) { polyline([a, b], color, width: width) }
 
     /// Filled polygons as one path, non-zero winding: abutting pieces merge without seams.
-    func fillPolygons(_ polygons: [[Point]], _ color: Color) {
+    func fillPolygons(_ polygons: [[PagePoint]], _ color: Color) {
         cairo_new_path(cr)
         for polygon in polygons where polygon.count >= 3 {
             cairo_move_to(cr, polygon[0].x, polygon[0].y)
@@ -112,7 +112,7 @@ final class Canvas {
     /// Draws one line of text anchored at `at`; `rotated` turns it 90° counter-clockwise (for a
     /// y-axis title). Returns the box it covers.
     @discardableResult
-    func text(_ text: String, at: Point, size: Double, color: Color = .text, bold: Bool = false,
+    func text(_ text: String, at: PagePoint, size: Double, color: Color = .text, bold: Bool = false,
               anchor: Anchor = .left, baseline: Baseline = .bottom, rotated: Bool = false) -> Rect {
         let (width, height) = measure(text, size: size, bold: bold)
         var font = cairo_font_extents_t()

@@ -54,12 +54,12 @@ public struct ColorBar: Sendable {
         var widest = 0.0
         for (fraction, text) in ticks(length: bar.height, minSpacing: labelHeight + 4) {
             let y = bar.maxY - fraction * bar.height
-            canvas.line(Point(bar.maxX, y), Point(bar.maxX + Axes.tickLength, y), .frame, width: 0.7)
-            let box = canvas.text(text, at: Point(bar.maxX + Axes.tickLength + 3, y), size: Axes.tickLabelSize, anchor: .left, baseline: .middle)
+            canvas.line(PagePoint(bar.maxX, y), PagePoint(bar.maxX + Axes.tickLength, y), .frame, width: 0.7)
+            let box = canvas.text(text, at: PagePoint(bar.maxX + Axes.tickLength + 3, y), size: Axes.tickLabelSize, anchor: .left, baseline: .middle)
             widest = max(widest, box.width)
         }
         if let label {
-            canvas.text(label, at: Point(bar.maxX + Axes.tickLength + 6 + widest, bar.y + bar.height / 2), size: Axes.labelSize,
+            canvas.text(label, at: PagePoint(bar.maxX + Axes.tickLength + 6 + widest, bar.y + bar.height / 2), size: Axes.labelSize,
                         anchor: .center, baseline: .top, rotated: true)
         }
     }

@@ -79,10 +79,10 @@ public final class Figure {
         let grid = layout(canvas, widthPoints: w, heightPoints: h)
         var y = Self.padding
         if let title {
-            y = canvas.text(title, at: Point(grid.x + grid.width / 2, y), size: Self.titleSize, bold: true, anchor: .center, baseline: .top).maxY + 3
+            y = canvas.text(title, at: PagePoint(grid.x + grid.width / 2, y), size: Self.titleSize, bold: true, anchor: .center, baseline: .top).maxY + 3
         }
         if let subtitle {
-            canvas.text(subtitle, at: Point(grid.x + grid.width / 2, y), size: Self.subtitleSize, color: Color(hex: 0x555555), anchor: .center, baseline: .top)
+            canvas.text(subtitle, at: PagePoint(grid.x + grid.width / 2, y), size: Self.subtitleSize, color: Color(hex: 0x555555), anchor: .center, baseline: .top)
         }
         for axes in panels { axes.draw(canvas) }
         if let colorBar, let top = panels.map(\.frame.y).min(), let bottom = panels.map(\.frame.maxY).max() {

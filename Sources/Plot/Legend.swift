@@ -67,10 +67,10 @@ struct Legend {
                 if let swatch = entry.swatch {
                     canvas.fill(Rect(x: x0, y: midY - rowHeight * 0.35, width: Self.sampleWidth, height: rowHeight * 0.7), swatch)
                 }
-                if let line = entry.line { canvas.polyline([Point(x0, midY), Point(x1, midY)], line.color, width: line.width, dash: line.dash) }
-                if let marker = entry.marker { marker.draw(canvas, at: Point((x0 + x1) / 2, midY), size: 6, color: entry.markerColor, edge: .white) }
+                if let line = entry.line { canvas.polyline([PagePoint(x0, midY), PagePoint(x1, midY)], line.color, width: line.width, dash: line.dash) }
+                if let marker = entry.marker { marker.draw(canvas, at: PagePoint((x0 + x1) / 2, midY), size: 6, color: entry.markerColor, edge: .white) }
                 for (k, line) in lines(entry).enumerated() {
-                    canvas.text(line, at: Point(x1 + 5, midY + Double(k) * rowHeight), size: Self.textSize, anchor: .left, baseline: .middle)
+                    canvas.text(line, at: PagePoint(x1 + 5, midY + Double(k) * rowHeight), size: Self.textSize, anchor: .left, baseline: .middle)
                 }
                 y += Double(lines(entry).count) * rowHeight + Self.rowGap
             }

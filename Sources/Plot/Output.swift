@@ -1,5 +1,6 @@
 import CCairo
 import Foundation
+import Support
 
 /// A one-line, user-facing reason a figure could not be written.
 public struct PlotError: Error, CustomStringConvertible, LocalizedError, Equatable {
@@ -35,7 +36,7 @@ public struct Raster {
     }
 
     /// The pixel under a figure point (as returned by `Axes.point(x:y:)`).
-    public func color(at p: Point) -> Color {
+    public func color(at p: PagePoint) -> Color {
         color(x: min(max(Int(p.x * scale), 0), width - 1), y: min(max(Int(p.y * scale), 0), height - 1))
     }
 }
@@ -68,31 +69,14 @@ extension Figure {
     }
 
     /// Writes the figure as PNG (at `dpi`), SVG or PDF (vector; `dpi` unused), chosen by the
-    /// extension. The file appears complete or not at all: it is written to a temporary file in
-    /// the same folder and renamed into place.
+    /// extension. The file appears complete or not at all, and durably (`AtomicFile`).
     public func save(to path: String, dpi: Double = 150) throws {
         let format = try ImageFormat(path: path)
         let (pw, ph) = pixelSize(dpi: dpi)
         guard dpi > 0, format != .png || (pw >= 1 && ph >= 1 && pw <= 32767 && ph <= 32767) else {
             throw PlotError("cannot write '\(path)': dpi \(dpi) gives a \(pw)×\(ph) image (at most 32767 pixels a side)")
         }
-        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PlotError("cannot write '\(path)': folder '\(folder)' does not exist")
-        }
-        guard access(folder, W_OK) == 0 else { throw PlotError("cannot write '\(path)': folder '\(folder)' is not writable") }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw PlotError("cannot write '\(path)': it is a folder")
-        }
-        let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
-        do {
-            try write(format, to: temporary, dpi: dpi, reportingAs: path)
-            guard rename(temporary, path) == 0 else { throw PlotError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
+        try AtomicFile.write(to: path) { temporary in try write(format, to: temporary, dpi: dpi, reportingAs: path) }
     }
 
     private func write(_ format: ImageFormat, to file: String, dpi: Double, reportingAs path: String) throws {

@@ -1,8 +1,6 @@
 /// The categorical palette: Okabe & Ito's colour-blind-safe set (yellow dropped: it vanishes on
 /// white) extended with three colours from Paul Tol's "muted" scheme for larger comparisons.
-///
-/// Every optimizer has one fixed colour in every figure: `Palette.color(forKey: "adam")` is the
-/// same vermillion in a trajectory grid, an overlay, a learning-rate sweep or a training curve.
+/// Which series gets which colour is the caller's choice (optimizers: `OptimizerStyle` in Figures).
 public enum Palette {
     public static let colors: [Color] = [
         Color(hex: 0x0072B2),  // blue
@@ -18,17 +16,10 @@ public enum Palette {
         Color(hex: 0x44AA99),  // teal (Tol)
     ]
 
-    /// Fixed slots for the algorithms optlab knows, so no two of them ever share a colour.
-    static let slots: [String: Int] = [
-        "sgd": 0, "momentum": 1, "adagrad": 2, "rmsprop": 3, "adadelta": 4, "adam": 5,
-        "adamw": 6, "nesterov": 7, "nadam": 8, "radam": 9, "adamax": 10,
-    ]
-
-    /// The colour for a key (an algorithm name such as "adam"; case-insensitive). Unknown keys get
-    /// a colour from a stable hash of the key, so they too keep their colour from run to run.
+    /// A colour for any key (case-insensitive) from a stable hash, so a series keeps its colour
+    /// from run to run.
     public static func color(forKey key: String) -> Color {
         let normalized = key.lowercased()
-        if let slot = slots[normalized] { return colors[slot] }
         // FNV-1a: Swift's own Hasher is seeded per process and would change colours between runs.
         var hash: UInt64 = 0xcbf29ce484222325
         for byte in normalized.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }

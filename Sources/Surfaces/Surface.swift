@@ -20,6 +20,8 @@ public struct Surface: Sendable {
     public let name: String
     /// The function in formula syntax, e.g. "20*x^2 + 2*y^2".
     public let formula: String
+    /// A formula the user typed (named by itself) rather than a built-in.
+    public var isTypedFormula: Bool { name == formula }
     public let window: Window
     public let start: Point
     /// Known minima, global first; empty where there is none (saddle) or it is unknown (formulas).

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import Lab
+import CIFARLab
 import NN
+import Support
 
 struct BenchCNN: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +30,7 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "Kernel threads (default: every available core).")
     var threads: Int?
 
-    @Option(help: "Also write the figures to this CSV file.")
+    @Option(help: "Also write the measurements to this CSV file.")
     var csv: String?
 
     enum Convolutions: String, ExpressibleByArgument, CaseIterable {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Lab
 import Optim
+import SurfaceLab
 import Surfaces
 
 struct BenchOptim: ParsableCommand {
@@ -60,8 +60,8 @@ struct BenchOptim: ParsableCommand {
         let width = max(20, specs.map(\.label.count).max() ?? 0)
         print("\("million steps/s".padding(toLength: width, withPad: " ", startingAt: 0))  single path    sweep")
         for spec in specs {
-            let figure = try OptimBenchmark.measure(spec, on: surface, steps: steps, paths: paths, repeats: repeats)
-            let figures = String(format: "%13.1f %8.1f", figure.singlePath / 1e6, figure.sweep / 1e6)
+            let speed = try OptimBenchmark.measure(spec, on: surface, steps: steps, paths: paths, repeats: repeats)
+            let figures = String(format: "%13.1f %8.1f", speed.singlePath / 1e6, speed.sweep / 1e6)
             print("\(spec.label.padding(toLength: width, withPad: " ", startingAt: 0)) \(figures)")
         }
     }

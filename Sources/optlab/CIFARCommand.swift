@@ -1,8 +1,10 @@
 import ArgumentParser
 import Data
 import Foundation
-import Lab
+import CIFARFigures
+import CIFARLab
 import Optim
+import Support
 
 struct CIFARCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +51,10 @@ struct CIFARCommand: ParsableCommand {
         let (train, test) = try options.datasets()
         print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
               + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
-        let runs = try Comparison.run(specs, seeds: (0..<UInt64(seeds)).map { firstSeed + $0 }, plan: base, train: train, test: test) { run in
+        let runs = try Comparison.run(specs, seeds: (0..<UInt64(seeds)).map { firstSeed + $0 }, plan: base, train: train, test: test,
+                                      progress: { run, epoch, epochs, images in
+            ProgressBar("\(run.label) seed \(run.seed) epoch \(epoch)/\(epochs)", total: images)
+        }) { run in
             if let d = run.divergedAt {
                 printNow("\(run.label) seed \(run.seed): diverged in epoch \(d.epoch), batch \(d.batch)")
             } else if let m = run.epochs.last {
@@ -57,10 +62,10 @@ struct CIFARCommand: ParsableCommand {
             }
         }
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
-        try createParentFolder(of: out)
-        try createParentFolder(of: csvPath)
+        try OutputFolder.createParent(of: out)
+        try OutputFolder.createParent(of: csvPath)
         try AtomicFile.write(Comparison.csv(runs).text, to: csvPath)
-        try Comparison.figure(runs, model: base.model).save(to: out)
+        try ComparisonFigure.make(runs, model: base.model).save(to: out)
         print(Comparison.summary(runs))
         print("Wrote \(out) and \(csvPath)")
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Data
 import Foundation
-import Lab
+import Support
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

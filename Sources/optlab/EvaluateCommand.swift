@@ -1,7 +1,9 @@
 import ArgumentParser
 import Data
 import Foundation
-import Lab
+import CIFARFigures
+import CIFARLab
+import Support
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +44,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let name = URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
         let figurePath = figure ?? "plots/confusion-\(name).png"
-        try createParentFolder(of: figurePath)
+        try OutputFolder.createParent(of: figurePath)
         let fileName = URL(fileURLWithPath: checkpoint).lastPathComponent
         try report.confusionFigure(title: "CIFAR-10 test set, \(evaluated) (\(fileName)): \(String(format: "%.2f", 100 * report.accuracy)) % correct")
             .save(to: figurePath)

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import Lab
+import Figures
 import Optim
+import Support
+import SurfaceLab
 import Surfaces
 
 struct LRSweepCommand: ParsableCommand {
@@ -46,12 +48,20 @@ struct LRSweepCommand: ParsableCommand {
     @OptionGroup var figure: FigureOptions
 
     func validate() throws {
-        guard points >= 2 else { throw ValidationError("--points must be ≥ 2, got \(points)") }
-        guard tol.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--tol must be a positive number") }
+        _ = try learningRates()
+        try checkingOptions { try LRSweep.checkTolerance(tol) }
+    }
+
+    private func learningRates() throws -> [Double] {
+        var rates: [Double] = []
+        try checkingOptions(named: ["range": "the learning-rate range"]) {
+            rates = try LRSweep.learningRates(try LRSweep.parseRange(range), count: points, logarithmic: log)
+        }
+        return rates
     }
 
     func run() throws {
-        let rates = try LRSweep.learningRates(try LRSweep.parseRange(range), count: points, logarithmic: log)
+        let rates = try learningRates()
         let surface = try path.surface()
         let specs = try (optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse))
         let started = ContinuousClock.now

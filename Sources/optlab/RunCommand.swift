@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Lab
+import Experiments
+import Support
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         // Every file is checked before anything runs, so a typo in the last one costs nothing.
         let experiments = try files.map(Experiment.load)
-        if plots == "plots" { try FigureOutput.createFolder(plots) }
+        if plots == "plots" { try OutputFolder.create(plots) }
         for experiment in experiments {
             for path in try experiment.run(into: plots, dpi: dpi) { print("wrote \(path)") }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Lab
+import Figures
+import Support
 import Surfaces
 
 /// The surface, start and path length shared by the commands that run 2-D paths.
@@ -48,5 +49,15 @@ struct FigureOptions: ParsableArguments {
     /// --out, or plots/<stem>.png.
     func path(defaultStem stem: String) throws -> String {
         try out ?? FigureOutput.defaultPath(stem)
+    }
+}
+
+/// Runs the library's own checks of option values and says what they find in this command line's
+/// terms: a setting is its option (`points` → `--points`) unless `names` calls it otherwise.
+func checkingOptions(named names: [String: String] = [:], _ checks: () throws -> Void) throws {
+    do {
+        try checks()
+    } catch let error as SettingError {
+        throw ValidationError("\(names[error.setting] ?? "--" + error.setting) \(error.problem)")
     }
 }

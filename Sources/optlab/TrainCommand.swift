@@ -1,9 +1,10 @@
 import ArgumentParser
 import Data
 import Foundation
-import Lab
+import CIFARLab
 import NN
 import Optim
+import Support
 
 /// Options `train` and `cifar` share: the data, the model and how long and on what to train.
 struct TrainingOptions: ParsableArguments {
@@ -112,10 +113,11 @@ struct TrainCommand: ParsableCommand {
         let plan = trainer.plan
         print("Training \(plan.model) with \(plan.optimizer), batch \(plan.batchSize), seed \(plan.seed), "
               + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? " (crop + flip)" : "")")
-        Interrupt.watch()
+        let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
         do {
-            let outcome = try trainer.run(checkpoint: url) { printNow(Self.line($0, of: plan.epochs)) }
+            let outcome = try trainer.run(checkpoint: url, progress: { ProgressBar("epoch \($0)/\($1)", total: $2) },
+                                          cancellation: cancellation) { printNow(Self.line($0, of: plan.epochs)) }
             switch outcome {
             case .finished:
                 let last = trainer.history.last!
@@ -162,12 +164,6 @@ struct TrainCommand: ParsableCommand {
 func printNow(_ line: String) {
     print(line)
     fflush(nil)  // all output streams; naming `stdout` is not concurrency-safe in Swift 6
-}
-
-/// Figures and CSVs go to folders such as plots/ that may not exist yet.
-func createParentFolder(of path: String) throws {
-    let folder = (path as NSString).deletingLastPathComponent
-    if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
 }
 
 /// A runtime failure: ArgumentParser prints it as one `Error:` line and exits with status 1.

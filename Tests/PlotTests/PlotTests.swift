@@ -12,7 +12,7 @@ final class PlotTests: XCTestCase {
 
     func testLineColourAppearsAtItsDataPoint() {
         let figure = Figure(width: 4, height: 3)
-        let adam = Palette.color(forKey: "adam")
+        let adam = Palette.colors[5]
         figure.axes.plot(x: [0, 10], y: [0, 10], style: LineStyle(color: adam, width: 4))
         let raster = figure.rasterize(dpi: 100)
         assertClose(raster.color(at: figure.axes.point(x: 5, y: 5)), adam)
@@ -23,15 +23,15 @@ final class PlotTests: XCTestCase {
     func testMarkersOnTheEdgeShowWholeWhileLinesStayClipped() {
         let figure = Figure(width: 4, height: 3)
         let axes = figure.axes
-        let adam = Palette.color(forKey: "adam"), sgd = Palette.color(forKey: "sgd")
+        let adam = Palette.colors[5], sgd = Palette.colors[0]
         axes.xLimits = 0...10
         axes.yLimits = 0...10
         axes.scatter([(10, 5)], marker: .circle, size: 14, color: adam)
         axes.plot(x: [0, 20], y: [2, 2], style: LineStyle(color: sgd, width: 4))
         let raster = figure.rasterize(dpi: 100)
         let edge = axes.point(x: 10, y: 5), line = axes.point(x: 10, y: 2)
-        assertClose(raster.color(at: Point(edge.x + 3, edge.y)), adam)
-        assertClose(raster.color(at: Point(line.x + 4, line.y)), .white)
+        assertClose(raster.color(at: PagePoint(edge.x + 3, edge.y)), adam)
+        assertClose(raster.color(at: PagePoint(line.x + 4, line.y)), .white)
     }
 
     func testDataTransformHonoursLimitsAndLogScale() {
@@ -72,7 +72,7 @@ final class PlotTests: XCTestCase {
         assertClose(raster0.color(at: figure[0, 0].point(x: 1.4, y: 1.4)), Colormap.viridis.color(at: 1))
         XCTAssertLessThan(figure[0, 0].point(x: 0, y: 0).y, figure[0, 0].point(x: 0, y: 1).y, "row 0 above row 1")
 
-        let green = Palette.color(forKey: "adagrad")
+        let green = Palette.colors[2]
         figure[0, 1].fillBetween(x: [0, 1, 2], lower: [0, 0, 0], upper: [1, 2, 1], color: green)
         figure[0, 1].plot(x: [0, 2], y: [3, 3], style: LineStyle(color: .black))
         figure[0, 2].rangeBars([RangeRow(y: 0, ranges: [1...2, 4...5], color: green)])
@@ -124,11 +124,8 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(levels, [-1, 0, 9, 99, 999].map { $0 }, accuracy: 1e-9)
     }
 
-    func testPaletteIsStableDistinctAndColourBlindSafeForKnownOptimizers() {
-        let known = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam", "adamax"]
-        XCTAssertEqual(Set(known.map(Palette.color(forKey:))).count, known.count)
+    func testPaletteColoursAnyKeyStably() {
         XCTAssertEqual(Palette.color(forKey: "Adam"), Palette.color(forKey: "adam"))
-        XCTAssertEqual(Palette.color(forKey: "adam"), Color(hex: 0xD55E00), "Okabe–Ito vermillion")
         let custom = Palette.color(forKey: "my-optimizer")
         XCTAssertTrue(Palette.colors.contains(custom))
         XCTAssertEqual(custom, Palette.color(forKey: "my-optimizer"))
@@ -189,7 +186,7 @@ final class PlotTests: XCTestCase {
         let legend = try! XCTUnwrap(axes.legend)
         let box = legend.box(canvas, .outsideRight, in: axes.frame)
         let page = Rect(x: 0, y: 0, width: figure.width * 72, height: figure.height * 72)
-        XCTAssertTrue(page.contains(Point(box.x, box.y)) && page.contains(Point(box.maxX, box.maxY)), "\(box) outside \(page)")
+        XCTAssertTrue(page.contains(PagePoint(box.x, box.y)) && page.contains(PagePoint(box.maxX, box.maxY)), "\(box) outside \(page)")
         XCTAssertLessThanOrEqual(box.maxY, axes.frame.maxY)
         XCTAssertFalse(box.intersects(axes.frame))
         XCTAssertGreaterThan(box.width, 2 * Legend(entries: Array(legend.entries.prefix(1)))!.size(canvas).width, "several columns")
@@ -206,7 +203,7 @@ final class PlotTests: XCTestCase {
         _ = figure.rasterize(dpi: 72)
         let page = Rect(x: 0, y: 0, width: figure.width * 72, height: figure.height * 72)
         for (k, axes) in figure.panels.enumerated() {
-            XCTAssertTrue(page.contains(Point(axes.frame.x, axes.frame.y)) && page.contains(Point(axes.frame.maxX, axes.frame.maxY)))
+            XCTAssertTrue(page.contains(PagePoint(axes.frame.x, axes.frame.y)) && page.contains(PagePoint(axes.frame.maxX, axes.frame.maxY)))
             XCTAssertEqual(axes.frame.x, figure.panels[k % 3].frame.x, "columns line up")
             XCTAssertEqual(axes.frame.y, figure.panels[k / 3 * 3].frame.y, "rows line up")
             for other in figure.panels where other !== axes { XCTAssertFalse(axes.frame.intersects(other.frame)) }

@@ -19,8 +19,15 @@ public enum Models {
     /// A freshly initialised network (PyTorch default initialisation from `seed`).
     public static func make(_ name: String, seed: UInt64 = 0) throws -> Network {
         guard let builder = lock.withLock({ builders[name] }) else {
-            throw ShapeError("unknown model \(name) (known: \(names.joined(separator: ", ")))")
+            throw UnknownModelError(name: name, known: names)
         }
         return Network(builder(), name: name, seed: seed)
     }
+}
+
+/// A model name nothing registered.
+public struct UnknownModelError: Error, CustomStringConvertible {
+    public let name: String
+    public let known: [String]
+    public var description: String { "unknown model \(name) (known: \(known.joined(separator: ", ")))" }
 }

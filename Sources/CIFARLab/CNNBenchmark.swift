@@ -1,0 +1,76 @@
+import Foundation
+import NN
+import Optim
+import Support
+
+/// Training and inference throughput of the CNN core, with the protocol of
+/// `../shared/peers/torch_bench.py` so the two can be compared as ratios: random CIFAR-shaped
+/// batches and labels, SGD (lr 0.01, momentum 0.9) on cross-entropy, 3 warm-up steps, training
+/// for `seconds`, then inference for `seconds / 2`.
+public enum CNNBenchmark {
+    /// One model's throughput at one batch size.
+    public struct Throughput: Sendable {
+        public let model: String
+        public let batch: Int
+        public let trainImagesPerSecond: Double
+        public let evalImagesPerSecond: Double
+        /// Peak resident memory of the process while this model was measured.
+        public let peakRSSMegabytes: Double
+    }
+
+    /// The measurements `optlab bench cnn` makes, as torch_bench.py makes them.
+    public static let cases: [(model: String, batch: Int)] = [
+        ("tutorial", 4), ("tutorial", 64), ("vgg-small", 128), ("resnet18", 128),
+    ]
+
+    public static let csvHeader = ["model", "batch", "train_img_per_s", "eval_img_per_s", "peak_rss_mb"]
+
+    public static func measure(model: String, batch: Int, seconds: Double, seed: UInt64 = 0) throws -> Throughput {
+        PeakMemory.reset()
+        let network = try Models.make(model, seed: seed)
+        let optimizer = try Optimizer<Float>(OptimizerSpec.parse("sgd(lr=0.01,momentum=0.9)"), parameters: network.parameters)
+        var random = Random(seed: seed)
+        let input = Tensor(shape: [batch, 3, 32, 32])
+        for i in 0..<input.count { input[i] = random.uniform(-1.7, 1.7) }
+        let labels = (0..<batch).map { _ in Int(random.next() % 10) }
+        let loss = CrossEntropyLoss()
+
+        func step() throws {
+            _ = try loss(network.forward(input, training: true), labels)
+            network.backward(loss.gradient)
+            optimizer.step()
+        }
+        for _ in 0..<3 { try step() }
+        let train = try throughput(seconds: seconds, batch: batch, step)
+        let eval = try throughput(seconds: seconds / 2, batch: batch) { _ = try network.forward(input, training: false) }
+        return Throughput(model: model, batch: batch, trainImagesPerSecond: train, evalImagesPerSecond: eval,
+                      peakRSSMegabytes: PeakMemory.megabytes)
+    }
+
+    /// Images per second of `body` repeated until `seconds` have passed (at least once).
+    private static func throughput(seconds: Double, batch: Int, _ body: () throws -> Void) throws -> Double {
+        let started = ContinuousClock.now
+        var steps = 0, elapsed = 0.0
+        repeat {
+            try body()
+            steps += 1
+            let d = started.duration(to: .now)
+            elapsed = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        } while elapsed < seconds
+        return Double(steps * batch) / elapsed
+    }
+}
+
+/// The process's peak resident set (VmHWM), which Linux lets a process reset for itself.
+enum PeakMemory {
+    static func reset() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    static var megabytes: Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        return kilobytes / 1024
+    }
+}

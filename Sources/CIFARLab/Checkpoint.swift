@@ -1,0 +1,96 @@
+import Data
+import Foundation
+import NN
+import Optim
+import Support
+
+/// Checkpoints: the assignment's `{epoch, model_state_dict, optimizer_state_dict, loss}` as one
+/// safetensors file. The model's `state_dict()` sits under PyTorch's names at the top level (so
+/// `model.load_state_dict(load_file(path), strict=False)` loads it in PyTorch), the optimizer's
+/// state under `optimizer.` (torch's names: `optimizer.state.0.momentum_buffer`, …), and the
+/// metadata holds `epoch`, `loss`, `model`, `optimizer`, `seed` and, as JSON, the plan, the metrics
+/// so far, the normalisation and the position within the run. A schedule is saved as its step
+/// count (`optimizer.schedule.last_epoch`): onecycle's rate and momentum are functions of it, and
+/// the plan's spec names the total_steps they were computed with.
+public enum Checkpoint {
+    static let format = "optlab-checkpoint-1"
+    static let optimizerPrefix = "optimizer."
+
+    /// Everything needed to continue or evaluate the run, written atomically.
+    public static func save(_ trainer: Trainer, to url: URL) throws {
+        var file = SafeTensors()
+        trainer.network.save(into: &file)
+        for tensor in trainer.optimizer.stateTensors() {
+            file.set(optimizerPrefix + tensor.name, floats: tensor.values, shape: tensor.shape)
+        }
+        file.metadata = [
+            "format": format,
+            "model": trainer.plan.model,
+            "optimizer": trainer.plan.optimizer,
+            "seed": String(trainer.plan.seed),
+            "epoch": String(trainer.completedEpochs),
+            "loss": trainer.history.last.map { String($0.trainLoss) } ?? "",
+            "plan": try json(trainer.plan),
+            "metrics": try json(trainer.history),
+            "position": try json(trainer.position),
+            "normalization": try json(trainer.normalization),
+            "seconds": String(trainer.seconds),
+        ]
+        try OutputFolder.createParent(of: url.path)
+        try file.write(to: url)
+    }
+
+    /// The saved run, ready to continue: weights, optimizer state, metrics and position restored.
+    /// `epochs` extends (or shortens) the planned number of epochs.
+    public static func resume(_ url: URL, train: Dataset, test: Dataset, epochs: Int? = nil) throws -> Trainer {
+        let file = try SafeTensors(contentsOf: url)
+        var plan: TrainingPlan = try metadata(file, "plan")
+        if let epochs { plan.epochs = epochs }
+        let trainer = try Trainer(plan, train: train, test: test)
+        try trainer.network.load(file)
+        var state: [String: [Float]] = [:]
+        for name in file.names where name.hasPrefix(optimizerPrefix) {
+            state[String(name.dropFirst(optimizerPrefix.count))] = try file.floats(name)
+        }
+        do { try trainer.optimizer.loadState(state) } catch let error as OptimError {
+            throw TrainingError.plan("\(url.path): \(error)")
+        }
+        trainer.history = try metadata(file, "metrics")
+        trainer.position = try metadata(file, "position")
+        trainer.earlierSeconds = Double(file.metadata["seconds"] ?? "") ?? 0
+        return trainer
+    }
+
+    /// The trained network and its input normalisation, for evaluation. `model` names the expected
+    /// model; it is required for a plain `state_dict` file without optlab's metadata.
+    public static func network(_ url: URL, model: String? = nil) throws -> (network: Network, plan: TrainingPlan?, normalization: InputNormalization?) {
+        let file = try SafeTensors(contentsOf: url)
+        let saved = file.metadata["model"]
+        if let saved, let model, saved != model {
+            throw TrainingError.plan("\(url.path) is a checkpoint of model \(saved), not \(model)")
+        }
+        guard let name = saved ?? model else {
+            throw TrainingError.plan("\(url.path) has no optlab metadata: say which model it holds with --model")
+        }
+        let network = try CIFARModels.make(name, seed: 0)
+        try network.load(file)
+        let plan: TrainingPlan? = file.metadata["plan"] == nil ? nil : try metadata(file, "plan")
+        let normalization: InputNormalization? = file.metadata["normalization"] == nil ? nil : try metadata(file, "normalization")
+        return (network, plan, normalization)
+    }
+
+    private static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private static func metadata<T: Decodable>(_ file: SafeTensors, _ key: String) throws -> T {
+        guard let text = file.metadata[key] else {
+            throw TrainingError.plan("\(file.source): not an optlab checkpoint (no \(key) in its metadata)")
+        }
+        do { return try JSONDecoder().decode(T.self, from: Foundation.Data(text.utf8)) } catch {
+            throw TrainingError.plan("\(file.source): unreadable \(key) in its metadata")
+        }
+    }
+}

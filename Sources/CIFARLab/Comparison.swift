@@ -1,0 +1,110 @@
+import Data
+import Foundation
+import Optim
+import Support
+
+/// `optlab cifar --compare sgd,adam`: one training run per optimizer (and seed) from identical
+/// initial weights and identical data order, so the optimizer is the only difference.
+public enum Comparison {
+    /// One optimizer's run with one seed.
+    public struct Run: Sendable {
+        public let spec: OptimizerSpec
+        public let seed: UInt64
+        public var epochs: [EpochMetrics] = []
+        /// Set when the loss became non-finite: the epoch and batch (1-based) where it happened.
+        public var divergedAt: (epoch: Int, batch: Int, seconds: Double)?
+
+        public init(spec: OptimizerSpec, seed: UInt64) {
+            self.spec = spec
+            self.seed = seed
+        }
+
+        /// The spec's label: what the CSV, the summary and the legend call the run.
+        public var label: String { spec.label }
+        public var finalAccuracy: Double? { divergedAt == nil ? epochs.last?.testAccuracy : nil }
+    }
+
+    /// Trains every spec with every seed. `plan` gives the model and the rest; each run gets its
+    /// spec and seed. A diverged run is recorded as such and the others go on; `report` is called
+    /// after every epoch and at every divergence; `progress` gets each epoch's progress.
+    public static func run(_ specs: [OptimizerSpec], seeds: [UInt64], plan: TrainingPlan, train: Dataset, test: Dataset,
+                           progress: ((_ run: Run, _ epoch: Int, _ epochs: Int, _ images: Int) -> any ProgressObserver)? = nil,
+                           report: (Run) -> Void) throws -> [Run] {
+        var runs: [Run] = []
+        for seed in seeds {
+            for spec in specs {
+                var runPlan = plan
+                runPlan.optimizer = spec.description
+                runPlan.seed = seed
+                var run = Run(spec: spec, seed: seed)
+                let trainer = try Trainer(runPlan, train: train, test: test)
+                do {
+                    // Not cancellable, so the run always finishes (or diverges).
+                    let epochProgress: Trainer.EpochProgress? = progress.map { progress in
+                        { [run] epoch, epochs, images in progress(run, epoch, epochs, images) }
+                    }
+                    _ = try trainer.run(checkpoint: nil, progress: epochProgress) { metrics in
+                        run.epochs.append(metrics)
+                        report(run)
+                    }
+                } catch TrainingError.diverged(let epoch, let batch, _) {
+                    run.divergedAt = (epoch, batch, trainer.seconds)
+                    report(run)
+                }
+                runs.append(run)
+            }
+        }
+        return runs
+    }
+
+    /// `optimizer,seed,epoch,train_loss,train_acc,test_loss,test_acc,seconds`; a diverged run ends
+    /// with a row for the epoch it diverged in, its metrics `nan`.
+    public static func csv(_ runs: [Run]) -> CSVTable {
+        var table = CSVTable(header: ["optimizer", "seed", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"])
+        for run in runs {
+            for m in run.epochs {
+                table.append([run.label, run.seed, m.epoch, m.trainLoss, m.trainAccuracy, m.testLoss, m.testAccuracy, m.seconds])
+            }
+            if let d = run.divergedAt {
+                table.append([run.label, run.seed, d.epoch, "nan", "nan", "nan", "nan", d.seconds])
+            }
+        }
+        return table
+    }
+
+    /// The runs of each optimizer, in the order the specs were given.
+    public static func grouped(_ runs: [Run]) -> [(label: String, runs: [Run])] {
+        var order: [String] = []
+        var groups: [String: [Run]] = [:]
+        for run in runs {
+            if groups[run.label] == nil { order.append(run.label) }
+            groups[run.label, default: []].append(run)
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    /// One line per optimizer: final test accuracy (mean, and min–max over seeds), best epoch's
+    /// accuracy, final training loss and time.
+    public static func summary(_ runs: [Run]) -> String {
+        let groups = grouped(runs)
+        let width = max(9, groups.map(\.label.count).max() ?? 0)
+        func pad(_ text: String, _ n: Int) -> String { text.padding(toLength: max(n, text.count), withPad: " ", startingAt: 0) }
+        var lines = [pad("optimizer", width) + "  final test acc          best test acc  final train loss  minutes"]
+        for (label, group) in groups {
+            let finished = group.compactMap(\.finalAccuracy)
+            let diverged = group.filter { $0.divergedAt != nil }.count
+            var accuracy = finished.isEmpty ? "diverged" : String(format: "%.2f %%", 100 * mean(finished))
+            if finished.count > 1 { accuracy += String(format: " (%.1f–%.1f)", 100 * finished.min()!, 100 * finished.max()!) }
+            if diverged > 0 && !finished.isEmpty { accuracy += ", \(diverged) diverged" }
+            let best = group.flatMap(\.epochs).map(\.testAccuracy).max().map { String(format: "%.2f %%", 100 * $0) } ?? "—"
+            let losses = group.filter { $0.divergedAt == nil }.compactMap(\.epochs.last?.trainLoss)
+            let loss = losses.isEmpty ? "—" : String(format: "%.4f", mean(losses))
+            let minutes = String(format: "%.1f", mean(group.map { $0.divergedAt?.seconds ?? $0.epochs.last?.seconds ?? 0 }) / 60)
+            lines.append(pad(label, width) + "  " + pad(accuracy, 22) + "  " + pad(best, 13) + "  " + pad(loss, 16) + "  " + minutes)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The mean of the values (0 for none).
+    public static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(1, values.count)) }
+}

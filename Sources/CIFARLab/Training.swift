@@ -1,0 +1,284 @@
+import Data
+import Foundation
+import NN
+import Optim
+import Support
+
+/// Everything that defines a CIFAR-10 training run besides the data; the same plan gives the same
+/// run, bit for bit. Stored in every checkpoint so a run can be resumed or evaluated later.
+public struct TrainingPlan: Codable, Equatable, Sendable {
+    public var model: String
+    /// The optimizer spec in canonical form, e.g. `sgd(lr=0.05,momentum=0.9)`.
+    public var optimizer: String
+    public var epochs: Int
+    public var batchSize: Int
+    /// Seeds the initial weights, the data order and the augmentation.
+    public var seed: UInt64
+    /// Train on the first N images only (quick looks); nil = all 50,000.
+    public var trainSubset: Int?
+    /// Random crop (padding 4) and horizontal flip on the training images.
+    public var augment: Bool
+    public var labelSmoothing: Float
+    public var normalization: Normalization
+
+    public enum Normalization: String, Codable, Sendable, CaseIterable {
+        /// The PyTorch tutorial's (0.5, 0.5, 0.5) / (0.5, 0.5, 0.5).
+        case tutorial
+        /// The training images' per-channel mean and standard deviation.
+        case dataset
+    }
+
+    public init(model: String, optimizer: String, epochs: Int, batchSize: Int, seed: UInt64 = 0, trainSubset: Int? = nil,
+                augment: Bool, labelSmoothing: Float = 0, normalization: Normalization) {
+        self.model = model
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+        self.trainSubset = trainSubset
+        self.augment = augment
+        self.labelSmoothing = labelSmoothing
+        self.normalization = normalization
+    }
+}
+
+/// One line of the per-epoch report, and one row of the comparison CSV.
+public struct EpochMetrics: Codable, Equatable, Sendable {
+    /// 1-based, as the assignment's script prints it.
+    public var epoch: Int
+    /// Mean cross-entropy over the epoch's training images (train mode, before each step).
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var testLoss: Double
+    public var testAccuracy: Double
+    /// Wall-clock seconds of training and evaluation since the run started (resumes included).
+    public var seconds: Double
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss became NaN or infinite; the weights are those before the failing step.
+    case diverged(epoch: Int, batch: Int, loss: Float)
+    case plan(String)
+
+    public var description: String {
+        switch self {
+        case .diverged(let epoch, let batch, let loss):
+            return "the loss became \(loss) at epoch \(epoch), batch \(batch): the run diverged (too high a learning rate?)"
+        case .plan(let message):
+            return message
+        }
+    }
+}
+
+/// Trains a network on CIFAR-10 with one optimizer, epoch by epoch, and evaluates on the test set.
+///
+/// The position within the run (completed epochs, the next batch, the running sums of the current
+/// epoch) is explicit state, saved in checkpoints: since the loader's order and augmentation are
+/// pure functions of (seed, epoch, batch), resuming continues exactly where the run stopped.
+public final class Trainer {
+    public let plan: TrainingPlan
+    public let network: Network
+    public let optimizer: Optimizer<Float>
+    public let trainLoader: DataLoader
+    public let testLoader: DataLoader
+    public let normalization: InputNormalization
+    public internal(set) var history: [EpochMetrics] = []
+    var position = Position()
+    /// Seconds spent in earlier sessions of this run (before a resume).
+    var earlierSeconds: Double = 0
+    private let criterion: CrossEntropyLoss
+    private let inputs = InputTensors()
+
+    /// Where the run is: `epoch` epochs are complete; the next one continues at `batch`.
+    struct Position: Codable, Equatable {
+        var epoch = 0
+        var batch = 0
+        var lossSum: Double = 0
+        var correct = 0
+        var seen = 0
+    }
+
+    /// Test images per evaluation batch: divides 10,000, so every evaluation batch has one shape.
+    static let evaluationBatch = 250
+
+    /// A fresh run: initial weights from `plan.seed`. A onecycle schedule without total_steps gets
+    /// the run's epochs × batches per epoch, and the plan (as checkpoints store it) names it.
+    public init(_ plan: TrainingPlan, train: Dataset, test: Dataset) throws {
+        guard plan.epochs > 0, plan.batchSize > 0 else {
+            throw TrainingError.plan("epochs and batch size must be positive (got \(plan.epochs) and \(plan.batchSize))")
+        }
+        let train = train.prefix(plan.trainSubset)
+        let batches = DataLoader(train, batchSize: plan.batchSize).batchCount
+        let spec = try OptimizerSpec.parse(plan.optimizer).fillingTotalSteps(plan.epochs * batches)
+        if let total = spec.schedule?.totalSteps, total < plan.epochs * batches {
+            throw TrainingError.plan("schedule onecycle: total_steps=\(total) is shorter than the run's \(plan.epochs) epochs × \(batches) batches = \(plan.epochs * batches) steps")
+        }
+        var plan = plan
+        plan.optimizer = spec.description
+        self.plan = plan
+        network = try CIFARModels.make(plan.model, seed: plan.seed)
+        optimizer = try Optimizer(spec, parameters: network.parameters)
+        criterion = CrossEntropyLoss(labelSmoothing: plan.labelSmoothing)
+        switch plan.normalization {
+        case .tutorial: normalization = .tutorial
+        case .dataset: normalization = InputNormalization(statisticsOf: train)
+        }
+        trainLoader = DataLoader(train, batchSize: plan.batchSize, shuffle: true, seed: plan.seed,
+                                 transforms: (plan.augment ? [.randomCrop(padding: 4), .horizontalFlip] : []) + [normalization.transform])
+        testLoader = Self.testLoader(test, normalization)
+        stepsSchedulePerBatch = spec.schedule?.advancesEveryStep == true
+    }
+
+    /// onecycle advances after every optimizer step (torch users step it in the batch loop),
+    /// other schedules once per epoch.
+    private let stepsSchedulePerBatch: Bool
+
+    /// Completed epochs.
+    public var completedEpochs: Int { position.epoch }
+    public var isFinished: Bool { position.epoch >= plan.epochs }
+    /// Seconds of training and evaluation so far, earlier sessions included.
+    public var seconds: Double { earlierSeconds + sessionClock.timeIntervalSinceNow * -1 }
+    private let sessionClock = Date()
+
+    public enum EpochOutcome: Equatable {
+        case finished(EpochMetrics)
+        /// Cancelled: stopped between two steps; the position says where to continue.
+        case interrupted
+    }
+
+    /// Trains the rest of the current epoch, advances the schedule (per batch or at the end) and
+    /// evaluates on the test set.
+    /// `progress` is told how many images each step trained; `cancellation` is checked before
+    /// every step. Throws `TrainingError.diverged` on a non-finite loss, before that step changes
+    /// any weight.
+    public func trainEpoch(progress: (any ProgressObserver)? = nil, cancellation: Cancellation? = nil) throws -> EpochOutcome {
+        defer { progress?.finish() }
+        let epoch = position.epoch
+        for batch in trainLoader.batches(epoch: epoch, startingAt: position.batch) {
+            if cancellation?.isRequested == true { return .interrupted }
+            let logits = try network.forward(inputs.tensor(batch.images), training: true)
+            let loss = try criterion(logits, batch.labels)
+            guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, batch: position.batch + 1, loss: loss) }
+            network.backward(criterion.gradient)
+            optimizer.step()
+            if stepsSchedulePerBatch { try scheduleStep() }
+            position.lossSum += Double(loss) * Double(batch.labels.count)
+            position.correct += Self.correctCount(logits, batch.labels)
+            position.seen += batch.labels.count
+            position.batch += 1
+            progress?.advance(by: batch.labels.count)
+        }
+        if !stepsSchedulePerBatch { try scheduleStep() }
+        let test = try evaluate()
+        let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: position.lossSum / Double(max(1, position.seen)),
+                                   trainAccuracy: Double(position.correct) / Double(max(1, position.seen)),
+                                   testLoss: test.loss, testAccuracy: test.report.accuracy, seconds: seconds)
+        history.append(metrics)
+        position = Position(epoch: epoch + 1)
+        return .finished(metrics)
+    }
+
+    /// A onecycle schedule shorter than the run fails here, as torch's does.
+    private func scheduleStep() throws {
+        do { try optimizer.scheduleStep() } catch let error as OptimError { throw TrainingError.plan("\(error)") }
+    }
+
+    /// Mean loss and the evaluation report of the network in eval mode on the test set.
+    public func evaluate() throws -> (loss: Double, report: EvaluationReport) {
+        try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs)
+    }
+
+    /// The test images in file order, normalised as the network's training images were.
+    public static func testLoader(_ test: Dataset, _ normalization: InputNormalization) -> DataLoader {
+        DataLoader(test, batchSize: evaluationBatch, transforms: [normalization.transform])
+    }
+
+    public static func evaluate(_ network: Network, on loader: DataLoader, criterion: CrossEntropyLoss = CrossEntropyLoss(),
+                                inputs: InputTensors = InputTensors()) throws -> (loss: Double, report: EvaluationReport) {
+        var lossSum: Double = 0
+        var predictions: [Int] = [], labels: [Int] = []
+        for batch in loader.batches(epoch: 0) {
+            let logits = try network.forward(inputs.tensor(batch.images), training: false)
+            lossSum += Double(try criterion(logits, batch.labels)) * Double(batch.labels.count)
+            predictions += argmax(logits)
+            labels += batch.labels
+        }
+        let report = EvaluationReport(classNames: loader.dataset.classNames, predictions: predictions, labels: labels)
+        return (lossSum / Double(max(1, labels.count)), report)
+    }
+
+    static func argmax(_ logits: Tensor) -> [Int] {
+        let (rows, classes) = (logits.shape[0], logits.shape[1])
+        return (0..<rows).map { row in
+            let base = row * classes
+            return (0..<classes).max { logits[base + $0] < logits[base + $1] }!
+        }
+    }
+
+    static func correctCount(_ logits: Tensor, _ labels: [Int]) -> Int {
+        zip(argmax(logits), labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+    }
+}
+
+/// Network input tensors, one per batch size, refilled for every batch: the network caches its
+/// prepared kernels per input tensor, so reusing them keeps every step on the fast path.
+public final class InputTensors {
+    private var tensors: [Int: Tensor] = [:]
+
+    public init() {}
+
+    func tensor(_ images: ImageBatch) -> Tensor {
+        let tensor = tensors[images.count] ?? Tensor(shape: images.shape)
+        tensors[images.count] = tensor
+        _ = tensor.storage.update(fromContentsOf: images.pixels)
+        return tensor
+    }
+}
+
+extension TrainingPlan {
+    /// A plan from what the user gave, the rest from the model's recipe. A bare optimizer name
+    /// (`sgd`, `adam`) gets the model's learning rate for it.
+    public static func recipe(model: String = CIFARModels.defaultModel, optimizer: String? = nil, epochs: Int? = nil,
+                              batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil,
+                              augment: Bool? = nil, labelSmoothing: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
+        guard CIFARModels.names.contains(model) else {
+            throw TrainingError.plan("unknown model \(model) (known: \(CIFARModels.names.joined(separator: ", ")))")
+        }
+        let recipe = CIFARModels.recipe(for: model)
+        let epochs = epochs ?? (comparing ? recipe.compareEpochs : recipe.epochs)
+        let spec = CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer ?? recipe.optimizer(epochs)), model: model)
+        return TrainingPlan(model: model, optimizer: spec.description, epochs: epochs, batchSize: batchSize ?? recipe.batchSize,
+                            seed: seed, trainSubset: trainSubset, augment: augment ?? recipe.augment,
+                            labelSmoothing: labelSmoothing ?? recipe.labelSmoothing, normalization: recipe.normalization)
+    }
+}
+
+extension Trainer {
+    /// How a run ended when it did not throw.
+    public enum RunOutcome: Equatable {
+        case finished
+        /// Cancelled: the checkpoint (if any) holds the position to resume from.
+        case interrupted(epoch: Int, batch: Int)
+    }
+
+    /// Where each epoch's progress goes: given the epoch (1-based), the planned epochs and the
+    /// images still to train in it, a reporter for them (the CLI's is a progress bar).
+    public typealias EpochProgress = (_ epoch: Int, _ epochs: Int, _ images: Int) -> any ProgressObserver
+
+    /// Trains the remaining epochs, writing `checkpoint` after every epoch and when cancelled,
+    /// and calls `report` after each epoch. A non-finite loss throws `TrainingError.diverged`
+    /// and leaves the last good checkpoint in place.
+    public func run(checkpoint: URL?, progress: EpochProgress? = nil, cancellation: Cancellation? = nil,
+                    report: (EpochMetrics) -> Void) throws -> RunOutcome {
+        while !isFinished {
+            let reporter = progress?(completedEpochs + 1, plan.epochs, trainLoader.imagesPerEpoch - position.batch * plan.batchSize)
+            let outcome = try trainEpoch(progress: reporter, cancellation: cancellation)
+            if let checkpoint { try Checkpoint.save(self, to: checkpoint) }
+            switch outcome {
+            case .finished(let metrics): report(metrics)
+            case .interrupted: return .interrupted(epoch: completedEpochs + 1, batch: position.batch)
+            }
+        }
+        return .finished
+    }
+}

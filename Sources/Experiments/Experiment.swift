@@ -1,0 +1,169 @@
+import Figures
+import Foundation
+import Optim
+import Support
+import SurfaceLab
+import Surfaces
+import Yams
+
+/// A declarative experiment: a YAML file in `experiments/` that `optlab run` turns into
+/// `plots/<name>.png` and `plots/<name>.csv`. Two kinds, with the keys of the matching command:
+///
+///     kind: trajectories          # optlab trajectories
+///     fn: bowl                    # built-in surface or formula (default bowl)
+///     optimizers: [adam(lr=0.1), sgd(lr=0.04)]   # or one comma-separated string; default: the classic nine
+///     steps: 100
+///     start: [-1, 1.5]            # default: the surface's
+///     layout: grid                # grid | overlay
+///     levels: 14
+///
+///     kind: lr-sweep              # optlab lr-sweep
+///     fn: bowl
+///     range: 0...5                # learning rates A...B
+///     log: false                  # log-spaced (needs A > 0)
+///     points: 101
+///     steps: 100
+///     tol: 0.0245                 # default 1e-3 × start loss
+///     optimizers: [sgd, momentum, adagrad, rmsprop, adam, adamw]
+///
+/// `description:` is free text for the reader. Unknown keys are errors, so a typo cannot silently
+/// fall back to a default. Every value is checked when the file is read, by the code that uses
+/// it (its `SettingError` names the key), so a bad file fails before anything runs.
+public struct Experiment: Sendable {
+    public let name: String
+    public let surface: Surface
+    /// nil: the kind's default optimizers.
+    public let specs: [OptimizerSpec]?
+    public let steps: Int
+    /// nil: the surface's start.
+    public let start: Surfaces.Point?
+    public let kind: Kind
+
+    /// What the experiment does, with the settings only that kind has.
+    public enum Kind: Sendable {
+        /// nil layout: grid for the default optimizers, overlay for named ones.
+        case trajectories(layout: TrajectoryLayout?, levels: Int)
+        /// nil tolerance: 10⁻³ × the start loss.
+        case lrSweep(learningRates: [Double], logarithmic: Bool, tolerance: Double?)
+    }
+
+    static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start"]
+    static let keys: [String: Set<String>] = [
+        "trajectories": commonKeys.union(["layout", "levels"]),
+        "lr-sweep": commonKeys.union(["range", "log", "points", "tol"]),
+    ]
+
+    /// Reads and checks an experiment file; the name is the file's name without its extension.
+    public static func load(_ path: String) throws -> Experiment {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw FileError("cannot read experiment '\(path)'")
+        }
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        do {
+            return try parse(text, name: name)
+        } catch let error as YamlError {
+            throw ExperimentError("\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        } catch {
+            throw ExperimentError("\(path): \(error)")
+        }
+    }
+
+    public static func parse(_ text: String, name: String) throws -> Experiment {
+        guard let map = try Yams.load(yaml: text) as? [String: Any] else { throw ExperimentError("expected a mapping of keys to values") }
+        guard let kindText = map["kind"] as? String, let allowed = keys[kindText] else {
+            throw ExperimentError("'kind' must be trajectories or lr-sweep")
+        }
+        if let unknown = map.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw ExperimentError("unknown key '\(unknown)' for kind \(kindText); valid: \(allowed.sorted().joined(separator: ", "))")
+        }
+        let surface = try Surface.named(try string(map, "fn") ?? "bowl")
+        let specs: [OptimizerSpec]?
+        switch map["optimizers"] {
+        case nil: specs = nil
+        case let list as [Any]: specs = try list.map { try OptimizerSpec.parse("\($0)") }
+        case let text as String: specs = try OptimizerSpec.parseList(text)
+        default: throw ExperimentError("'optimizers' must be a list of specs or one comma-separated string")
+        }
+        var start: Surfaces.Point?
+        if let value = map["start"] {
+            guard let pair = value as? [Any], pair.count == 2, let x = number(pair[0]), let y = number(pair[1]) else {
+                throw ExperimentError("'start' must be [x, y]")
+            }
+            start = Surfaces.Point(x, y)
+        }
+        let steps = try integer(map, "steps") ?? 100
+        guard steps >= 1 else { throw ExperimentError("'steps' must be ≥ 1") }
+        do {
+            let kind: Kind
+            if kindText == "trajectories" {
+                let layout = try string(map, "layout").map { text -> TrajectoryLayout in
+                    guard let l = TrajectoryLayout(rawValue: text) else { throw ExperimentError("'layout' must be grid or overlay, got '\(text)'") }
+                    return l
+                }
+                let levels = try integer(map, "levels") ?? 14
+                try TrajectoryFigure.checkLevels(levels)
+                kind = .trajectories(layout: layout, levels: levels)
+            } else {
+                guard let range = try string(map, "range").map(LRSweep.parseRange) else { throw ExperimentError("an lr-sweep needs 'range: A...B'") }
+                let logarithmic = try flag(map, "log") ?? false
+                let rates = try LRSweep.learningRates(range, count: try integer(map, "points") ?? 101, logarithmic: logarithmic)
+                let tolerance = try map["tol"].map { guard let t = number($0) else { throw ExperimentError("'tol' must be a positive number") }; return t }
+                try LRSweep.checkTolerance(tolerance)
+                kind = .lrSweep(learningRates: rates, logarithmic: logarithmic, tolerance: tolerance)
+            }
+            return Experiment(name: name, surface: surface, specs: specs, steps: steps, start: start, kind: kind)
+        } catch let error as SettingError {
+            throw ExperimentError("'\(error.setting)' \(error.problem)")
+        }
+    }
+
+    /// Runs the experiment and writes `<folder>/<name>.png` (at `dpi`) and `<name>.csv`;
+    /// returns the paths written.
+    public func run(into folder: String, dpi: Double = 150) throws -> [String] {
+        let figurePath = (folder as NSString).appendingPathComponent("\(name).png")
+        let csvPath = (folder as NSString).appendingPathComponent("\(name).csv")
+        try FigureOutput.check(figurePath)
+        switch kind {
+        case .trajectories(let layout, let levels):
+            let comparison = try Trajectories.compare(specs ?? Trajectories.classicSpecs(for: surface), on: surface, from: start, steps: steps)
+            let figure = try TrajectoryFigure.make(comparison, layout: layout ?? (specs == nil ? .grid : .overlay), levels: levels)
+            try figure.save(to: figurePath, dpi: dpi)
+            try AtomicFile.write(comparison.csv, to: csvPath)
+        case .lrSweep(let rates, let logarithmic, let tolerance):
+            let sweep = try LRSweep.run(specs ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse), on: surface, from: start,
+                                        steps: steps, learningRates: rates, tolerance: tolerance)
+            try LRSweepFigure.make(sweep, logarithmic: logarithmic).save(to: figurePath, dpi: dpi)
+            try AtomicFile.write(sweep.csv, to: csvPath)
+        }
+        return [figurePath, csvPath]
+    }
+
+    private static func string(_ map: [String: Any], _ key: String) throws -> String? {
+        guard let value = map[key] else { return nil }
+        guard let s = value as? String else { throw ExperimentError("'\(key)' must be text, got \(value)") }
+        return s
+    }
+
+    private static func integer(_ map: [String: Any], _ key: String) throws -> Int? {
+        guard let value = map[key] else { return nil }
+        guard let i = value as? Int else { throw ExperimentError("'\(key)' must be a whole number, got \(value)") }
+        return i
+    }
+
+    private static func flag(_ map: [String: Any], _ key: String) throws -> Bool? {
+        guard let value = map[key] else { return nil }
+        guard let b = value as? Bool else { throw ExperimentError("'\(key)' must be true or false, got \(value)") }
+        return b
+    }
+
+    private static func number(_ value: Any) -> Double? {
+        (value as? Double) ?? (value as? Int).map(Double.init)
+    }
+}
+
+public struct ExperimentError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Optim
+import Plot
+import Support
+import SurfaceLab
+import Surfaces
+
+/// How `optlab trajectories` arranges the paths.
+public enum TrajectoryLayout: String, CaseIterable, Sendable {
+    /// One panel per optimizer (small multiples sharing one colour scale).
+    case grid
+    /// Every path on one contour plot, with a legend.
+    case overlay
+}
+
+/// Draws a TrajectoryComparison: the surface as filled contours with contour lines, each path as
+/// a line with a marker per step, start and end marked, the known minima starred, and diverged
+/// paths cut at the window's edge with a "diverged" mark there.
+public enum TrajectoryFigure {
+    /// Samples per side of the contour grid: fine enough that marching-squares lines look smooth.
+    static let resolution = 241
+
+    /// The number of contour levels must be in 3...100.
+    public static func checkLevels(_ levels: Int) throws {
+        guard (3...100).contains(levels) else { throw SettingError("levels", "must be in 3...100, got \(levels)") }
+    }
+
+    public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14) throws -> Figure {
+        try checkLevels(levels)
+        let surface = comparison.surface, window = surface.window
+        guard window.x.upperBound > window.x.lowerBound, window.y.upperBound > window.y.lowerBound else {
+            throw FigureError("the window of \(surface.name) has zero size")
+        }
+        let grid = ScalarGrid(x: window.x, y: window.y, columns: resolution, rows: resolution, surface.value)
+        let contourLevels = try Self.levels(for: surface, grid: grid, count: levels)
+        let contours = ContourSet(grid, levels: contourLevels)
+
+        let results = comparison.results
+        let styles = OptimizerStyle.styles(results.map(\.spec))
+        let figure: Figure
+        switch layout {
+        case .grid:
+            let columns = min(3, results.count == 4 ? 2 : results.count), rows = (results.count + columns - 1) / columns
+            figure = Figure(width: 3.4 * Double(columns) + 1.2, height: 3.2 * Double(rows) + 0.9, rows: rows,
+                                 columns: columns, panelCount: results.count)
+            for (k, result) in results.enumerated() {
+                let axes = figure.panels[k]
+                drawSurface(axes, contours, surface)
+                drawPath(axes, result, styles[k], window: window, label: nil)
+                axes.title = panelTitle(result)
+                if k % columns == 0 { axes.yLabel = "y" }
+                if k + columns >= results.count { axes.xLabel = "x" }
+            }
+        case .overlay:
+            figure = Figure(width: 9.5, height: 6.6)
+            let axes = figure.axes
+            drawSurface(axes, contours, surface)
+            for (result, style) in zip(results, styles) { drawPath(axes, result, style, window: window, label: legendLabel(result)) }
+            axes.xLabel = "x"
+            axes.yLabel = "y"
+            axes.legendPlacement = .outsideRight
+        }
+        figure.title = "\(results.count == 1 ? "One optimizer" : "\(results.count) optimizers") on \(title(surface))"
+        // A key to the markers that appear.
+        var key = ["■ start", "● end"]
+        if !surface.minima.isEmpty { key.append(surface.minima.count > 1 ? "★ global minimum (☆ local minima)" : "★ minimum") }
+        if results.contains(where: { $0.divergedAt != nil }) { key.append("✕ diverged") }
+        if results.contains(where: { $0.divergedAt == nil && exit($0, window) != nil }) { key.append("▲ left the window") }
+        figure.subtitle = "\(comparison.steps) steps from (\(Ticks.compact(comparison.start.x)), \(Ticks.compact(comparison.start.y)))   "
+            + key.joined(separator: "   ")
+        figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
+        return figure
+    }
+
+    /// Log-spaced above the minimum, so the floor of a valley gets as many lines as its walls.
+    static func levels(for surface: Surface, grid: ScalarGrid, count: Int) throws -> [Double] {
+        let range = grid.finiteRange
+        let floor = surface.minima.first.map { surface.value($0.x, $0.y) } ?? range.lowerBound
+        let bottom = min(floor, range.lowerBound), top = range.upperBound
+        guard top > bottom else { throw FigureError("\(surface.name) is constant over its window; nothing to contour") }
+        return ContourLevels.logSpaced(minimum: bottom, maximum: top, count: count, decades: 3)
+    }
+
+    static func drawSurface(_ axes: Axes, _ contours: ContourSet, _ surface: Surface) {
+        axes.contourFilled(contours)
+        axes.contourLines(contours)
+        // The global minimum in Okabe–Ito yellow, bright on viridis's dark floor; local ones white.
+        if let global = surface.minima.first {
+            axes.scatter([(global.x, global.y)], marker: .star, size: 12, color: Color(hex: 0xF0E442), edge: .text)
+        }
+        axes.scatter(surface.minima.dropFirst().map { ($0.x, $0.y) }, marker: .star, size: 9, color: .white, edge: .text)
+        axes.legendPlacement = nil
+    }
+
+    static func drawPath(_ axes: Axes, _ result: TrajectoryResult, _ optimizerStyle: OptimizerStyle, window: Window, label: String?) {
+        let color = optimizerStyle.color
+        let style = LineStyle(color: color, width: 1.5, dash: optimizerStyle.dash)
+        let xs = result.points.map(\.x), ys = result.points.map(\.y)
+        axes.plot(x: xs, y: ys, style: style, marker: .circle, markerSize: 3.2, maxMarkers: label == nil ? 45 : 25, halo: true, label: label)
+        axes.scatter([(xs[0], ys[0])], marker: .square, size: 7.5, color: .white, edge: .text)
+        if let (point, step) = exit(result, window) {
+            let diverged = result.divergedAt != nil
+            axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color)
+            axes.text(diverged ? "diverged at step \(step)" : "left the window at step \(step)", x: point.x, y: point.y,
+                      offset: PagePoint(7, -3), size: 7.5)
+        } else {
+            axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color)
+        }
+    }
+
+    /// Where a path that diverged or ended outside the window leaves it (the boundary point of
+    /// its last segment from inside) and at which step: the step of the divergence, or of the
+    /// first point outside. nil when the path ends inside without diverging.
+    static func exit(_ result: TrajectoryResult, _ window: Window) -> (point: Surfaces.Point, step: Int)? {
+        let inside = { (p: Surfaces.Point) in window.x.contains(p.x) && window.y.contains(p.y) }
+        let points = result.points
+        if result.divergedAt == nil && inside(points.last!) { return nil }
+        guard let last = points.lastIndex(where: inside) else { return (points[0], result.divergedAt ?? 0) }
+        guard last + 1 < points.count else { return (points[last], result.divergedAt ?? last) }
+        // Cut the segment leaving the window at the window's boundary.
+        let a = points[last], b = points[last + 1]
+        var t = 1.0
+        for (lo, hi, from, to) in [(window.x.lowerBound, window.x.upperBound, a.x, b.x), (window.y.lowerBound, window.y.upperBound, a.y, b.y)] where to != from {
+            if to > hi { t = min(t, (hi - from) / (to - from)) }
+            if to < lo { t = min(t, (lo - from) / (to - from)) }
+        }
+        return (Surfaces.Point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t), result.divergedAt ?? last + 1)
+    }
+
+    static func panelTitle(_ result: TrajectoryResult) -> String {
+        let outcome = result.divergedAt.map { "diverged at step \($0)" } ?? "final loss \(Ticks.compact(result.finalLoss))"
+        return wrapSpec(result.label) + "\n" + outcome
+    }
+
+    static func legendLabel(_ result: TrajectoryResult) -> String {
+        wrapSpec(result.label) + (result.divergedAt.map { "  diverged at step \($0)" } ?? "  → \(Ticks.compact(result.finalLoss))")
+    }
+
+    /// Puts a nested schedule on its own line so panel titles stay within a panel's width.
+    static func wrapSpec(_ label: String) -> String {
+        guard label.count > 30, let r = label.range(of: ",schedule=") else { return label }
+        return String(label[..<r.lowerBound]) + ",\n" + String(label[label.index(after: r.lowerBound)...])
+    }
+
+    /// "bowl: 20x² + 2y²", or just the formula for a typed one.
+    static func title(_ surface: Surface) -> String {
+        surface.isTypedFormula ? pretty(surface.formula) : "\(surface.name): \(pretty(surface.formula))"
+    }
+
+    /// "20*x^2 + 2*y^2" → "20x² + 2y²" for titles: powers as superscripts, a coefficient
+    /// written next to what it multiplies, other products as "·".
+    static func pretty(_ formula: String) -> String {
+        let powers = formula.replacingOccurrences(of: "^2", with: "²").replacingOccurrences(of: "^3", with: "³")
+        let juxtaposed = powers.replacingOccurrences(of: #"(\d)\*([a-z(])"#, with: "$1$2", options: .regularExpression)
+        return juxtaposed.replacingOccurrences(of: "*", with: "·")
+    }
+}
+
+/// A figure cannot be drawn from these results.
+public struct FigureError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}

@@ -1,1 +1,0 @@
-// The Lab module; see ARCHITECTURE.md.

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Figures
+import Optim
+import Support
+import SurfaceLab
+import Surfaces
+
+struct TrajectoriesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trajectories",
+        abstract: "Step optimizers over a 2-D surface and draw their paths over its contours.",
+        discussion: """
+            Surfaces: \(Surface.builtinNames.joined(separator: ", ")), or any formula in x and y with \
+            + - * / ^, parentheses, sin cos tan exp log sqrt abs tanh, pi and e (differentiated exactly).
+
+            Optimizers: NAME(key=value,...) with torch.optim's names, keywords and defaults: \
+            \(OptimizerSpec.names.joined(separator: ", ")). A schedule nests: \
+            schedule=step(step_size=10,gamma=0.5) | exponential(gamma=0.99) | cosine(T_max=100,eta_min=0) | \
+            multistep(milestones=(30,60),gamma=0.1) | onecycle(max_lr=0.05,pct_start=0.3,...); it steps \
+            once after every optimizer step (onecycle's total_steps defaults to --steps). \
+            label=... sets the display name. Without --optimizers: the classic nine (sgd, momentum, \
+            adagrad, rmsprop, adadelta, adam, adamw, sgd and momentum with step decay) at rates chosen \
+            for the surface.
+
+            The figure: filled contours (log-spaced above the minimum, --levels of them) with each path, \
+            its start (■), end (●), the known minima (★) and where a diverged path left the window (✕). \
+            --layout grid gives one panel per optimizer (default for the classic nine), overlay puts all \
+            paths on one plot with a legend (default when you name optimizers). .png, .svg or .pdf by \
+            the extension of --out (default plots/trajectories-<fn>.png).
+
+            Examples:
+              optlab trajectories --fn bowl
+              optlab trajectories --fn bowl --csv bowl.csv --out bowl.pdf
+              optlab trajectories --fn rosenbrock --optimizers "adam(lr=0.05),nadam(lr=0.05)"
+              optlab trajectories --fn "x^2 + 3*sin(x*y)" --start=-1.5,1 --steps 50
+              optlab trajectories --optimizers "sgd(lr=0.04,schedule=step(step_size=10))"
+              optlab trajectories --optimizers "sgd(lr=0.01,momentum=0.9,schedule=onecycle(max_lr=0.05))"
+            """
+    )
+
+    @OptionGroup var path: PathOptions
+
+    @Option(help: ArgumentHelp("Comma-separated optimizer specs (default: the classic nine).", valueName: "specs"))
+    var optimizers: String?
+
+    @Option(help: ArgumentHelp("Write optimizer,step,x,y,loss rows to this file.", valueName: "file"))
+    var csv: String?
+
+    @OptionGroup var figure: FigureOptions
+
+    @Option(help: ArgumentHelp("grid or overlay (default: grid for the classic nine, overlay for named optimizers).", valueName: "layout"))
+    var layout: TrajectoryLayout?
+
+    @Option(help: "Number of contour levels.")
+    var levels = 14
+
+    func validate() throws {
+        try checkingOptions { try TrajectoryFigure.checkLevels(levels) }
+    }
+
+    func run() throws {
+        let surface = try path.surface()
+        let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
+        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps)
+        let drawing = try TrajectoryFigure.make(comparison, layout: layout ?? (optimizers == nil ? .grid : .overlay), levels: levels)
+        let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")
+        if let csv { try AtomicFile.write(comparison.csv, to: csv) }
+        try drawing.save(to: out, dpi: figure.dpi)
+        printSummary(comparison)
+        if let csv { print("wrote \(csv)") }
+        print("wrote \(out)")
+    }
+
+    private func printSummary(_ c: TrajectoryComparison) {
+        print("\(c.surface.isTypedFormula ? c.surface.formula : "\(c.surface.name): \(c.surface.formula)"), start \(c.start), \(c.steps) steps")
+        let width = max(9, c.results.map(\.label.count).max() ?? 0)
+        print("optimizer".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + ["final x", "final y", "loss"].map(column).joined())
+        for r in c.results {
+            var line = r.label.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+            if let points = r.points.last {
+                line += [points.x, points.y, r.finalLoss].map { column(String(format: "%.6g", $0)) }.joined()
+            }
+            if let k = r.divergedAt { line += "diverged at step \(k)" }
+            print(line)
+        }
+    }
+
+    private func column(_ text: String) -> String { text.padding(toLength: 14, withPad: " ", startingAt: 0) }
+}
+
+extension TrajectoryLayout: ExpressibleByArgument {}

@@ -1,0 +1,197 @@
+import Data
+import Foundation
+import NN
+import XCTest
+@testable import CIFARLab
+import Support
+
+/// Training, checkpoints and evaluation on small slices of the real CIFAR-10.
+final class TrainingTests: XCTestCase {
+    private static let splits: Result<(train: Dataset, test: Dataset), Error> = Result {
+        // The shared copy of the real data, found as `optlab` finds it (a failure, never a skip, when absent).
+        let folder = try DataLocation.find(option: nil).folder
+        return (try CIFAR10.load(.train, from: folder), try CIFAR10.load(.test, from: folder).prefix(500))
+    }
+
+    private func plan(_ model: String = "tutorial", optimizer: String = "sgd(lr=0.01,momentum=0.9)", epochs: Int = 1,
+                      subset: Int = 2_000, augment: Bool = false) -> TrainingPlan {
+        TrainingPlan(model: model, optimizer: optimizer, epochs: epochs, batchSize: 32, seed: 3, trainSubset: subset,
+                     augment: augment, normalization: .tutorial)
+    }
+
+    private func trainer(_ plan: TrainingPlan, testImages: Int = 500) throws -> Trainer {
+        let (train, test) = try Self.splits.get()
+        return try Trainer(plan, train: train, test: test.prefix(testImages))
+    }
+
+    private func temporaryFile(_ name: String) -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-train-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        return folder.appendingPathComponent(name)
+    }
+
+    private func weights(_ network: Network) -> [[Float]] { network.parameters.map { Array($0.value) } }
+
+    func testOneEpochOnTwoThousandImagesLowersTheLoss() throws {
+        let trainer = try trainer(plan(optimizer: "adam(lr=0.002)"))
+        // The loss on the training images themselves, in eval mode, before and after one epoch.
+        let seen = DataLoader(trainer.trainLoader.dataset, batchSize: 250, transforms: [.tutorialNormalization])
+        let before = try Trainer.evaluate(trainer.network, on: seen).loss
+        guard case .finished(let metrics) = try trainer.trainEpoch() else { return XCTFail("interrupted") }
+        let after = try Trainer.evaluate(trainer.network, on: seen).loss
+        XCTAssertEqual(metrics.epoch, 1)
+        XCTAssertEqual(before, log(10), accuracy: 0.05, "an untrained net is near chance")
+        XCTAssertLessThan(after, before - 0.05)
+        XCTAssert(metrics.trainLoss.isFinite && (0...1).contains(metrics.testAccuracy))
+    }
+
+    func testSaveThenLoadGivesIdenticalLogits() throws {
+        let trainer = try trainer(plan(subset: 320))
+        _ = try trainer.trainEpoch()
+        let url = temporaryFile("net.safetensors")
+        try Checkpoint.save(trainer, to: url)
+        let loaded = try Checkpoint.network(url)
+        let batch = Trainer.testLoader(trainer.testLoader.dataset, trainer.normalization).batch(0, epoch: 0, order: Array(0..<500))
+        let input = Tensor(shape: batch.images.shape, values: batch.images.pixels)
+        let expected = try trainer.network.forward(input, training: false).values
+        XCTAssertEqual(try loaded.network.forward(input, training: false).values, expected)
+        XCTAssertEqual(loaded.normalization, trainer.normalization)
+        XCTAssertEqual(loaded.plan, trainer.plan)
+    }
+
+    func testResumeEqualsAnUninterruptedRun() throws {
+        // Adam (moment buffers), batch norm (running statistics), a schedule and augmentation:
+        // everything a resume must restore; onecycle advances (lr and momentum) after every batch.
+        // Kept tiny: batch norm is slow in debug builds (the onecycle run takes the tutorial net).
+        let runs = [("vgg-small", "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", 2),
+                    ("tutorial", "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))", 6)]
+        for (model, spec, scheduleSteps) in runs {
+            var plan = plan(model, optimizer: spec, epochs: 2, subset: 48, augment: true)
+            plan.batchSize = 16
+            let straight = try trainer(plan, testImages: 20)
+            XCTAssertEqual(try straight.run(checkpoint: nil) { _ in }, .finished)
+            let state = Dictionary(uniqueKeysWithValues: straight.optimizer.stateTensors().map { ($0.name, $0.values) })
+            XCTAssertEqual(state["schedule.last_epoch"], [Float(scheduleSteps)], spec)
+
+            // Interrupted after 2 steps of epoch 1, resumed; then stopped after epoch 1, resumed again.
+            let url = temporaryFile("run.safetensors")
+            let first = try trainer(plan, testImages: 20)
+            let cancellation = Cancellation()
+            guard case .interrupted = try first.trainEpoch(progress: CancelAfter(steps: 2, cancellation), cancellation: cancellation)
+            else { return XCTFail("expected the interruption") }
+            try Checkpoint.save(first, to: url)
+            let (train, test) = try Self.splits.get()
+            let second = try Checkpoint.resume(url, train: train, test: test.prefix(20))
+            guard case .finished = try second.trainEpoch() else { return XCTFail("interrupted") }
+            try Checkpoint.save(second, to: url)
+            let third = try Checkpoint.resume(url, train: train, test: test.prefix(20))
+            XCTAssertEqual(try third.run(checkpoint: url) { _ in }, .finished)
+
+            XCTAssertEqual(weights(third.network), weights(straight.network), spec)
+            XCTAssertEqual(third.history.map(\.trainLoss), straight.history.map(\.trainLoss), spec)
+            XCTAssertEqual(third.history.map(\.testAccuracy), straight.history.map(\.testAccuracy), spec)
+            XCTAssertEqual(third.optimizer.stateTensors().map(\.values), straight.optimizer.stateTensors().map(\.values), spec)
+            XCTAssertEqual(third.optimizer.learningRates, straight.optimizer.learningRates, spec)
+            XCTAssertEqual(third.optimizer.momentum, straight.optimizer.momentum, spec)
+            XCTAssertEqual(third.plan, straight.plan, spec)
+        }
+    }
+
+    /// onecycle's total_steps is the run's epochs × batches unless given; the plan (and so the
+    /// checkpoint) names it, and a run longer than a given total is refused before it starts.
+    func testOneCycleSpansTheRun() throws {
+        var plan = plan(optimizer: "nesterov(lr=0.2,schedule=onecycle(max_lr=0.05))", epochs: 2, subset: 100)
+        plan.batchSize = 32  // 4 batches, the last one partial
+        let trainer = try trainer(plan, testImages: 20)
+        XCTAssertEqual(trainer.plan.optimizer, "sgd(momentum=0.9,nesterov=true,lr=0.2,schedule=onecycle(max_lr=0.05,total_steps=8))")
+        XCTAssertEqual(trainer.optimizer.learningRates[0], 0.05 / 25, accuracy: 1e-12)
+
+        plan.optimizer = "nesterov(lr=0.2,schedule=onecycle(max_lr=0.05,total_steps=7))"
+        XCTAssertThrowsError(try self.trainer(plan, testImages: 20)) {
+            XCTAssertEqual("\($0)", "schedule onecycle: total_steps=7 is shorter than the run's 2 epochs × 4 batches = 8 steps")
+        }
+    }
+
+    func testNonFiniteLossStopsTheRun() throws {
+        let trainer = try trainer(plan(optimizer: "sgd(lr=1e6)", subset: 640))
+        XCTAssertThrowsError(try trainer.trainEpoch()) { error in
+            guard case TrainingError.diverged(let epoch, let batch, let loss)? = error as? TrainingError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(epoch, 1)
+            XCTAssertGreaterThan(batch, 1)
+            XCTAssertFalse(loss.isFinite)
+            XCTAssert("\(error)".contains("diverged (too high a learning rate?)"))
+        }
+    }
+
+    func testCheckpointErrorsAreClear() throws {
+        let trainer = try trainer(plan(subset: 64))
+        let url = temporaryFile("net.safetensors")
+        try Checkpoint.save(trainer, to: url)
+        XCTAssertThrowsError(try Checkpoint.network(url, model: "vgg-small")) {
+            XCTAssertEqual("\($0)", "\(url.path) is a checkpoint of model tutorial, not vgg-small")
+        }
+        let bytes = try Foundation.Data(contentsOf: url)
+        let truncated = temporaryFile("truncated.safetensors")
+        try bytes.prefix(bytes.count / 2).write(to: truncated)
+        XCTAssertThrowsError(try Checkpoint.network(truncated)) { XCTAssert("\($0)".contains("truncated"), "\($0)") }
+
+        let file = try SafeTensors(contentsOf: url)
+        var partial = SafeTensors()
+        partial.metadata = file.metadata
+        for name in file.names where name != "fc2.bias" { partial.set(name, floats: try file.floats(name), shape: file.entries[name]!.shape) }
+        let missing = temporaryFile("missing.safetensors")
+        try partial.write(to: missing)
+        XCTAssertThrowsError(try Checkpoint.network(missing)) { XCTAssert("\($0)".contains("missing tensor fc2.bias"), "\($0)") }
+
+        // A plain state_dict (no optlab metadata) loads when the model is named, and only then.
+        var plain = try SafeTensors(contentsOf: url)
+        plain.metadata = [:]
+        let stateDict = temporaryFile("state_dict.safetensors")
+        try plain.write(to: stateDict)
+        XCTAssertThrowsError(try Checkpoint.network(stateDict)) {
+            XCTAssertEqual("\($0)", "\(stateDict.path) has no optlab metadata: say which model it holds with --model")
+        }
+        XCTAssertNoThrow(try Checkpoint.network(stateDict, model: "tutorial"))
+    }
+
+    func testEvaluationReportCountsAndJSON() throws {
+        let report = EvaluationReport(classNames: ["a", "b", "c"], predictions: [0, 1, 1, 2, 0], labels: [0, 1, 2, 2, 2])
+        XCTAssertEqual(report.confusion, [[1, 0, 0], [0, 1, 0], [1, 1, 1]])
+        XCTAssertEqual(report.accuracy, 0.6)
+        XCTAssertEqual(report.perClass, [1, 1, 1.0 / 3])
+        let json = try JSONSerialization.jsonObject(with: Foundation.Data(try report.json().utf8)) as! [String: Any]
+        XCTAssertEqual(json["images"] as? Int, 5)
+        XCTAssertEqual(json["accuracy"] as? Double, 0.6)
+        XCTAssertEqual(json["confusion"] as? [[Int]], [[1, 0, 0], [0, 1, 0], [1, 1, 1]])
+        XCTAssertEqual((json["per_class"] as? [String: Double])?["b"], 1)
+    }
+
+    func testBareOptimizerNamesGetTheModelsLearningRate() throws {
+        XCTAssertEqual(try TrainingPlan.recipe(model: "tutorial", optimizer: "sgd").optimizer, "sgd(lr=0.01)")
+        XCTAssertEqual(try TrainingPlan.recipe(model: "tutorial", optimizer: "adam(lr=0.1)").optimizer, "adam(lr=0.1)")
+        XCTAssertThrowsError(try TrainingPlan.recipe(model: "nonet")) {
+            XCTAssert("\($0)".hasPrefix("unknown model nonet (known: "), "\($0)")
+        }
+    }
+}
+
+/// Requests the cancellation once `steps` training steps have reported, as Ctrl-C would then.
+private final class CancelAfter: ProgressObserver, @unchecked Sendable {  // used from the training thread only
+    private var remaining: Int
+    private let cancellation: Cancellation
+
+    init(steps: Int, _ cancellation: Cancellation) {
+        remaining = steps
+        self.cancellation = cancellation
+    }
+
+    func advance(by count: Int) {
+        remaining -= 1
+        if remaining == 0 { cancellation.request() }
+    }
+
+    func finish() {}
+}

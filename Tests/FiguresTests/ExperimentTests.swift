@@ -1,0 +1,51 @@
+import Experiments
+import Foundation
+import XCTest
+
+final class ExperimentTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-experiments-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func testEveryExperimentFileParsesAndRuns() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: "experiments").filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 5)
+        for file in files {
+            let experiment = try Experiment.load("experiments/" + file)
+            let written = try experiment.run(into: folder.path, dpi: 40)
+            XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, [experiment.name + ".png", experiment.name + ".csv"])
+            let (w, h) = try pngSize(written[0])
+            XCTAssertGreaterThan(w, 200, file)
+            XCTAssertGreaterThan(h, 200, file)
+            XCTAssertGreaterThan(try String(contentsOfFile: written[1], encoding: .utf8).split(separator: "\n").count, 10)
+        }
+    }
+
+    func testExperimentErrorsNameTheProblem() {
+        let cases = [
+            ("kind: trajectories\nstpes: 10", "unknown key 'stpes'"),
+            ("kind: plot", "'kind' must be trajectories or lr-sweep"),
+            ("kind: lr-sweep\nfn: bowl", "needs 'range: A...B'"),
+            ("kind: trajectories\nlayout: spiral", "'layout' must be grid or overlay"),
+            ("kind: trajectories\noptimizers: [adamm]", "unknown optimizer 'adamm'"),
+            ("kind: trajectories\nstart: [1]", "'start' must be [x, y]"),
+            ("- a\n- b", "expected a mapping"),
+        ]
+        for (text, message) in cases {
+            XCTAssertThrowsError(try Experiment.parse(text, name: "x")) { XCTAssertTrue("\($0)".contains(message), "\(text): \($0)") }
+        }
+    }
+}
+
+/// PNG signature and IHDR size.
+func pngSize(_ path: String) throws -> (Int, Int) {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    XCTAssertEqual(Array(data.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    let be = { (o: Int) in data[o..<(o + 4)].reduce(0) { $0 << 8 | Int($1) } }
+    return (be(16), be(20))
+}

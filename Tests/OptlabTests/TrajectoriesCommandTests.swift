@@ -1,0 +1,163 @@
+import Foundation
+import XCTest
+
+/// Runs the built `optlab` binary, as a user would; `folder` is its working folder (where default
+/// outputs such as plots/... land), by default the test's.
+func runOptlab(_ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binaries = Bundle.main.bundleURL.pathExtension == "xctest"
+        ? Bundle.main.bundleURL.deletingLastPathComponent()
+        : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let process = Process()
+    process.executableURL = binaries.appendingPathComponent("optlab")
+    process.arguments = arguments
+    if let folder { process.currentDirectoryURL = folder }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+final class TrajectoriesCommandTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func testDefaultNineWriteTheCSV() throws {
+        let csv = folder.appendingPathComponent("bowl.csv").path
+        let r = try runOptlab(["trajectories", "--fn", "bowl", "--csv", csv], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "optimizer,step,x,y,loss")
+        XCTAssertEqual(lines.count, 1 + 9 * 101)
+        XCTAssertTrue(r.stdout.contains("adamw(lr=0.1)"), r.stdout)
+    }
+
+    func testDivergedPathIsReportedAndTheRunSucceeds() throws {
+        let r = try runOptlab(["trajectories", "--optimizers", "sgd(lr=1),adam", "--steps", "300", "--start=1,0"], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("diverged at step 97"), r.stdout)
+    }
+
+    func testFormulaAndStartOption() throws {
+        let csv = folder.appendingPathComponent("f.csv").path
+        let r = try runOptlab(["trajectories", "--fn", "x^2 + 3*sin(x*y)", "--start=-1.5,1", "--steps", "5",
+                               "--optimizers", "adam(lr=0.1)", "--csv", csv], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines[1], "adam(lr=0.1),0,-1.5,1.0,\(2.25 + 3 * sin(-1.5))")
+        XCTAssertEqual(lines.count, 7)
+    }
+
+    /// onecycle spans the path when total_steps is left out: its rate falls to max_lr/25/1e4 by the
+    /// last step, so the path settles at the bowl's minimum.
+    func testOneCycleSpansThePath() throws {
+        let csv = folder.appendingPathComponent("onecycle.csv").path
+        let spec = "sgd(lr=0.01,momentum=0.9,schedule=onecycle(max_lr=0.05))"
+        let r = try runOptlab(["trajectories", "--fn", "bowl", "--optimizers", spec, "--csv", csv], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1 + 101)
+        XCTAssertTrue(lines[1].hasPrefix("\"\(spec)\",0,"), String(lines[1]))
+        let loss = Double(lines.last!.split(separator: ",").last!)!
+        XCTAssertLessThan(loss, 1e-3)
+    }
+
+    /// Bad input: one line on stderr naming the problem, non-zero exit, no file written.
+    func testBadInputIsOneLineAndWritesNothing() throws {
+        let csv = folder.appendingPathComponent("bad.csv").path
+        let cases: [([String], String)] = [
+            (["--optimizers", "adamm"], "unknown optimizer 'adamm'"),
+            (["--optimizers", "adam(lr=-1)"], "adam: lr=-1 must be ≥ 0"),
+            (["--optimizers", "sgd(nesterov=true)"], "nesterov=true needs momentum > 0"),
+            (["--fn", "x^2 + * y"], "column 7"),
+            (["--fn", "bowel"], "unknown surface 'bowel'"),
+            (["--start", "1"], "--start expects X,Y"),
+            (["--steps", "0"], "--steps must be in 1...10000000"),
+            (["--steps", "99999999999"], "--steps must be in 1...10000000"),
+            (["--optimizers", "adagrad(schedule=onecycle(max_lr=0.1))"], "adagrad: schedule onecycle cycles the momentum"),
+            (["--optimizers", "sgd(momentum=0.9,schedule=onecycle(max_lr=0.1,total_steps=50))"],
+             "schedule onecycle: tried to step 51 times; total_steps is 50"),
+        ]
+        for (arguments, expected) in cases {
+            let r = try runOptlab(["trajectories"] + arguments + ["--csv", csv])
+            XCTAssertNotEqual(r.status, 0, "\(arguments)")
+            let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '") }
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: csv), "\(arguments)")
+        }
+        let r = try runOptlab(["trajectories", "--csv", folder.appendingPathComponent("no/such/dir.csv").path], in: folder)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
+    }
+}
+
+/// The figure commands: every format, the lr-sweep's figure and CSV, bad input.
+extension TrajectoriesCommandTests {
+    func testTrajectoriesWritesTheDefaultFigureAndEveryFormat() throws {
+        let r = try runOptlab(["trajectories", "--fn", "rosenbrock", "--optimizers", "adam(lr=0.05)", "--steps", "20", "--dpi", "50"], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("wrote plots/trajectories-rosenbrock.png"), r.stdout)
+        let size = try pngSize(folder.appendingPathComponent("plots/trajectories-rosenbrock.png").path)
+        XCTAssertEqual([size.0, size.1], [475, 330], "9.5 × 6.6 inches at 50 dpi")
+        for name in ["t.svg", "t.pdf"] {
+            let out = folder.appendingPathComponent(name).path
+            let r = try runOptlab(["trajectories", "--steps", "5", "--layout", "overlay", "--levels", "5", "--out", out], in: folder)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let head = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)).prefix(5), as: UTF8.self)
+            XCTAssertEqual(head, name.hasSuffix("svg") ? "<?xml" : "%PDF-")
+        }
+    }
+
+    func testLRSweepCommandWritesFigureAndCSV() throws {
+        let csv = folder.appendingPathComponent("s.csv").path, out = folder.appendingPathComponent("s.png").path
+        let r = try runOptlab(["lr-sweep", "0.001...1", "--log", "--points", "5", "--steps", "20", "--csv", csv, "--out", out, "--dpi", "40"], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count, 1 + 6 * 5)
+        let size = try pngSize(out)
+        XCTAssertEqual([size.0, size.1], [380, 304], "9.5 × 7.6 inches at 40 dpi")
+        XCTAssertTrue(r.stdout.contains("momentum"), r.stdout)
+    }
+
+    /// Bad input: one line on stderr, non-zero exit, and nothing written.
+    func testFigureCommandsBadInputIsOneLineAndWritesNothing() throws {
+        let out = folder.appendingPathComponent("x.png").path
+        let cases: [([String], String)] = [
+            (["lr-sweep", "5...0", "--out", out], "empty or reversed"),
+            (["lr-sweep", "1...1", "--out", out], "empty or reversed"),
+            (["lr-sweep", "0...5", "--log", "--out", out], "--log needs a range starting above 0"),
+            (["lr-sweep", "0...5", "--points", "1", "--out", out], "--points must be ≥ 2"),
+            (["lr-sweep", "0...5", "--out", folder.appendingPathComponent("x.jpg").path], "unknown image format '.jpg'"),
+            (["lr-sweep", "0...5", "--out", folder.appendingPathComponent("no/such/x.png").path], "does not exist"),
+            (["trajectories", "--out", folder.appendingPathComponent("x.gif").path], "unknown image format '.gif'"),
+            (["trajectories", "--levels", "2", "--out", out], "--levels must be in 3...100"),
+            (["trajectories", "--layout", "spiral", "--out", out], "spiral"),
+            (["run", folder.appendingPathComponent("missing.yaml").path], "cannot read experiment"),
+        ]
+        for (arguments, expected) in cases {
+            let r = try runOptlab(arguments, in: folder)
+            XCTAssertNotEqual(r.status, 0, "\(arguments)")
+            let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '") && !$0.hasPrefix("Help:") && !$0.isEmpty }
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "no file, not even a temporary one")
+    }
+}
+
+/// PNG signature and IHDR size.
+func pngSize(_ path: String) throws -> (Int, Int) {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    XCTAssertEqual(Array(data.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    let be = { (o: Int) in data[o..<(o + 4)].reduce(0) { $0 << 8 | Int($1) } }
+    return (be(16), be(20))
+}

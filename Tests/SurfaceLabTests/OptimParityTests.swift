@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+import SurfaceLab
+import Optim
+import Surfaces
+
+/// Replays every trajectory torch.optim computed in float64 (optim-trajectories.json) through the
+/// engine: every point must agree within 1e-9 relative (1e-12 absolute near zero).
+final class OptimParityTests: XCTestCase {
+    struct Fixture: Decodable {
+        let about: String
+        let cases: [Case]
+    }
+
+    struct Case: Decodable {
+        let surface: String
+        let formula: String
+        let optimizer: String
+        let spec: String
+        let start: [Double]
+        let steps: Int
+        let trajectory: [[Double]]
+        let loss: [Double]
+    }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    /// Written by Tests/Fixtures/make_optim_trajectories.py; `$OPTLAB_REFERENCE_DIR` names another folder.
+    func testEveryCaseMatchesTorch() throws {
+        let folder = ProcessInfo.processInfo.environment["OPTLAB_REFERENCE_DIR"].map { URL(fileURLWithPath: $0) }
+        try replay((folder ?? Self.fixtures).appendingPathComponent("optim-trajectories.json"))
+    }
+
+    /// OneCycleLR (momentum and β₁ cycled, linear and cosine, three phases, total_steps given,
+    /// from epochs × steps_per_epoch or filled in from the path), written by
+    /// Tests/Fixtures/make_onecycle_trajectories.py.
+    func testOneCycleMatchesTorch() throws {
+        let cases = try replay(Self.fixtures.appendingPathComponent("onecycle-trajectories.json"))
+        XCTAssertEqual(cases, 9)
+    }
+
+    @discardableResult
+    private func replay(_ url: URL) throws -> Int {
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        XCTAssertFalse(fixture.cases.isEmpty)
+        var worstOverall = 0.0
+        for c in fixture.cases {
+            let surface = try Surface.named(c.surface)
+            XCTAssertEqual(surface.formula, c.formula, "surface \(c.surface)")
+            let spec = try OptimizerSpec.parse(c.spec)
+            XCTAssertEqual(spec.name, c.optimizer, c.spec)
+            let result = try Trajectories.run(spec, on: surface, from: Point(c.start[0], c.start[1]), steps: c.steps)
+            XCTAssertNil(result.divergedAt, c.spec)
+            XCTAssertEqual(result.points.count, c.trajectory.count, c.spec)
+            var worst = 0.0
+            for (k, (p, expected)) in zip(result.points, c.trajectory).enumerated() {
+                for (got, want) in [(p.x, expected[0]), (p.y, expected[1]), (result.losses[k], c.loss[k])] {
+                    let error = abs(got - want)
+                    worst = max(worst, error / max(abs(want), 1e-300))
+                    if error > 1e-9 * abs(want) + 1e-12 {
+                        XCTFail("\(c.surface) \(c.spec) step \(k): \(got) vs torch \(want)")
+                        break
+                    }
+                }
+            }
+            worstOverall = max(worstOverall, worst)
+            print("parity \(c.surface) \(c.spec): worst relative error \(worst)")
+        }
+        print("parity \(url.lastPathComponent): worst relative error of all \(fixture.cases.count) cases \(worstOverall)")
+        return fixture.cases.count
+    }
+}
