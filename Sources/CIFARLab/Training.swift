@@ -104,9 +104,7 @@ public final class Trainer {
     /// A fresh run: initial weights from `plan.seed`. A onecycle schedule without total_steps gets
     /// the run's epochs × batches per epoch, and the plan (as checkpoints store it) names it.
     public init(_ plan: TrainingPlan, train: Dataset, test: Dataset) throws {
-        guard plan.epochs > 0, plan.batchSize > 0 else {
-            throw TrainingError.plan("epochs and batch size must be positive (got \(plan.epochs) and \(plan.batchSize))")
-        }
+        try plan.check()
         let train = train.prefix(plan.trainSubset)
         let batches = DataLoader(train, batchSize: plan.batchSize).batchCount
         let spec = try OptimizerSpec.parse(plan.optimizer).fillingTotalSteps(plan.epochs * batches)
@@ -236,6 +234,14 @@ public final class InputTensors {
 }
 
 extension TrainingPlan {
+    /// Throws a `SettingError` (torch's keyword names) for a value no run can take.
+    public func check() throws {
+        guard epochs >= 1 else { throw SettingError("epochs", "must be at least 1, got \(epochs)") }
+        guard batchSize >= 1 else { throw SettingError("batch_size", "must be at least 1, got \(batchSize)") }
+        if let trainSubset, trainSubset < 1 { throw SettingError("train_subset", "must be at least 1, got \(trainSubset)") }
+        guard (0...1).contains(labelSmoothing) else { throw SettingError("label_smoothing", "must be in [0, 1], got \(labelSmoothing)") }
+    }
+
     /// A plan from what the user gave, the rest from the model's recipe. A bare optimizer name
     /// (`sgd`, `adam`) gets the model's learning rate for it.
     public static func recipe(model: String = CIFARModels.defaultModel, optimizer: String? = nil, epochs: Int? = nil,

@@ -3,10 +3,9 @@ import CCairo
 
 /// Marker shapes for points on a line or a scatter.
 public enum Marker: Sendable {
-    case circle, square, triangle, diamond, star
+    case circle, square, triangle, star
     /// An "×", for something that went wrong (a diverged run).
     case cross
-    case plus
 
     /// Draws the marker centred at `p`, `size` points across, filled with `color` and edged with
     /// `edge` so it stays visible on any background.
@@ -23,16 +22,14 @@ public enum Marker: Sendable {
                 let a = Double(k) * 2 * Double.pi / 3
                 return PagePoint(p.x + r * 1.15 * sin(a), p.y - r * 1.15 * cos(a))
             })
-        case .diamond:
-            polygon(cr, [PagePoint(p.x, p.y - r * 1.2), PagePoint(p.x + r, p.y), PagePoint(p.x, p.y + r * 1.2), PagePoint(p.x - r, p.y)])
         case .star:
             polygon(cr, (0..<10).map { k in
                 let radius = k % 2 == 0 ? r * 1.3 : r * 0.55, a = Double(k) * .pi / 5
                 return PagePoint(p.x + radius * sin(a), p.y - radius * cos(a))
             })
-        case .cross, .plus:
+        case .cross:
             // Strokes, drawn twice: a wide edge-coloured one under the coloured one.
-            let a = self == .cross ? Double.pi / 4 : 0
+            let a = Double.pi / 4
             for (width, c) in [(size * 0.42, edge), (size * 0.22, color)] {
                 for k in 0..<2 {
                     let angle = a + Double(k) * .pi / 2, dx = r * cos(angle), dy = r * sin(angle)
@@ -294,23 +291,18 @@ struct HeatmapArtist: Artist {
     }
 }
 
-/// A straight reference line across the whole axes (a tolerance threshold, a known optimum).
+/// A horizontal reference line across the whole axes (a tolerance threshold, the start loss).
 struct ReferenceLineArtist: Artist {
-    enum Orientation { case horizontal, vertical }
-    var orientation: Orientation
     var value: Double
     var style: LineStyle
     var label: String?
 
-    var extent: (xs: [Double], ys: [Double]) { orientation == .horizontal ? ([], [value]) : ([value], []) }
+    var extent: (xs: [Double], ys: [Double]) { ([], [value]) }
     var legendEntry: LegendEntry? { label.map { LegendEntry(label: $0, line: style, markerColor: style.color) } }
 
     func draw(_ canvas: Canvas, _ map: PlotMap) {
-        guard (orientation == .horizontal ? map.y.scale : map.x.scale).accepts(value) else { return }
-        let (x0, x1) = (map.x.from, map.x.to), (y0, y1) = (map.y.from, map.y.to)
-        let points = orientation == .horizontal ? [PagePoint(x0, map.y(value)), PagePoint(x1, map.y(value))]
-                                                : [PagePoint(map.x(value), y0), PagePoint(map.x(value), y1)]
-        canvas.polyline(points, style.color, width: style.width, dash: style.dash)
+        guard map.y.scale.accepts(value) else { return }
+        canvas.polyline([PagePoint(map.x.from, map.y(value)), PagePoint(map.x.to, map.y(value))], style.color, width: style.width, dash: style.dash)
     }
 }
 

@@ -88,12 +88,7 @@ public final class Axes {
 
     /// A horizontal line at y across the whole axes.
     public func horizontalLine(y: Double, style: LineStyle, label: String? = nil) {
-        artists.append(ReferenceLineArtist(orientation: .horizontal, value: y, style: style, label: label))
-    }
-
-    /// A vertical line at x across the whole axes.
-    public func verticalLine(x: Double, style: LineStyle, label: String? = nil) {
-        artists.append(ReferenceLineArtist(orientation: .vertical, value: x, style: style, label: label))
+        artists.append(ReferenceLineArtist(value: y, style: style, label: label))
     }
 
     /// A short text near a data point, `offset` points away, kept inside the plot.

@@ -21,8 +21,6 @@ public struct ScalarGrid: Sendable {
     }
 
     public func value(_ i: Int, _ j: Int) -> Double { values[j * xs.count + i] }
-    public var xRange: ClosedRange<Double> { xs.first!...xs.last! }
-    public var yRange: ClosedRange<Double> { ys.first!...ys.last! }
     /// Smallest and largest finite sample.
     public var finiteRange: ClosedRange<Double> {
         let finite = values.filter(\.isFinite)
@@ -41,11 +39,6 @@ public enum ContourLevels {
         return [minimum] + (0..<(count - 1)).map { k in
             minimum + bottom * pow(top / bottom, Double(k) / Double(count - 2))
         }
-    }
-
-    /// `count` evenly spaced levels from `minimum` to `maximum`.
-    public static func linear(minimum: Double, maximum: Double, count: Int) -> [Double] {
-        (0..<count).map { minimum + (maximum - minimum) * Double($0) / Double(count - 1) }
     }
 }
 

@@ -47,7 +47,7 @@ public struct LRSweep: Sendable {
         let parts = text.components(separatedBy: "...").count == 2 ? text.components(separatedBy: "...") : text.components(separatedBy: "..")
         guard parts.count == 2, let a = Double(parts[0].trimmingCharacters(in: .whitespaces)),
               let b = Double(parts[1].trimmingCharacters(in: .whitespaces)), a.isFinite, b.isFinite else {
-            throw SettingError("range", "must be learning rates A...B such as 0...5, got '\(text)'")
+            throw SettingError("range", "must be A...B such as 0...5, got '\(text)'")
         }
         guard b > a else { throw SettingError("range", "\(text) is empty or reversed (need A < B)") }
         return a...b

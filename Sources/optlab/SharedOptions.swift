@@ -53,11 +53,13 @@ struct FigureOptions: ParsableArguments {
 }
 
 /// Runs the library's own checks of option values and says what they find in this command line's
-/// terms: a setting is its option (`points` → `--points`) unless `names` calls it otherwise.
+/// terms: a setting is its option (`points` → `--points`, `batch_size` → `--batch-size`) unless
+/// `names` calls it otherwise.
 func checkingOptions(named names: [String: String] = [:], _ checks: () throws -> Void) throws {
     do {
         try checks()
     } catch let error as SettingError {
-        throw ValidationError("\(names[error.setting] ?? "--" + error.setting) \(error.problem)")
+        let option = "--" + error.setting.replacingOccurrences(of: "_", with: "-")
+        throw ValidationError("\(names[error.setting] ?? option) \(error.problem)")
     }
 }

@@ -36,10 +36,7 @@ struct TrainingOptions: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let trainSubset, trainSubset < 1 { throw ValidationError("--train-subset must be at least 1") }
-        if let labelSmoothing, !(0...1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1]") }
+        try checkingOptions { try plan(optimizer: nil).check() }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 

@@ -23,4 +23,20 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertThrowsError(try AtomicFile.write("x", to: target))  // a non-empty folder cannot be replaced
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)), ["a.csv", "dir"])
     }
+
+    /// A writer that fails part-way leaves the old file as it was and no temporary file.
+    func testFailedWriterLeavesTheOldFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-atomic-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("a.svg").path
+        try AtomicFile.write("old\n", to: file)
+        struct Broken: Error {}
+        XCTAssertThrowsError(try AtomicFile.write(to: file) { temporary in
+            try "half".write(toFile: temporary, atomically: false, encoding: .utf8)
+            throw Broken()
+        })
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "old\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["a.svg"])
+    }
 }

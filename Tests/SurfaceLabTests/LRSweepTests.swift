@@ -40,7 +40,7 @@ final class LRSweepTests: XCTestCase {
     func testRangeParsingAndErrors() {
         XCTAssertEqual(try LRSweep.parseRange("0...5"), 0...5)
         XCTAssertEqual(try LRSweep.parseRange("1e-3..0.5"), 0.001...0.5)
-        for (text, message) in [("5...0", "empty or reversed"), ("1...1", "empty or reversed"), ("0-5", "range must be learning rates A...B")] {
+        for (text, message) in [("5...0", "empty or reversed"), ("1...1", "empty or reversed"), ("0-5", "range must be A...B such as 0...5")] {
             XCTAssertThrowsError(try LRSweep.parseRange(text)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
         }
         XCTAssertThrowsError(try LRSweep.learningRates(0...5, count: 11, logarithmic: true)) { XCTAssertTrue("\($0)".contains("log needs a range starting above 0"), "\($0)") }
