@@ -57,16 +57,21 @@ public enum Comparison {
         return runs
     }
 
-    /// `optimizer,seed,epoch,train_loss,train_acc,test_loss,test_acc,seconds`; a diverged run ends
-    /// with a row for the epoch it diverged in, its metrics `nan`.
-    public static func csv(_ runs: [Run]) -> CSVTable {
-        var table = CSVTable(header: ["optimizer", "seed", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"])
+    /// `optimizer,seed,epoch,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds,val_images`
+    /// (`val_*` empty and `val_images` 0 without a validation split); a diverged run ends with a row
+    /// for the epoch it diverged in, its metrics `nan`.
+    public static func csv(_ runs: [Run], validation: ValidationSplit? = nil) -> CSVTable {
+        var table = CSVTable(header: ["optimizer", "seed", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+                                      "test_loss", "test_acc", "seconds", "val_images"])
+        let held = validation?.count ?? 0
         for run in runs {
             for m in run.epochs {
-                table.append([run.label, run.seed, m.epoch, m.trainLoss, m.trainAccuracy, m.testLoss, m.testAccuracy, m.seconds])
+                table.append([run.label, run.seed, m.epoch, m.trainLoss, m.trainAccuracy, m.validationLoss.map { "\($0)" } ?? "",
+                              m.validationAccuracy.map { "\($0)" } ?? "", m.testLoss, m.testAccuracy, m.seconds, held])
             }
             if let d = run.divergedAt {
-                table.append([run.label, run.seed, d.epoch, "nan", "nan", "nan", "nan", d.seconds])
+                let missing = held > 0 ? "nan" : ""
+                table.append([run.label, run.seed, d.epoch, "nan", "nan", missing, missing, "nan", "nan", d.seconds, held])
             }
         }
         return table

@@ -14,8 +14,10 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     public var batchSize: Int
     /// Seeds the initial weights, the data order and the augmentation.
     public var seed: UInt64
-    /// Train on the first N images only (quick looks); nil = all 50,000.
+    /// Train on the first N images only (quick looks); nil = all 50,000 (less the validation split).
     public var trainSubset: Int?
+    /// Training images held out to validate on every epoch, the same for every run; nil = none.
+    public var validation: ValidationSplit?
     /// Random crop (padding 4) and horizontal flip on the training images.
     public var augment: Bool
     public var labelSmoothing: Float
@@ -29,13 +31,14 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     }
 
     public init(model: String, optimizer: String, epochs: Int, batchSize: Int, seed: UInt64 = 0, trainSubset: Int? = nil,
-                augment: Bool, labelSmoothing: Float = 0, normalization: Normalization) {
+                validation: ValidationSplit? = nil, augment: Bool, labelSmoothing: Float = 0, normalization: Normalization) {
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
         self.trainSubset = trainSubset
+        self.validation = validation
         self.augment = augment
         self.labelSmoothing = labelSmoothing
         self.normalization = normalization
@@ -49,6 +52,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     /// Mean cross-entropy over the epoch's training images (train mode, before each step).
     public var trainLoss: Double
     public var trainAccuracy: Double
+    /// On the plan's validation split (eval mode); nil without one.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
     public var testLoss: Double
     public var testAccuracy: Double
     /// Wall-clock seconds of training and evaluation since the run started (resumes included).
@@ -81,6 +87,8 @@ public final class Trainer {
     public let optimizer: Optimizer<Float>
     public let trainLoader: DataLoader
     public let testLoader: DataLoader
+    /// The held-out training images, when the plan has a validation split.
+    public let validationLoader: DataLoader?
     public let normalization: InputNormalization
     public internal(set) var history: [EpochMetrics] = []
     var position = Position()
@@ -103,9 +111,11 @@ public final class Trainer {
 
     /// A fresh run: initial weights from `plan.seed`. A onecycle schedule without total_steps gets
     /// the run's epochs × batches per epoch, and the plan (as checkpoints store it) names it.
+    /// `train` is the whole training split: the validation split is taken from it before the subset.
     public init(_ plan: TrainingPlan, train: Dataset, test: Dataset) throws {
         try plan.check()
-        let train = train.prefix(plan.trainSubset)
+        let (remaining, validation) = try plan.validation.map { try $0.apply(to: train) } ?? (train, nil)
+        let train = remaining.prefix(plan.trainSubset)
         let batches = DataLoader(train, batchSize: plan.batchSize).batchCount
         let spec = try OptimizerSpec.parse(plan.optimizer).fillingTotalSteps(plan.epochs * batches)
         if let total = spec.schedule?.totalSteps, total < plan.epochs * batches {
@@ -124,6 +134,7 @@ public final class Trainer {
         trainLoader = DataLoader(train, batchSize: plan.batchSize, shuffle: true, seed: plan.seed,
                                  transforms: (plan.augment ? [.randomCrop(padding: 4), .horizontalFlip] : []) + [normalization.transform])
         testLoader = Self.testLoader(test, normalization)
+        validationLoader = if let validation { Self.testLoader(validation, normalization) } else { nil }
         stepsSchedulePerBatch = spec.schedule?.advancesEveryStep == true
     }
 
@@ -145,7 +156,7 @@ public final class Trainer {
     }
 
     /// Trains the rest of the current epoch, advances the schedule (per batch or at the end) and
-    /// evaluates on the test set.
+    /// evaluates on the validation split (if any) and the test set.
     /// `progress` is told how many images each step trained; `cancellation` is checked before
     /// every step. Throws `TrainingError.diverged` on a non-finite loss, before that step changes
     /// any weight.
@@ -167,9 +178,11 @@ public final class Trainer {
             progress?.advance(by: batch.labels.count)
         }
         if !stepsSchedulePerBatch { try scheduleStep() }
+        let validation = try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) }
         let test = try evaluate()
         let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: position.lossSum / Double(max(1, position.seen)),
                                    trainAccuracy: Double(position.correct) / Double(max(1, position.seen)),
+                                   validationLoss: validation?.loss, validationAccuracy: validation?.report.accuracy,
                                    testLoss: test.loss, testAccuracy: test.report.accuracy, seconds: seconds)
         history.append(metrics)
         position = Position(epoch: epoch + 1)
@@ -186,7 +199,7 @@ public final class Trainer {
         try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs)
     }
 
-    /// The test images in file order, normalised as the network's training images were.
+    /// Evaluation images (test or validation) in file order, normalised as the training images were.
     public static func testLoader(_ test: Dataset, _ normalization: InputNormalization) -> DataLoader {
         DataLoader(test, batchSize: evaluationBatch, transforms: [normalization.transform])
     }
@@ -245,7 +258,7 @@ extension TrainingPlan {
     /// A plan from what the user gave, the rest from the model's recipe. A bare optimizer name
     /// (`sgd`, `adam`) gets the model's learning rate for it.
     public static func recipe(model: String = CIFARModels.defaultModel, optimizer: String? = nil, epochs: Int? = nil,
-                              batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil,
+                              batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil, validation: Int? = nil,
                               augment: Bool? = nil, labelSmoothing: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
         guard CIFARModels.names.contains(model) else {
             throw TrainingError.plan("unknown model \(model) (known: \(CIFARModels.names.joined(separator: ", ")))")
@@ -254,7 +267,8 @@ extension TrainingPlan {
         let epochs = epochs ?? (comparing ? recipe.compareEpochs : recipe.epochs)
         let spec = CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer ?? recipe.optimizer(epochs)), model: model)
         return TrainingPlan(model: model, optimizer: spec.description, epochs: epochs, batchSize: batchSize ?? recipe.batchSize,
-                            seed: seed, trainSubset: trainSubset, augment: augment ?? recipe.augment,
+                            seed: seed, trainSubset: trainSubset, validation: try validation.map { try ValidationSplit(count: $0) },
+                            augment: augment ?? recipe.augment,
                             labelSmoothing: labelSmoothing ?? recipe.labelSmoothing, normalization: recipe.normalization)
     }
 }

@@ -108,6 +108,14 @@ public struct Dataset: Sendable {
                        labels: Array(labels[..<n]), classNames: classNames)
     }
 
+    /// The images at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> Dataset {
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(indices.count * CIFAR10.imageBytes)
+        for i in indices { pixels += images[(i * CIFAR10.imageBytes)..<((i + 1) * CIFAR10.imageBytes)] }
+        return Dataset(split: split, images: pixels, labels: indices.map { labels[$0] }, classNames: classNames)
+    }
+
     /// How many images of each class.
     public var classCounts: [Int] {
         labels.reduce(into: [Int](repeating: 0, count: CIFAR10.classCount)) { $0[Int($1)] += 1 }
@@ -148,6 +156,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case notFound([String])
     case download(String)
     case archive(String)
+    case split(String)
 
     public var description: String {
         switch self {
@@ -158,7 +167,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
                 "Get it with `optlab data download` (fetches \(CIFAR10.archiveURL.absoluteString), 170 MB, into ./data),",
                 "or copy an unpacked \(CIFAR10.folderName) folder to ./data/ (or point --data DIR or $OPTLAB_DATA at it).",
             ]).joined(separator: "\n")
-        case .download(let message), .archive(let message):
+        case .download(let message), .archive(let message), .split(let message):
             return message
         }
     }

@@ -21,6 +21,7 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare sgd,adam
               optlab cifar --compare "sgd(lr=0.1,momentum=0.9),adam(lr=0.003),rmsprop"
               optlab cifar --compare sgd,adam --seeds 3 --train-subset 5000
+              optlab cifar --compare sgd,adam --validation 5000      # val_loss, val_acc in the CSV
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
             """
     )
@@ -64,7 +65,7 @@ struct CIFARCommand: ParsableCommand {
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
         try OutputFolder.createParent(of: out)
         try OutputFolder.createParent(of: csvPath)
-        try AtomicFile.write(Comparison.csv(runs).text, to: csvPath)
+        try AtomicFile.write(Comparison.csv(runs, validation: base.validation).text, to: csvPath)
         try ComparisonFigure.make(runs, model: base.model).save(to: out)
         print(Comparison.summary(runs))
         print("Wrote \(out) and \(csvPath)")

@@ -26,6 +26,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Train on the first N training images only (quick looks).", valueName: "n"))
     var trainSubset: Int?
 
+    @Option(help: ArgumentHelp("""
+        Hold out N training images (N/10 of every class, the same images for every run and seed) \
+        and report validation loss and accuracy every epoch; never trained on.
+        """, valueName: "n"))
+    var validation: Int?
+
     @Option(help: ArgumentHelp("Label smoothing of the cross-entropy loss (default: the model's recipe).", valueName: "ε"))
     var labelSmoothing: Float?
 
@@ -42,7 +48,8 @@ struct TrainingOptions: ParsableArguments {
 
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
         try TrainingPlan.recipe(model: model ?? CIFARModels.defaultModel, optimizer: optimizer, epochs: epochs,
-                                batchSize: batchSize, seed: seed ?? 0, trainSubset: trainSubset, augment: augment,
+                                batchSize: batchSize, seed: seed ?? 0, trainSubset: trainSubset, validation: validation,
+                                augment: augment,
                                 labelSmoothing: labelSmoothing, comparing: comparing)
     }
 
@@ -76,6 +83,7 @@ struct TrainCommand: ParsableCommand {
               optlab train --optimizer adam --epochs 5 --out checkpoints/adam.safetensors
               optlab train --out checkpoints/run.safetensors --resume
               optlab train --epochs 2 --optimizer "nesterov(schedule=onecycle(max_lr=0.2))"
+              optlab train --validation 5000                 # 500 images of each class held out
             """
     )
 
@@ -109,7 +117,8 @@ struct TrainCommand: ParsableCommand {
         }
         let plan = trainer.plan
         print("Training \(plan.model) with \(plan.optimizer), batch \(plan.batchSize), seed \(plan.seed), "
-              + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? " (crop + flip)" : "")")
+              + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? " (crop + flip)" : "")"
+            + (trainer.validationLoader.map { ", \($0.dataset.count.grouped) held out for validation" } ?? ""))
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
         do {
@@ -130,10 +139,15 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// What the assignment's script prints per epoch, plus test accuracy.
+    /// What the assignment's script prints per epoch, plus validation (with a split) and test accuracy.
     static func line(_ m: EpochMetrics, of epochs: Int) -> String {
-        String(format: "epoch %d/%d  loss %.4f  train acc %.2f %%  test acc %.2f %%  test loss %.4f  %.0f s",
-               m.epoch, epochs, m.trainLoss, 100 * m.trainAccuracy, 100 * m.testAccuracy, m.testLoss, m.seconds)
+        var validation = ""
+        if let accuracy = m.validationAccuracy, let loss = m.validationLoss {
+            validation = String(format: "  val acc %.2f %%  val loss %.4f", 100 * accuracy, loss)
+        }
+        return String(format: "epoch %d/%d  loss %.4f  train acc %.2f %%", m.epoch, epochs, m.trainLoss, 100 * m.trainAccuracy)
+            + validation
+            + String(format: "  test acc %.2f %%  test loss %.4f  %.0f s", 100 * m.testAccuracy, m.testLoss, m.seconds)
     }
 
     /// On --resume, options that contradict the checkpoint are an error rather than silently ignored.
@@ -151,6 +165,9 @@ struct TrainCommand: ParsableCommand {
             conflicts.append("--batch-size \(batchSize) (checkpoint: \(saved.batchSize))")
         }
         if let seed = options.seed, seed != saved.seed { conflicts.append("--seed \(seed) (checkpoint: \(saved.seed))") }
+        if let validation = options.validation, validation != saved.validation?.count {
+            conflicts.append("--validation \(validation) (checkpoint: \(saved.validation?.count ?? 0))")
+        }
         if !conflicts.isEmpty {
             throw Failure("--resume continues the saved run; these differ from it: " + conflicts.joined(separator: ", "))
         }

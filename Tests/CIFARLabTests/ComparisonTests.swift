@@ -22,13 +22,13 @@ final class ComparisonTests: XCTestCase {
 
     func testCSVKeepsEveryEpochAndMarksTheDivergence() {
         XCTAssertEqual(Comparison.csv(runs).text, """
-            optimizer,seed,epoch,train_loss,train_acc,test_loss,test_acc,seconds
-            sgd(lr=0.1),0,1,1.5,0.45,1.6,0.5,30.0
-            sgd(lr=0.1),0,2,1.2,0.5499999999999999,1.3,0.6,60.0
-            adam(lr=10),0,1,2.0,0.15000000000000002,2.1,0.2,30.0
-            adam(lr=10),0,2,nan,nan,nan,nan,41.0
-            sgd(lr=0.1),1,1,1.6,0.35000000000000003,1.7000000000000002,0.4,30.0
-            sgd(lr=0.1),1,2,1.0,0.6499999999999999,1.1,0.7,60.0
+            optimizer,seed,epoch,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds,val_images
+            sgd(lr=0.1),0,1,1.5,0.45,,,1.6,0.5,30.0,0
+            sgd(lr=0.1),0,2,1.2,0.5499999999999999,,,1.3,0.6,60.0,0
+            adam(lr=10),0,1,2.0,0.15000000000000002,,,2.1,0.2,30.0,0
+            adam(lr=10),0,2,nan,nan,,,nan,nan,41.0,0
+            sgd(lr=0.1),1,1,1.6,0.35000000000000003,,,1.7000000000000002,0.4,30.0,0
+            sgd(lr=0.1),1,2,1.0,0.6499999999999999,,,1.1,0.7,60.0,0
 
             """)
     }

@@ -98,6 +98,28 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A validation split is held out of the whole training split before the subset, reported
+    /// every epoch, never trained on, and comes back whole from a checkpoint.
+    func testValidationSplitIsHeldOutReportedAndSaved() throws {
+        var plan = plan(subset: 300)
+        plan.validation = try ValidationSplit(count: 200)
+        let trainer = try trainer(plan, testImages: 20)
+        let (train, _) = try Self.splits.get()
+        let held = try ValidationSplit(count: 200).indices(in: train)
+        let expectedTrain = train.subset((0..<train.count).filter { !Set(held).contains($0) }).prefix(300)
+        XCTAssertEqual(trainer.trainLoader.dataset.labels, expectedTrain.labels)
+        XCTAssertEqual(trainer.trainLoader.dataset.images, expectedTrain.images, "no held-out image is trained on")
+        XCTAssertEqual(trainer.validationLoader?.dataset.classCounts, [Int](repeating: 20, count: 10))
+
+        let url = temporaryFile("run.safetensors")
+        XCTAssertEqual(try trainer.run(checkpoint: url) { _ in }, .finished)
+        let metrics = try XCTUnwrap(trainer.history.last)
+        let direct = try Trainer.evaluate(trainer.network, on: XCTUnwrap(trainer.validationLoader))
+        XCTAssertEqual(metrics.validationAccuracy, direct.report.accuracy)
+        XCTAssertEqual(metrics.validationLoss, direct.loss)
+        XCTAssertEqual(try Checkpoint.resume(url, train: train, test: Self.splits.get().test.prefix(20)).plan.validation, plan.validation)
+    }
+
     /// onecycle's total_steps is the run's epochs × batches unless given; the plan (and so the
     /// checkpoint) names it, and a run longer than a given total is refused before it starts.
     func testOneCycleSpansTheRun() throws {
