@@ -17,7 +17,7 @@ public final class Cancellation: Sendable {
     fileprivate func withdraw() { flag.store(false, ordering: .relaxed) }
 }
 
-/// Ctrl-C as a request rather than a kill: while watched, SIGINT requests `Interrupt.cancellation`.
+/// Ctrl-C as a request rather than a kill: while watched, SIGINT requests the token `watch()` returns.
 /// A second Ctrl-C exits at once, as users expect when the first seems to be ignored.
 public enum Interrupt {
     /// A signal handler cannot capture anything, so the token it requests is this global one.

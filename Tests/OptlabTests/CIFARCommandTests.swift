@@ -6,9 +6,9 @@ final class CIFARCommandTests: XCTestCase {
     func testTinyComparisonWritesTheCSVAndTheFigure() throws {
         let data = try realDataPath()
         let folder = try temporaryFolder(self)
-        let outcome = try optlabProcess(["cifar", "--compare", "sgd,adam,sgd(lr=1e6)", "--model", "tutorial", "--epochs", "1",
+        let outcome = try runOptlab(["cifar", "--compare", "sgd,adam,sgd(lr=1e6)", "--model", "tutorial", "--epochs", "1",
                                          "--train-subset", "300", "--validation", "100", "--data", data], in: folder)
-        XCTAssertEqual(outcome.status, 0, outcome.errors)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let csv = try String(contentsOf: folder.appendingPathComponent("plots/cifar-compare.csv"), encoding: .utf8)
         let lines = csv.split(separator: "\n")
         XCTAssertEqual(lines.first, "optimizer,seed,epoch,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds,val_images")
@@ -21,40 +21,40 @@ final class CIFARCommandTests: XCTestCase {
             XCTAssertEqual(cells.last, "100", "the split is recorded in every row")
             XCTAssertNotNil(Double(cells[6]), "val_acc: \(line)")
         }
-        XCTAssert(outcome.output.contains("  val acc "), outcome.output)
+        XCTAssert(outcome.stdout.contains("  val acc "), outcome.stdout)
         let png = try Data(contentsOf: folder.appendingPathComponent("plots/cifar-compare.png"))
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
-        XCTAssert(outcome.output.contains("sgd(lr=1e6) seed 0: diverged in epoch 1"), outcome.output)
-        XCTAssert(outcome.output.contains("final test acc"), outcome.output)
+        XCTAssert(outcome.stdout.contains("sgd(lr=1e6) seed 0: diverged in epoch 1"), outcome.stdout)
+        XCTAssert(outcome.stdout.contains("final test acc"), outcome.stdout)
     }
 
     func testTrainThenEvaluateAsJSON() throws {
         let data = try realDataPath()
         let folder = try temporaryFolder(self)
-        let train = try optlabProcess(["train", "--model", "tutorial", "--epochs", "1", "--train-subset", "200",
+        let train = try runOptlab(["train", "--model", "tutorial", "--epochs", "1", "--train-subset", "200",
                                        "--out", "run.safetensors", "--data", data], in: folder)
-        XCTAssertEqual(train.status, 0, train.errors)
-        XCTAssert(train.output.contains("epoch 1/1  loss "), train.output)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssert(train.stdout.contains("epoch 1/1  loss "), train.stdout)
 
-        let again = try optlabProcess(["train", "--model", "tutorial", "--out", "run.safetensors", "--data", data], in: folder)
+        let again = try runOptlab(["train", "--model", "tutorial", "--out", "run.safetensors", "--data", data], in: folder)
         XCTAssertEqual(again.status, 1)
-        XCTAssert(again.errors.contains("run.safetensors exists: pass --resume to continue that run"), again.errors)
+        XCTAssert(again.stderr.contains("run.safetensors exists: pass --resume to continue that run"), again.stderr)
 
-        let conflict = try optlabProcess(["train", "--model", "vgg-small", "--out", "run.safetensors", "--resume", "--data", data], in: folder)
+        let conflict = try runOptlab(["train", "--model", "vgg-small", "--out", "run.safetensors", "--resume", "--data", data], in: folder)
         XCTAssertEqual(conflict.status, 1)
-        XCTAssert(conflict.errors.contains("--model vgg-small (checkpoint: tutorial)"), conflict.errors)
+        XCTAssert(conflict.stderr.contains("--model vgg-small (checkpoint: tutorial)"), conflict.stderr)
 
-        let evaluate = try optlabProcess(["evaluate", "--checkpoint", "run.safetensors", "--json", "--data", data], in: folder)
-        XCTAssertEqual(evaluate.status, 0, evaluate.errors)
-        let json = try JSONSerialization.jsonObject(with: Data(evaluate.output.utf8)) as? [String: Any]
+        let evaluate = try runOptlab(["evaluate", "--checkpoint", "run.safetensors", "--json", "--data", data], in: folder)
+        XCTAssertEqual(evaluate.status, 0, evaluate.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(json?["images"] as? Int, 10_000)
         XCTAssertEqual((json?["per_class"] as? [String: Double])?.count, 10)
         XCTAssertEqual((json?["confusion"] as? [[Int]])?.joined().reduce(0, +), 10_000)
         XCTAssert(FileManager.default.fileExists(atPath: folder.appendingPathComponent("plots/confusion-run.png").path))
 
-        let wrongModel = try optlabProcess(["evaluate", "--checkpoint", "run.safetensors", "--model", "resnet18", "--data", data], in: folder)
+        let wrongModel = try runOptlab(["evaluate", "--checkpoint", "run.safetensors", "--model", "resnet18", "--data", data], in: folder)
         XCTAssertEqual(wrongModel.status, 1)
-        XCTAssert(wrongModel.errors.contains("is a checkpoint of model tutorial, not resnet18"), wrongModel.errors)
+        XCTAssert(wrongModel.stderr.contains("is a checkpoint of model tutorial, not resnet18"), wrongModel.stderr)
     }
 
     func testCtrlCLeavesAResumableCheckpoint() throws {
@@ -73,10 +73,10 @@ final class CIFARCommandTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130)
 
-        let resumed = try optlabProcess(["train", "--out", "run.safetensors", "--resume", "--data", data], in: folder)
-        XCTAssertEqual(resumed.status, 0, resumed.errors)
+        let resumed = try runOptlab(["train", "--out", "run.safetensors", "--resume", "--data", data], in: folder)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
         // Where it resumes depends on when the signal landed (training or evaluating epoch 2).
-        XCTAssert(resumed.output.contains("Resuming run.safetensors at epoch "), resumed.output)
-        XCTAssert(resumed.output.contains("epoch 3/3"), resumed.output)
+        XCTAssert(resumed.stdout.contains("Resuming run.safetensors at epoch "), resumed.stdout)
+        XCTAssert(resumed.stdout.contains("epoch 3/3"), resumed.stdout)
     }
 }

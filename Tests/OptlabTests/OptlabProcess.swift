@@ -5,24 +5,26 @@ import XCTest
 /// What a run of the built `optlab` binary did.
 struct OptlabOutcome {
     let status: Int32
-    let output: String
-    let errors: String
+    let stdout: String
+    let stderr: String
 }
 
-/// Runs the built `optlab` in `folder` with `$OPTLAB_DATA` unset unless `environment` sets it.
-func optlabProcess(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> OptlabOutcome {
+/// Runs the built `optlab` as a user would, in `folder` (where default outputs such as plots/...
+/// land; by default the test's working folder), with `$OPTLAB_DATA` unset unless `environment`
+/// sets it.
+func runOptlab(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:]) throws -> OptlabOutcome {
     let process = Process(), output = Pipe(), errors = Pipe()
     process.executableURL = optlabBinary()
     process.arguments = arguments
-    process.currentDirectoryURL = folder
+    if let folder { process.currentDirectoryURL = folder }
     process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "OPTLAB_DATA" }.merging(environment) { $1 }
     process.standardOutput = output
     process.standardError = errors
     try process.run()
     let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return OptlabOutcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                         errors: String(decoding: err, as: UTF8.self))
+    return OptlabOutcome(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                         stderr: String(decoding: err, as: UTF8.self))
 }
 
 /// The build folder holding the test bundle (Linux: the folder itself; macOS: its parent) holds optlab.

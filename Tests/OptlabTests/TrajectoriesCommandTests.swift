@@ -1,26 +1,6 @@
 import Foundation
 import XCTest
 
-/// Runs the built `optlab` binary, as a user would; `folder` is its working folder (where default
-/// outputs such as plots/... land), by default the test's.
-func runOptlab(_ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let binaries = Bundle.main.bundleURL.pathExtension == "xctest"
-        ? Bundle.main.bundleURL.deletingLastPathComponent()
-        : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let process = Process()
-    process.executableURL = binaries.appendingPathComponent("optlab")
-    process.arguments = arguments
-    if let folder { process.currentDirectoryURL = folder }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
-
 final class TrajectoriesCommandTests: XCTestCase {
     var folder: URL!
 
