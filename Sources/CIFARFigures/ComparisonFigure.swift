@@ -7,8 +7,10 @@ import Plot
 public enum ComparisonFigure {
     /// Test accuracy and training loss against epoch (top) and wall-clock seconds (bottom), one
     /// colour per algorithm as in the 2-D figures (`OptimizerStyle`: a second spec of the same algorithm is dashed),
-    /// the mean over seeds with a min–max band, and a cross where a run diverged.
-    public static func make(_ runs: [Comparison.Run], model: String) -> Figure {
+    /// the mean over seeds with a min–max band, and a cross where a run diverged. With a `target`
+    /// validation accuracy, the accuracy panels show it as a dotted line with a diamond where each
+    /// optimizer's median run reached it (`Comparison.timeToTarget`).
+    public static func make(_ runs: [Comparison.Run], model: String, target: Double? = nil) -> Figure {
         let figure = Figure(width: 11, height: 7.5, rows: 2, columns: 2)
         figure.title = "CIFAR-10, \(model): optimizers from identical weights and data order"
         let panels: [(Axes, x: KeyPath<EpochMetrics, Double>, y: KeyPath<EpochMetrics, Double>, scale: Double)] = [
@@ -48,6 +50,13 @@ public enum ComparisonFigure {
                     return (x, y)
                 }
                 if !crosses.isEmpty { axes.scatter(crosses, marker: .cross, size: 11, color: color, label: epochs == 0 ? legend : nil) }
+                if let target, panel.y == \EpochMetrics.testAccuracy, let reached = Comparison.timeToTarget(group, target: target) {
+                    axes.scatter([(index < 2 ? reached.epoch : reached.seconds, 100 * target)], marker: .square, size: 9, color: color)
+                }
+            }
+            if let target, panel.y == \EpochMetrics.testAccuracy {
+                axes.horizontalLine(y: 100 * target, style: LineStyle(color: .text, width: 1, dash: [2, 3]),
+                                    label: index == 0 ? String(format: "■ %.4g %% val acc", 100 * target) : nil)
             }
         }
         return figure

@@ -22,6 +22,29 @@ public enum Comparison {
         /// The spec's label: what the CSV, the summary and the legend call the run.
         public var label: String { spec.label }
         public var finalAccuracy: Double? { divergedAt == nil ? epochs.last?.testAccuracy : nil }
+
+        /// The first epoch whose validation accuracy reaches `target` (AlgoPerf's time to target),
+        /// with the wall-clock seconds at its end; nil if none does.
+        public func reaching(_ target: Double) -> (epoch: Int, seconds: Double)? {
+            epochs.first { ($0.validationAccuracy ?? -.infinity) >= target }.map { ($0.epoch, $0.seconds) }
+        }
+    }
+
+    /// Time to target of one optimizer: the median over its seeds of the epoch and the seconds at
+    /// which validation accuracy first reached the target, a seed that never did counting as
+    /// infinitely late (so more than half the seeds must reach it); nil when the median is not reached.
+    public static func timeToTarget(_ group: [Run], target: Double) -> (epoch: Double, seconds: Double)? {
+        let reached = group.map { $0.reaching(target) }
+        guard let epoch = median(reached.map { $0.map { Double($0.epoch) } ?? .infinity }), epoch.isFinite,
+              let seconds = median(reached.map { $0?.seconds ?? .infinity }), seconds.isFinite else { return nil }
+        return (epoch, seconds)
+    }
+
+    /// The middle value (the mean of the middle two for an even count); nil for none.
+    public static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted(), middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Trains every spec with every seed. `plan` gives the model and the rest; each run gets its
@@ -88,13 +111,33 @@ public enum Comparison {
         return order.map { ($0, groups[$0]!) }
     }
 
+    /// One row per optimizer, as the summary prints it: `optimizer,runs,diverged,val_acc,test_acc,
+    /// train_loss,minutes,target,epochs_to_target,seconds_to_target` (means over the finished runs;
+    /// time to target as `timeToTarget`, empty when not reached or no target was set).
+    public static func summaryCSV(_ runs: [Run], target: Double? = nil) -> CSVTable {
+        var table = CSVTable(header: ["optimizer", "runs", "diverged", "val_acc", "test_acc", "train_loss", "minutes",
+                                      "target", "epochs_to_target", "seconds_to_target"])
+        for (label, group) in grouped(runs) {
+            let finished = group.filter { $0.divergedAt == nil }.compactMap(\.epochs.last)
+            let validation = finished.compactMap(\.validationAccuracy)
+            func average(_ values: [Double]) -> String { values.isEmpty ? "" : "\(mean(values))" }
+            let reached = target.flatMap { timeToTarget(group, target: $0) }
+            table.append([label, group.count, group.count - finished.count, average(validation), average(finished.map(\.testAccuracy)),
+                          average(finished.map(\.trainLoss)), minutes(group),
+                          target.map { "\($0)" } ?? "", reached.map { "\($0.epoch)" } ?? "", reached.map { "\($0.seconds)" } ?? ""])
+        }
+        return table
+    }
+
     /// One line per optimizer: final test accuracy (mean, and min–max over seeds), best epoch's
-    /// accuracy, final training loss and time.
-    public static func summary(_ runs: [Run]) -> String {
+    /// accuracy, final training loss and time; with a target, the median epoch and seconds at
+    /// which validation accuracy reached it.
+    public static func summary(_ runs: [Run], target: Double? = nil) -> String {
         let groups = grouped(runs)
         let width = max(9, groups.map(\.label.count).max() ?? 0)
         func pad(_ text: String, _ n: Int) -> String { text.padding(toLength: max(n, text.count), withPad: " ", startingAt: 0) }
-        var lines = [pad("optimizer", width) + "  final test acc          best test acc  final train loss  minutes"]
+        let targetHeader = target.map { String(format: "  to %.4g %% val acc", 100 * $0) } ?? ""
+        var lines = [pad("optimizer", width) + "  final test acc          best test acc  final train loss  minutes" + targetHeader]
         for (label, group) in groups {
             let finished = group.compactMap(\.finalAccuracy)
             let diverged = group.filter { $0.divergedAt != nil }.count
@@ -104,10 +147,19 @@ public enum Comparison {
             let best = group.flatMap(\.epochs).map(\.testAccuracy).max().map { String(format: "%.2f %%", 100 * $0) } ?? "—"
             let losses = group.filter { $0.divergedAt == nil }.compactMap(\.epochs.last?.trainLoss)
             let loss = losses.isEmpty ? "—" : String(format: "%.4f", mean(losses))
-            let minutes = String(format: "%.1f", mean(group.map { $0.divergedAt?.seconds ?? $0.epochs.last?.seconds ?? 0 }) / 60)
-            lines.append(pad(label, width) + "  " + pad(accuracy, 22) + "  " + pad(best, 13) + "  " + pad(loss, 16) + "  " + minutes)
+            let minutes = String(format: "%.1f", Self.minutes(group))
+            var line = pad(label, width) + "  " + pad(accuracy, 22) + "  " + pad(best, 13) + "  " + pad(loss, 16) + "  " + pad(minutes, 7)
+            if let target {
+                line += "  " + (timeToTarget(group, target: target).map { String(format: "epoch %g, %.0f s", $0.epoch, $0.seconds) } ?? "not reached")
+            }
+            lines.append(line.trimmingCharacters(in: .whitespaces))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Mean wall-clock minutes of the runs, up to where each finished or diverged.
+    static func minutes(_ group: [Run]) -> Double {
+        mean(group.map { $0.divergedAt?.seconds ?? $0.epochs.last?.seconds ?? 0 }) / 60
     }
 
     /// The mean of the values (0 for none).

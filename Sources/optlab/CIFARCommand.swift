@@ -22,6 +22,7 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare "sgd(lr=0.1,momentum=0.9),adam(lr=0.003),rmsprop"
               optlab cifar --compare sgd,adam --seeds 3 --train-subset 5000
               optlab cifar --compare sgd,adam --validation 5000      # val_loss, val_acc in the CSV
+              optlab cifar --compare sgd,adam --validation 5000 --target 0.7 --seeds 3
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
             """
     )
@@ -31,6 +32,12 @@ struct CIFARCommand: ParsableCommand {
 
     @Option(help: "Repeat each optimizer with this many seeds (seed, seed+1, …).")
     var seeds = 1
+
+    @Option(help: ArgumentHelp("""
+        Time to target: the first epoch and second at which each run's validation accuracy reaches \
+        ACC (a fraction, 0.8 = 80 %; needs --validation), the median over seeds per optimizer.
+        """, valueName: "acc"))
+    var target: Double?
 
     @OptionGroup var options: TrainingOptions
 
@@ -42,6 +49,12 @@ struct CIFARCommand: ParsableCommand {
 
     func validate() throws {
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        if let target {
+            guard target > 0, target <= 1 else { throw ValidationError("--target must be a fraction in (0, 1] (0.8 for 80 %), got \(target)") }
+            guard options.validation != nil else {
+                throw ValidationError("--target reads validation accuracy, never the test set's: add --validation N (e.g. 5000)")
+            }
+        }
     }
 
     func run() throws {
@@ -63,11 +76,13 @@ struct CIFARCommand: ParsableCommand {
             }
         }
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
+        let summaryPath = (csvPath as NSString).deletingPathExtension + "-summary.csv"
         try OutputFolder.createParent(of: out)
         try OutputFolder.createParent(of: csvPath)
         try AtomicFile.write(Comparison.csv(runs, validation: base.validation).text, to: csvPath)
-        try ComparisonFigure.make(runs, model: base.model).save(to: out)
-        print(Comparison.summary(runs))
-        print("Wrote \(out) and \(csvPath)")
+        try AtomicFile.write(Comparison.summaryCSV(runs, target: target).text, to: summaryPath)
+        try ComparisonFigure.make(runs, model: base.model, target: target).save(to: out)
+        print(Comparison.summary(runs, target: target))
+        print("Wrote \(out), \(csvPath) and \(summaryPath)")
     }
 }

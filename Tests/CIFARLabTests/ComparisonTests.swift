@@ -41,10 +41,42 @@ final class ComparisonTests: XCTestCase {
         XCTAssert(lines[2].hasPrefix("adam(lr=10)  diverged "), lines[2])
     }
 
+    /// AlgoPerf's time to target reads validation accuracy only, takes the median over seeds with a
+    /// seed that never reaches it counting as infinitely late, and says "not reached" otherwise.
+    func testTimeToTargetIsTheMedianOverSeedsOfValidationAccuracy() {
+        func run(_ seed: UInt64, _ validation: [Double], test: Double = 0.99) -> Comparison.Run {
+            var run = Comparison.Run(spec: try! OptimizerSpec.parse("adam"), seed: seed)
+            run.epochs = validation.enumerated().map { e, accuracy in
+                EpochMetrics(epoch: e + 1, trainLoss: 1, trainAccuracy: 0.5, validationLoss: 1, validationAccuracy: accuracy,
+                             testLoss: 1, testAccuracy: test, seconds: 10 * Double(e + 1))
+            }
+            return run
+        }
+        let seeds = [run(0, [0.5, 0.7, 0.8]), run(1, [0.6, 0.75, 0.9]), run(2, [0.4, 0.5, 0.6])]
+        XCTAssertEqual(seeds[0].reaching(0.7)?.epoch, 2)
+        XCTAssertNil(seeds[2].reaching(0.7), "a test accuracy of 99 % does not count")
+        let median = Comparison.timeToTarget(seeds, target: 0.7)
+        XCTAssertEqual(median?.epoch, 2)
+        XCTAssertEqual(median?.seconds, 20)
+        XCTAssertEqual(Comparison.timeToTarget(seeds, target: 0.8)?.epoch, 3, "two of three seeds reach 0.8, at epoch 3")
+        XCTAssertNil(Comparison.timeToTarget(seeds, target: 0.85), "one of three is not a median")
+        XCTAssertEqual(Comparison.timeToTarget(Array(seeds.prefix(2)), target: 0.8)?.epoch, 3)
+
+        let lines = Comparison.summary(seeds, target: 0.85).split(separator: "\n")
+        XCTAssert(lines[0].hasSuffix("to 85 % val acc"), String(lines[0]))
+        XCTAssert(lines[1].hasSuffix("not reached"), String(lines[1]))
+        XCTAssert(Comparison.summary(seeds, target: 0.7).hasSuffix("epoch 2, 20 s"))
+        XCTAssertEqual(Comparison.summaryCSV(seeds, target: 0.7).text, """
+            optimizer,runs,diverged,val_acc,test_acc,train_loss,minutes,target,epochs_to_target,seconds_to_target
+            adam,3,0,0.7666666666666667,0.9899999999999999,1.0,0.5,0.7,2.0,20.0
+
+            """)
+    }
+
     func testFigureRendersBandsAndADivergedRun() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).png").path
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        try ComparisonFigure.make(runs, model: "tutorial").save(to: path)
+        try ComparisonFigure.make(runs, model: "tutorial", target: 0.55).save(to: path)
         XCTAssertGreaterThan(try Data(contentsOf: URL(fileURLWithPath: path)).count, 10_000)
     }
 }

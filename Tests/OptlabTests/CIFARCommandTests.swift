@@ -7,7 +7,7 @@ final class CIFARCommandTests: XCTestCase {
         let data = try realDataPath()
         let folder = try temporaryFolder(self)
         let outcome = try runOptlab(["cifar", "--compare", "sgd,adam,sgd(lr=1e6)", "--model", "tutorial", "--epochs", "1",
-                                         "--train-subset", "300", "--validation", "100", "--data", data], in: folder)
+                                         "--train-subset", "300", "--validation", "100", "--target", "0.12", "--data", data], in: folder)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let csv = try String(contentsOf: folder.appendingPathComponent("plots/cifar-compare.csv"), encoding: .utf8)
         let lines = csv.split(separator: "\n")
@@ -22,6 +22,14 @@ final class CIFARCommandTests: XCTestCase {
             XCTAssertNotNil(Double(cells[6]), "val_acc: \(line)")
         }
         XCTAssert(outcome.stdout.contains("  val acc "), outcome.stdout)
+        XCTAssert(outcome.stdout.contains("to 12 % val acc"), outcome.stdout)
+        let summary = try String(contentsOf: folder.appendingPathComponent("plots/cifar-compare-summary.csv"), encoding: .utf8)
+        XCTAssert(summary.hasPrefix("optimizer,runs,diverged,val_acc,test_acc,train_loss,minutes,target,epochs_to_target,seconds_to_target\n"), summary)
+        XCTAssertEqual(summary.split(separator: "\n").count, 4, summary)
+
+        let untargeted = try runOptlab(["cifar", "--target", "0.5", "--data", data], in: folder)
+        XCTAssertEqual(untargeted.status, 64)
+        XCTAssert(untargeted.stderr.contains("--target reads validation accuracy, never the test set's: add --validation N"), untargeted.stderr)
         let png = try Data(contentsOf: folder.appendingPathComponent("plots/cifar-compare.png"))
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
         XCTAssert(outcome.stdout.contains("sgd(lr=1e6) seed 0: diverged in epoch 1"), outcome.stdout)
