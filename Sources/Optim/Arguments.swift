@@ -81,6 +81,18 @@ struct ArgumentReader {
         }
     }
 
+    /// A tuple of calls such as schedulers=(linear(total_iters=5),cosine(T_max=95)); a single call
+    /// is accepted too.
+    mutating func calls(_ key: String, example: String) throws -> [SpecCall] {
+        guard let given = lookup(key) else { throw OptimError("\(owner): missing \(key)=(...) (required), like \(key)=\(example)") }
+        let items: [SpecValue]
+        if case .tuple(let t) = given { items = t } else { items = [given] }
+        return try items.map { item in
+            guard case .call(let call) = item else { throw invalid(key, given, "must be calls like \(example)") }
+            return call
+        }
+    }
+
     /// Marks keys handled elsewhere (schedule, label) as valid.
     mutating func allow(_ keys: String...) { validKeys += keys }
 

@@ -31,8 +31,8 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
 
-    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (not with onecycle,
-    /// which sets every rate from its max_lr).
+    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (not with onecycle or
+    /// cyclic, which set every rate from their own options).
     public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil) throws {
         for (i, p) in parameters.enumerated() where p.grad.count != p.value.count {
             let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
@@ -45,14 +45,14 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let learningRates, learningRates.count != parameters.count {
             throw OptimError("\(learningRates.count) learning rates for \(parameters.count) parameters")
         }
-        if learningRates != nil, spec.schedule?.advancesEveryStep == true {
-            throw OptimError("\(spec.name): onecycle sets every learning rate from its max_lr, so rates per parameter (a learning-rate sweep) would all be the same")
+        if learningRates != nil, let schedule = spec.schedule, let source = schedule.ratesSetFrom {
+            throw OptimError("\(spec.name): \(schedule.name) sets every learning rate from its \(source), so rates per parameter (a learning-rate sweep) would all be the same")
         }
         self.spec = spec
         self.parameters = parameters
-        schedule = try LRSchedule(spec.schedule?.options,
+        schedule = try LRSchedule(spec.schedule?.schedule,
                                   baseLRs: learningRates ?? Array(repeating: options.learningRate, count: parameters.count))
-        // Like OneCycleLR, which writes its momentum into the group before the optimizer's first
+        // Like OneCycleLR and CyclicLR, which write their momentum into the group before the optimizer's first
         // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
         var initial = options
         if let m = schedule.momentum { initial.setMomentum(m) }
@@ -62,7 +62,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// The learning rate of every parameter for the next `step()`.
     public var learningRates: [Double] { schedule.learningRates }
 
-    /// The momentum (SGD, RMSprop) or β₁ (Adam family) a onecycle schedule set for the next
+    /// The momentum (SGD, RMSprop) or β₁ (Adam family) a onecycle or cyclic schedule set for the next
     /// `step()`; nil when the schedule does not cycle it.
     public var momentum: Double? { schedule.momentum }
 
@@ -83,14 +83,16 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         }
     }
 
-    /// Advances the learning-rate schedule once (torch's `scheduler.step()`). Throws, as torch
-    /// does, when a onecycle schedule would step beyond its total_steps.
-    public func scheduleStep() throws { try schedule.advance() }
+    /// Advances the learning-rate schedule once (torch's `scheduler.step()`; plateau's
+    /// `step(loss)` needs the loss). Throws, as torch does, when a onecycle schedule would step
+    /// beyond its total_steps.
+    public func scheduleStep(loss: Double? = nil) throws { try schedule.advance(loss: loss) }
 
     /// The state as named flat tensors, torch's state_dict names: `state.<i>.<buffer>` for
     /// parameter i (`step`, the algorithm's buffers such as `exp_avg`, NAdam's `mu_product`) and
     /// `schedule.last_epoch`. Loading them back resumes bit-exactly: the schedule (a onecycle
-    /// curve's rate and momentum included) is recomputed from last_epoch as stepping computed it.
+    /// curve's rate and momentum included) is recomputed from last_epoch as stepping computed it,
+    /// except plateau's, which is restored from `scheduleState`.
     public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] {
         var tensors: [(name: String, shape: [Int], values: [Scalar])] = []
         let scalars = rule.base.scalarState
@@ -105,9 +107,14 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         return tensors
     }
 
-    /// Restores what `stateTensors()` saved. Every tensor this optimizer keeps must be present
-    /// with the right size; other `state.*`/`schedule.*` names are rejected.
-    public func loadState(_ tensors: [String: [Scalar]]) throws {
+    /// What a schedule that depends on the losses it saw (plateau) keeps besides its step count,
+    /// in float64 whatever `Scalar` is, under torch's state_dict names (`best`, `num_bad_epochs`,
+    /// `cooldown_counter`, `lr`); empty for the schedules that replaying restores.
+    public var scheduleState: [(name: String, values: [Double])] { schedule.state }
+
+    /// Restores what `stateTensors()` and `scheduleState` saved. Every tensor this optimizer
+    /// keeps must be present with the right size; other `state.*`/`schedule.*` names are rejected.
+    public func loadState(_ tensors: [String: [Scalar]], scheduleState: [String: [Double]] = [:]) throws {
         func scalar(_ name: String) throws -> Scalar {
             guard let v = tensors[name] else { throw OptimError("optimizer state: missing tensor '\(name)'") }
             guard v.count == 1 else { throw OptimError("optimizer state: '\(name)' has \(v.count) values, expected 1") }
@@ -145,7 +152,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let stray = tensors.keys.sorted().first(where: { ($0.hasPrefix("state.") || $0.hasPrefix("schedule.")) && !expected.contains($0) }) {
             throw OptimError("optimizer state: unexpected tensor '\(stray)' for \(spec.name)")
         }
-        let replayed = try schedule.replayed(to: try count("schedule.last_epoch"))
+        let replayed = try schedule.restored(lastEpoch: try count("schedule.last_epoch"), state: scheduleState)
         // All checks passed: now write, so a failed load leaves the optimizer untouched.
         for i in parameters.indices {
             for b in base.buffers { _ = b[i].update(from: tensors["state.\(i).\(b.name)"]!) }

@@ -74,30 +74,31 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         }
         self.arguments = arguments
         options = try Self.readOptions(name: name, typedName: call.name, arguments)
-        if case .onecycle(let cycle)? = schedule?.options, cycle.cycleMomentum {
-            try Self.checkCycledMomentum(cycle, options, owner: call.name)
+        if let schedule, let cycled = schedule.cycledMomentum {
+            try Self.checkCycledMomentum(cycled, by: schedule.name, options, owner: call.name)
         }
     }
 
-    /// OneCycleLR's cycle_momentum needs torch's `momentum` (SGD, RMSprop) or `betas` (the Adam
-    /// family). Beyond torch's checks: β₁ must stay in [0, 1) as the Adam family requires of betas,
-    /// and momentum must stay > 0, since torch's SGD and RMSprop switch their momentum buffer off
-    /// at 0 (a path optlab does not mirror).
-    private static func checkCycledMomentum(_ cycle: OneCycleOptions, _ options: AlgorithmOptions, owner: String) throws {
+    /// OneCycleLR's and CyclicLR's cycle_momentum needs torch's `momentum` (SGD, RMSprop) or
+    /// `betas` (the Adam family). Beyond torch's checks: β₁ must stay in [0, 1) as the Adam family
+    /// requires of betas, and momentum must stay > 0, since torch's SGD and RMSprop switch their
+    /// momentum buffer off at 0 (a path optlab does not mirror).
+    private static func checkCycledMomentum(_ cycle: (base: Double, max: Double), by scheduleName: String,
+                                            _ options: AlgorithmOptions, owner: String) throws {
         guard options.hasMomentum else {
-            throw OptimError("\(owner): schedule onecycle cycles the momentum, which \(owner) has none of (sgd and rmsprop have momentum, adam, adamw, nadam, radam and adamax beta1); add cycle_momentum=false")
+            throw OptimError("\(owner): schedule \(scheduleName) cycles the momentum, which \(owner) has none of (sgd and rmsprop have momentum, adam, adamw, nadam, radam and adamax beta1); add cycle_momentum=false")
         }
         let usesBetas: Bool
         switch options {
         case .sgd, .rmsprop: usesBetas = false
         default: usesBetas = true
         }
-        for (key, value) in [("base_momentum", cycle.baseMomentum), ("max_momentum", cycle.maxMomentum)] {
+        for (key, value) in [("base_momentum", cycle.base), ("max_momentum", cycle.max)] {
             if usesBetas, !(value < 1) {
-                throw OptimError("schedule onecycle: \(key)=\(SpecValue.format(value)) must be in [0, 1): it becomes \(owner)'s beta1")
+                throw OptimError("schedule \(scheduleName): \(key)=\(SpecValue.format(value)) must be in [0, 1): it becomes \(owner)'s beta1")
             }
             if !usesBetas, !(value > 0) {
-                throw OptimError("schedule onecycle: \(key)=\(SpecValue.format(value)) must be > 0 with \(owner) (torch turns momentum off at 0)")
+                throw OptimError("schedule \(scheduleName): \(key)=\(SpecValue.format(value)) must be > 0 with \(owner) (torch turns momentum off at 0)")
             }
         }
     }

@@ -13,7 +13,8 @@ import Foundation
 /// `end + (start−end)/2·(cos(πp)+1)` (anneal_strategy=cos) or `(end−start)·p + start` (linear).
 /// It overwrites the optimizer's lr from step 0 on (so the spec's lr is ignored) and, with
 /// cycle_momentum, its momentum (SGD, RMSprop) or β₁ (Adam family) every step, inversely to the lr.
-struct OneCycleOptions: Equatable {
+struct OneCycleLR: Schedule {
+    static let name = "onecycle"
     var maxLR: Double
     /// nil until the run fills it in (`ScheduleSpec.filling(totalSteps:)`).
     var totalSteps: Int?
@@ -47,6 +48,39 @@ struct OneCycleOptions: Equatable {
         if totalSteps != nil { try checkPhases() }
     }
 
+    private var curve: OneCycleCurve?
+    private var lastEpoch = 0
+
+    var stepsPerBatch: Bool { true }
+    var ratesSetFrom: String? { "max_lr" }
+    var cycledMomentum: (base: Double, max: Double)? { cycleMomentum ? (baseMomentum, maxMomentum) : nil }
+
+    mutating func start(_ values: inout ScheduledValues) throws {
+        guard let totalSteps else {
+            throw OptimError("schedule onecycle: missing total_steps=... (or epochs=... and steps_per_epoch=...); it is filled in only where the run's length is known")
+        }
+        // Validated by checkPhases when total_steps was set.
+        curve = OneCycleCurve(self, totalSteps: totalSteps)
+        lastEpoch = 0
+        setValues(&values)
+    }
+
+    /// Fails beyond total_steps, as torch does.
+    mutating func step(_ values: inout ScheduledValues, loss: Double?) throws {
+        lastEpoch += 1
+        guard lastEpoch <= curve!.totalSteps else {
+            throw OptimError("schedule onecycle: tried to step \(lastEpoch) times; total_steps is \(curve!.totalSteps)")
+        }
+        setValues(&values)
+    }
+
+    /// The rate (the same for every group: one max_lr) and momentum at `lastEpoch`.
+    private func setValues(_ values: inout ScheduledValues) {
+        let (lr, momentum) = curve!.values(at: lastEpoch)
+        for i in values.learningRates.indices { values.learningRates[i] = lr }
+        if cycleMomentum { values.momentum = momentum }
+    }
+
     /// torch divides by a phase's length and fails (ZeroDivisionError) at the first step that
     /// falls into a phase of length 0 (pct_start=1 makes the last one empty); say so up front.
     func checkPhases() throws {
@@ -77,7 +111,7 @@ struct OneCycleCurve {
     let linearAnneal: Bool
     let cyclesMomentum: Bool
 
-    init(_ o: OneCycleOptions, totalSteps: Int) {
+    init(_ o: OneCycleLR, totalSteps: Int) {
         self.totalSteps = totalSteps
         linearAnneal = o.linearAnneal
         cyclesMomentum = o.cycleMomentum
@@ -116,5 +150,24 @@ struct OneCycleCurve {
         if linearAnneal { return (end - start) * pct + start }
         let cosOut = cos(Double.pi * pct) + 1
         return end + (start - end) / 2.0 * cosOut
+    }
+}
+
+extension ScheduleSpec {
+    /// onecycle's total_steps, if given or filled in; nil for other schedules.
+    public var totalSteps: Int? { (schedule as? OneCycleLR)?.totalSteps }
+
+    /// The schedule with onecycle's `total_steps=` filled in when the spec left it (and `epochs`,
+    /// `steps_per_epoch`) out: the run knows how many steps it takes. Other schedules are unchanged.
+    func filling(totalSteps: Int) throws -> ScheduleSpec {
+        guard var cycle = schedule as? OneCycleLR, cycle.totalSteps == nil else { return self }
+        guard totalSteps >= 1 else { throw OptimError("schedule onecycle: the run has \(totalSteps) steps; total_steps must be ≥ 1") }
+        cycle.totalSteps = totalSteps
+        try cycle.checkPhases()
+        var copy = self
+        copy.schedule = cycle
+        copy.call.arguments.insert(SpecArgument(key: "total_steps", value: .number(Double(totalSteps))),
+                                   at: (call.arguments.firstIndex { $0.key == "max_lr" } ?? -1) + 1)
+        return copy
     }
 }

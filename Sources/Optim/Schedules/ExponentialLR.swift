@@ -1,0 +1,13 @@
+/// torch's ExponentialLR: γ ← γ·gamma every step.
+struct ExponentialLR: ChainableSchedule {
+    static let name = "exponential"
+    let gamma: Double
+    var lastEpoch = 0
+
+    init(_ r: inout ArgumentReader) throws {
+        gamma = try r.number("gamma", default: nil)
+    }
+
+    func next(_ lr: Double, base: Double) -> Double { lr * gamma }
+    func closedFormAtZero(base: Double) -> Double { base }  // base·gamma⁰
+}

@@ -1,0 +1,192 @@
+/// What a schedule sets in the optimizer, as torch's schedulers write it into the parameter
+/// groups: every group's `lr` and, for onecycle and cyclic, the momentum (SGD, RMSprop) or β₁
+/// (Adam family).
+struct ScheduledValues {
+    /// torch's `group["lr"]`, one per group (one per parameter in a learning-rate sweep).
+    var learningRates: [Double]
+    /// torch's `base_lrs`: each group's `initial_lr`, its rate before any schedule touched it.
+    let baseLRs: [Double]
+    /// What the next optimizer step uses as momentum or β₁; nil while no schedule sets it.
+    var momentum: Double?
+}
+
+/// One torch.optim.lr_scheduler class as a value: its options, read from a spec with torch's
+/// keywords, defaults and checks, and its state. Each file in this folder holds one, computing
+/// in torch's operation order: most step "chainably" from the previous rate, which differs from
+/// torch's closed forms in the last bits, so parity needs the same form torch's `step()` takes.
+protocol Schedule: Sendable {
+    /// The spec name: torch's class name minus "LR", in snake_case.
+    static var name: String { get }
+    init(_ r: inout ArgumentReader) throws
+    /// torch's constructor: what it (and its initial step, to last_epoch 0) sets.
+    mutating func start(_ values: inout ScheduledValues) throws
+    /// torch's `scheduler.step()`; plateau's `step(metrics)` takes the loss.
+    mutating func step(_ values: inout ScheduledValues, loss: Double?) throws
+    /// Advances after every optimizer step on a network too (onecycle, cyclic: curves over
+    /// batches); others advance once per epoch there.
+    var stepsPerBatch: Bool { get }
+    /// The options it sets every rate from (onecycle's max_lr, cyclic's base_lr and max_lr),
+    /// overwriting the optimizer's lr and rates per parameter; nil if it scales the optimizer's rates.
+    var ratesSetFrom: String? { get }
+    /// The momentum range it cycles (onecycle's and cyclic's cycle_momentum), else nil.
+    var cycledMomentum: (base: Double, max: Double)? { get }
+    /// Whether `step` needs the loss (plateau). Such a schedule is not a function of its step
+    /// count, so `state` must be saved to resume it; the others are restored by replaying.
+    var needsLoss: Bool { get }
+    /// What a checkpoint keeps of a schedule that cannot be replayed, under torch's state_dict
+    /// names, given the values it set.
+    func state(_ values: ScheduledValues) -> [(name: String, values: [Double])]
+    /// Restores `state` into a freshly started schedule and the values it sets.
+    mutating func restore(_ state: [String: [Double]], _ values: inout ScheduledValues) throws
+}
+
+extension Schedule {
+    var stepsPerBatch: Bool { false }
+    var ratesSetFrom: String? { nil }
+    var cycledMomentum: (base: Double, max: Double)? { nil }
+    var needsLoss: Bool { false }
+    func state(_ values: ScheduledValues) -> [(name: String, values: [Double])] { [] }
+    mutating func restore(_ state: [String: [Double]], _ values: inout ScheduledValues) throws {}
+}
+
+/// A schedule that sequential and chained can hold: one that only scales the optimizer's rates
+/// (torch's SequentialLR and ChainedScheduler refuse plateau; onecycle and cyclic, which set the
+/// rates and momentum from their own options, are refused here too).
+protocol ComposableSchedule: Schedule {
+    /// torch's `_update_lr(0)`, with which SequentialLR starts the next schedule at its milestone:
+    /// the closed form at last_epoch 0 where torch has one.
+    mutating func restart(_ values: inout ScheduledValues)
+}
+
+extension ArgumentReader {
+    /// The schedules of sequential and chained, each read as a schedule spec of its own.
+    mutating func composableSchedules() throws -> [any ComposableSchedule] {
+        let calls = try calls("schedulers", example: "(linear(total_iters=5),cosine(T_max=95))")
+        let valid = ScheduleSpec.kinds.filter { $0 is any ComposableSchedule.Type }.map { $0.name }
+        return try calls.map { call in
+            guard let schedule = try ScheduleSpec(call).schedule as? any ComposableSchedule else {
+                throw OptimError("\(owner): \(call.name) cannot be one of its schedulers (only schedules that scale the optimizer's rates can); valid: \(valid.joined(separator: ", "))")
+            }
+            return schedule
+        }
+    }
+}
+
+/// The schedules whose rate follows from the previous one, group by group.
+protocol ChainableSchedule: ComposableSchedule {
+    /// torch's `last_epoch`.
+    var lastEpoch: Int { get set }
+    /// The rate the constructor's initial step sets (get_lr at last_epoch 0).
+    func initial(_ lr: Double) -> Double
+    /// torch's `get_lr()` for one group at `lastEpoch` ≥ 1, from the group's rate before.
+    func next(_ lr: Double, base: Double) -> Double
+    /// torch's `_get_closed_form_lr()` at last_epoch 0.
+    func closedFormAtZero(base: Double) -> Double
+}
+
+extension ChainableSchedule {
+    func initial(_ lr: Double) -> Double { lr }
+
+    mutating func start(_ values: inout ScheduledValues) {
+        lastEpoch = 0
+        for i in values.learningRates.indices { values.learningRates[i] = initial(values.learningRates[i]) }
+    }
+
+    mutating func step(_ values: inout ScheduledValues, loss: Double?) {
+        lastEpoch += 1
+        for i in values.learningRates.indices {
+            values.learningRates[i] = next(values.learningRates[i], base: values.baseLRs[i])
+        }
+    }
+
+    mutating func restart(_ values: inout ScheduledValues) {
+        lastEpoch = 0
+        for i in values.learningRates.indices { values.learningRates[i] = closedFormAtZero(base: values.baseLRs[i]) }
+    }
+}
+
+/// A learning-rate schedule as typed inside an optimizer spec: `schedule=step(step_size=10,gamma=0.5)`.
+/// Names and keys follow torch.optim.lr_scheduler, class names minus "LR" in snake_case.
+public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
+    /// Every schedule, one registration each.
+    static let kinds: [any Schedule.Type] = [
+        StepLR.self, ExponentialLR.self, CosineAnnealingLR.self, MultiStepLR.self, OneCycleLR.self,
+        LinearLR.self, ConstantLR.self, PolynomialLR.self, CyclicLR.self, CosineAnnealingWarmRestarts.self,
+        ReduceLROnPlateau.self, SequentialLR.self, ChainedScheduler.self,
+    ]
+    public static let names = kinds.map { $0.name }
+
+    var call: SpecCall
+    /// The schedule as torch constructs it, before its first step.
+    var schedule: any Schedule
+    public var name: String { call.name }
+    public var description: String { SpecValue.format(call) }
+
+    init(_ call: SpecCall) throws {
+        guard let kind = Self.kinds.first(where: { $0.name == call.name }) else {
+            throw OptimError("unknown schedule '\(call.name)'; valid: \(Self.names.joined(separator: ", "))")
+        }
+        var r = ArgumentReader("schedule \(call.name)", call.arguments)
+        schedule = try kind.init(&r)
+        try r.finish()
+        self.call = call
+    }
+
+    public static func == (a: ScheduleSpec, b: ScheduleSpec) -> Bool { a.call == b.call }
+
+    /// onecycle and cyclic are curves over optimizer steps, so they advance after every optimizer
+    /// step, on the CNN too (where torch users call `scheduler.step()` in the batch loop); the other
+    /// schedules advance once per epoch there.
+    public var advancesEveryStep: Bool { schedule.stepsPerBatch }
+
+    /// plateau: each step takes the loss (on a network the epoch's validation loss).
+    public var needsLoss: Bool { schedule.needsLoss }
+
+    var ratesSetFrom: String? { schedule.ratesSetFrom }
+    var cycledMomentum: (base: Double, max: Double)? { schedule.cycledMomentum }
+}
+
+/// The rates (and cycled momentum) over scheduler steps: a schedule started on the optimizer's
+/// rates, advanced by `advance`, restorable from its step count (and, for plateau, its state).
+struct LRSchedule {
+    private let initial: (any Schedule)?
+    private var schedule: (any Schedule)?
+    private(set) var values: ScheduledValues
+    /// torch's `last_epoch`: how many times the schedule has advanced.
+    private(set) var lastEpoch = 0
+
+    init(_ schedule: (any Schedule)?, baseLRs: [Double]) throws {
+        initial = schedule
+        self.schedule = schedule
+        values = ScheduledValues(learningRates: baseLRs, baseLRs: baseLRs, momentum: nil)
+        try self.schedule?.start(&values)
+    }
+
+    var learningRates: [Double] { values.learningRates }
+    var momentum: Double? { values.momentum }
+
+    /// torch's `scheduler.step()` (`step(loss)` for plateau).
+    @inline(__always)
+    mutating func advance(loss: Double?) throws {
+        lastEpoch += 1
+        try schedule?.step(&values, loss: loss)
+    }
+
+    var state: [(name: String, values: [Double])] { schedule?.state(values) ?? [] }
+
+    /// The schedule after `lastEpoch` advances: recomputed step by step, so bit-identical, or
+    /// for a schedule that depends on the losses it saw (plateau), restored from `state`.
+    func restored(lastEpoch: Int, state: [String: [Double]]) throws -> LRSchedule {
+        var s = try LRSchedule(initial, baseLRs: values.baseLRs)
+        if initial?.needsLoss == true {
+            try s.schedule!.restore(state, &s.values)
+            s.lastEpoch = lastEpoch
+        } else {
+            if let stray = state.keys.sorted().first {
+                throw OptimError("optimizer state: unexpected schedule state '\(stray)'; only plateau keeps any")
+            }
+            for _ in 0..<lastEpoch { try s.advance(loss: nil) }
+        }
+        return s
+    }
+}
