@@ -88,7 +88,7 @@ struct ArgumentReader {
         let items: [SpecValue]
         if case .tuple(let t) = given { items = t } else { items = [given] }
         return try items.map { item in
-            guard case .call(let call) = item else { throw invalid(key, given, "must be calls like \(example)") }
+            guard let call = item.asCall else { throw invalid(key, given, "must be calls like \(example)") }
             return call
         }
     }

@@ -53,7 +53,7 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
             case "label":
                 continue
             case "schedule":
-                guard case .call(let s) = argument.value else {
+                guard let s = argument.value.asCall else {
                     throw OptimError("\(call.name): schedule=\(argument.value) must be a schedule like step(step_size=10); valid: \(ScheduleSpec.names.joined(separator: ", "))")
                 }
                 schedule = try ScheduleSpec(s)

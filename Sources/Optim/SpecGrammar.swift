@@ -38,6 +38,16 @@ public indirect enum SpecValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A call, or a bare name as a call without arguments (`schedule=linear` takes torch's defaults).
+    var asCall: SpecCall? {
+        switch self {
+        case .call(let call): call
+        case .text(let name) where !name.isEmpty && name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }):
+            SpecCall(name: name, arguments: [], text: name)
+        default: nil
+        }
+    }
+
     static func format(_ x: Double) -> String {
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
         return "\(x)"

@@ -56,8 +56,9 @@ public enum Trajectories {
                                     results: try specs.map { try run($0, on: surface, from: start, steps: steps) })
     }
 
-    /// Steps one optimizer over the surface: gradient, optimizer step, schedule step, `steps` times
-    /// (a onecycle schedule without total_steps spans the path).
+    /// Steps one optimizer over the surface: gradient, optimizer step, schedule step (plateau's
+    /// with the loss at the new point), `steps` times (a onecycle schedule without total_steps
+    /// spans the path).
     /// The path stops at the first point whose coordinates or loss are not finite, or whose loss
     /// exceeds `divergenceLoss`, and is reported as diverged there.
     public static func run(_ spec: OptimizerSpec, on surface: Surface, from start: Point, steps: Int,
@@ -80,8 +81,8 @@ public enum Trajectories {
             k += 1
             (grad[0], grad[1]) = surface.gradient(value[0], value[1])
             optimizer.step()
-            try optimizer.scheduleStep()
             let p = Point(value[0], value[1]), loss = surface.value(p.x, p.y)
+            try optimizer.scheduleStep(loss: loss)
             if isDiverged(p, loss, divergenceLoss) {
                 divergedAt = k
             } else {
@@ -101,13 +102,15 @@ public enum Trajectories {
     /// whose parameters are the paths, each at its own learning rate (torch's parameter groups),
     /// so every step is one loop over independent points whose chains the out-of-order core
     /// overlaps. A path that diverges keeps being stepped with its block (its result is already
-    /// fixed); a block stops when all its paths have diverged.
+    /// fixed); a block stops when all its paths have diverged. A schedule that steps with the loss
+    /// (plateau) needs one loss per optimizer, so then every block is one path.
     public static func finalStates(_ spec: OptimizerSpec, learningRates: [Double], on surface: Surface, from start: Point,
                                    steps: Int, divergenceLoss: Double = .infinity, block: Int = 64) throws -> [FinalState] {
         guard steps >= 0 else { throw SettingError("steps", "must be ≥ 0, got \(steps)") }
         let startLoss = try checkedLoss(at: start, on: surface)
         var states = [FinalState](repeating: FinalState(point: start, loss: startLoss, divergedAt: nil), count: learningRates.count)
-        let width = max(1, block)
+        let stepsWithLoss = spec.schedule?.needsLoss == true
+        let width = stepsWithLoss ? 1 : max(1, block)
         let startGradient = surface.gradient(start.x, start.y)
         try states.withUnsafeMutableBufferPointer { states in
             for first in stride(from: 0, to: learningRates.count, by: width) {
@@ -126,7 +129,7 @@ public enum Trajectories {
                 while running > 0, k < steps {
                     k += 1
                     optimizer.step()
-                    try optimizer.scheduleStep()
+                    try optimizer.scheduleStep(loss: stepsWithLoss ? surface.value(xy[0], xy[1]) : nil)
                     // Check every point, then take its gradient for the next step.
                     for i in 0..<paths.count {
                         let p = Point(xy[4 * i], xy[4 * i + 1])

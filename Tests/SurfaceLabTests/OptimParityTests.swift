@@ -40,6 +40,34 @@ final class OptimParityTests: XCTestCase {
         XCTAssertEqual(cases, 9)
     }
 
+    /// Every schedule optlab adds to torch's classic four, the composites and plateau (whose
+    /// reductions and cooldown depend on the losses), with several optimizers, momentum and β₁
+    /// cycled by cyclic: written by Tests/Fixtures/make_schedule_trajectories.py.
+    func testSchedulesMatchTorch() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/schedule-trajectories.json")
+        let cases = try replay(url)
+        XCTAssertEqual(cases, 25)
+        // The rates themselves are torch's to the last bit: the schedules compute as its step() does.
+        struct Rates: Decodable { let cases: [Case] ; struct Case: Decodable { let spec, surface: String; let start: [Double]; let lr: [Double] } }
+        for c in try JSONDecoder().decode(Rates.self, from: Data(contentsOf: url)).cases {
+            let surface = try Surface.named(c.surface)
+            var point = c.start, grad = [0.0, 0.0], rates: [Double] = []
+            try point.withUnsafeMutableBufferPointer { value in
+                try grad.withUnsafeMutableBufferPointer { grad in
+                    let optimizer = try Optimizer(OptimizerSpec.parse(c.spec), parameters: [Parameter(name: "", value: value, grad: grad)])
+                    for _ in c.lr.indices {
+                        rates.append(optimizer.learningRates[0])
+                        (grad[0], grad[1]) = surface.gradient(value[0], value[1])
+                        optimizer.step()
+                        try optimizer.scheduleStep(loss: surface.value(value[0], value[1]))
+                    }
+                }
+            }
+            XCTAssertEqual(rates, c.lr, c.spec)
+        }
+    }
+
     @discardableResult
     private func replay(_ url: URL) throws -> Int {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
