@@ -58,11 +58,13 @@ final class TrajectoriesTests: XCTestCase {
 
 extension TrajectoriesTests {
     /// A sweep's final states are exactly the ends of the single paths, diverged ones included,
-    /// across blocks and with a schedule.
+    /// across blocks and with schedules (plateau's, which steps with each path's own loss, too).
     func testFinalStatesEqualTheEndsOfSinglePaths() throws {
         let bowl = try Surface.named("bowl")
         let rates = [0.001, 0.01, 0.04, 0.049, 0.05, 0.06, 0.2]  // sgd on bowl diverges above 0.05
-        for text in ["sgd", "momentum(schedule=step(step_size=5,gamma=0.5))", "adam", "nadam", "adadelta"] {
+        for text in ["sgd", "momentum(schedule=step(step_size=5,gamma=0.5))", "adam", "nadam", "adadelta",
+                     "adam(schedule=plateau(patience=2,factor=0.5,threshold=0.05))",
+                     "momentum(schedule=sequential(schedulers=(linear,cosine(T_max=55)),milestones=(5)))"] {
             let spec = try OptimizerSpec.parse(text)
             let states = try Trajectories.finalStates(spec, learningRates: rates, on: bowl, from: bowl.start, steps: 60,
                                                       divergenceLoss: 1e4, block: 3)
