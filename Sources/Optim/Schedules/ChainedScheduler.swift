@@ -2,6 +2,7 @@
 /// multiply: `chained(schedulers=(constant(factor=0.5,total_iters=10),exponential(gamma=0.95)))`.
 struct ChainedScheduler: Schedule {
     static let name = "chained"
+    static let usage = "chained(schedulers=(...))"
     private var schedulers: [any ComposableSchedule]
 
     init(_ r: inout ArgumentReader) throws {

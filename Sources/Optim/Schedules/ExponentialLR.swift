@@ -1,6 +1,7 @@
 /// torch's ExponentialLR: γ ← γ·gamma every step.
 struct ExponentialLR: ChainableSchedule {
     static let name = "exponential"
+    static let usage = "exponential(gamma)"
     let gamma: Double
     var lastEpoch = 0
 

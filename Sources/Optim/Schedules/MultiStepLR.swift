@@ -3,6 +3,7 @@ import Foundation
 /// torch's MultiStepLR: γ ← γ·gamma^k at a step named k times in milestones.
 struct MultiStepLR: ChainableSchedule {
     static let name = "multistep"
+    static let usage = "multistep(milestones=(30,60),gamma=0.1)"
     let milestones: [Int]
     let gamma: Double
     var lastEpoch = 0

@@ -17,6 +17,8 @@ struct ScheduledValues {
 protocol Schedule: Sendable {
     /// The spec name: torch's class name minus "LR", in snake_case.
     static var name: String { get }
+    /// Its keywords and defaults, for `--help`.
+    static var usage: String { get }
     init(_ r: inout ArgumentReader) throws
     /// torch's constructor: what it (and its initial step, to last_epoch 0) sets.
     mutating func start(_ values: inout ScheduledValues) throws
@@ -115,6 +117,8 @@ public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
         ReduceLROnPlateau.self, SequentialLR.self, ChainedScheduler.self,
     ]
     public static let names = kinds.map { $0.name }
+    /// Every schedule with its keywords and defaults, one per line, for `--help`.
+    public static let usage = kinds.map { "  " + $0.usage }.joined(separator: "\n")
 
     var call: SpecCall
     /// The schedule as torch constructs it, before its first step.
