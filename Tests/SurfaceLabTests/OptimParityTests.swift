@@ -44,12 +44,14 @@ final class OptimParityTests: XCTestCase {
     /// reductions and cooldown depend on the losses), with several optimizers, momentum and β₁
     /// cycled by cyclic: written by Tests/Fixtures/make_schedule_trajectories.py.
     func testSchedulesMatchTorch() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/schedule-trajectories.json")
+        let url = Self.fixtures.appendingPathComponent("schedule-trajectories.json")
         let cases = try replay(url)
         XCTAssertEqual(cases, 25)
         // The rates themselves are torch's to the last bit: the schedules compute as its step() does.
-        struct Rates: Decodable { let cases: [Case] ; struct Case: Decodable { let spec, surface: String; let start: [Double]; let lr: [Double] } }
+        struct Rates: Decodable {
+            struct Case: Decodable { let spec, surface: String; let start, lr: [Double] }
+            let cases: [Case]
+        }
         for c in try JSONDecoder().decode(Rates.self, from: Data(contentsOf: url)).cases {
             let surface = try Surface.named(c.surface)
             var point = c.start, grad = [0.0, 0.0], rates: [Double] = []
