@@ -11,10 +11,13 @@ import Support
 /// metadata holds `epoch`, `loss`, `model`, `optimizer`, `seed` and, as JSON, the plan, the metrics
 /// so far, the normalisation and the position within the run. A schedule is saved as its step
 /// count (`optimizer.schedule.last_epoch`): onecycle's rate and momentum are functions of it, and
-/// the plan's spec names the total_steps they were computed with.
+/// the plan's spec names the total_steps they were computed with. plateau, which depends on the
+/// losses it saw, also keeps its state in float64 under `scheduler.` (torch's names: `best`,
+/// `num_bad_epochs`, `cooldown_counter`, and `lr`, the rates it reduced to).
 public enum Checkpoint {
     static let format = "optlab-checkpoint-1"
     static let optimizerPrefix = "optimizer."
+    static let schedulerPrefix = "scheduler."
 
     /// Everything needed to continue or evaluate the run, written atomically.
     public static func save(_ trainer: Trainer, to url: URL) throws {
@@ -22,6 +25,9 @@ public enum Checkpoint {
         trainer.network.save(into: &file)
         for tensor in trainer.optimizer.stateTensors() {
             file.set(optimizerPrefix + tensor.name, floats: tensor.values, shape: tensor.shape)
+        }
+        for tensor in trainer.optimizer.scheduleState {
+            file.set(schedulerPrefix + tensor.name, doubles: tensor.values, shape: [tensor.values.count])
         }
         file.metadata = [
             "format": format,
@@ -52,7 +58,11 @@ public enum Checkpoint {
         for name in file.names where name.hasPrefix(optimizerPrefix) {
             state[String(name.dropFirst(optimizerPrefix.count))] = try file.floats(name)
         }
-        do { try trainer.optimizer.loadState(state) } catch let error as OptimError {
+        var scheduleState: [String: [Double]] = [:]
+        for name in file.names where name.hasPrefix(schedulerPrefix) {
+            scheduleState[String(name.dropFirst(schedulerPrefix.count))] = try file.doubles(name)
+        }
+        do { try trainer.optimizer.loadState(state, scheduleState: scheduleState) } catch let error as OptimError {
             throw TrainingError.plan("\(url.path): \(error)")
         }
         trainer.history = try metadata(file, "metrics")

@@ -138,8 +138,8 @@ public final class Trainer {
         stepsSchedulePerBatch = spec.schedule?.advancesEveryStep == true
     }
 
-    /// onecycle advances after every optimizer step (torch users step it in the batch loop),
-    /// other schedules once per epoch.
+    /// onecycle and cyclic advance after every optimizer step (torch users step them in the batch
+    /// loop), other schedules once per epoch.
     private let stepsSchedulePerBatch: Bool
 
     /// Completed epochs.
@@ -155,8 +155,10 @@ public final class Trainer {
         case interrupted
     }
 
-    /// Trains the rest of the current epoch, advances the schedule (per batch or at the end) and
-    /// evaluates on the validation split (if any) and the test set.
+    /// Trains the rest of the current epoch and evaluates on the validation split (if any) and the
+    /// test set; advances the schedule after every batch (onecycle, cyclic) or after the
+    /// evaluation, plateau with the epoch's validation loss (the training loss without a
+    /// validation split; never the test loss).
     /// `progress` is told how many images each step trained; `cancellation` is checked before
     /// every step. Throws `TrainingError.diverged` on a non-finite loss, before that step changes
     /// any weight.
@@ -177,10 +179,11 @@ public final class Trainer {
             position.batch += 1
             progress?.advance(by: batch.labels.count)
         }
-        if !stepsSchedulePerBatch { try scheduleStep() }
         let validation = try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) }
         let test = try evaluate()
-        let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: position.lossSum / Double(max(1, position.seen)),
+        let trainLoss = position.lossSum / Double(max(1, position.seen))
+        if !stepsSchedulePerBatch { try scheduleStep(loss: validation?.loss ?? trainLoss) }
+        let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: trainLoss,
                                    trainAccuracy: Double(position.correct) / Double(max(1, position.seen)),
                                    validationLoss: validation?.loss, validationAccuracy: validation?.report.accuracy,
                                    testLoss: test.loss, testAccuracy: test.report.accuracy, seconds: seconds)
@@ -190,8 +193,8 @@ public final class Trainer {
     }
 
     /// A onecycle schedule shorter than the run fails here, as torch's does.
-    private func scheduleStep() throws {
-        do { try optimizer.scheduleStep() } catch let error as OptimError { throw TrainingError.plan("\(error)") }
+    private func scheduleStep(loss: Double? = nil) throws {
+        do { try optimizer.scheduleStep(loss: loss) } catch let error as OptimError { throw TrainingError.plan("\(error)") }
     }
 
     /// Mean loss and the evaluation report of the network in eval mode on the test set.

@@ -62,10 +62,15 @@ final class TrainingTests: XCTestCase {
 
     func testResumeEqualsAnUninterruptedRun() throws {
         // Adam (moment buffers), batch norm (running statistics), a schedule and augmentation:
-        // everything a resume must restore; onecycle advances (lr and momentum) after every batch.
-        // Kept tiny: batch norm is slow in debug builds (the onecycle run takes the tutorial net).
+        // everything a resume must restore; onecycle and cyclic advance (lr and momentum) after
+        // every batch; plateau after each epoch's evaluation, from state that is no function of
+        // its step count (it halves the rate at epoch 2 only if it remembers epoch 1's loss).
+        // Kept tiny: batch norm is slow in debug builds (the other runs take the tutorial net).
+        let plateau = "sgd(lr=0.05,momentum=0.9,schedule=plateau(patience=0,factor=0.5,threshold=0.9))"
         let runs = [("vgg-small", "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", 2),
-                    ("tutorial", "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))", 6)]
+                    ("tutorial", "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))", 6),
+                    ("tutorial", "sgd(lr=0.05,schedule=cyclic(base_lr=0.001,max_lr=0.02,step_size_up=2))", 6),
+                    ("tutorial", plateau, 2)]
         for (model, spec, scheduleSteps) in runs {
             var plan = plan(model, optimizer: spec, epochs: 2, subset: 48, augment: true)
             plan.batchSize = 16
@@ -73,6 +78,7 @@ final class TrainingTests: XCTestCase {
             XCTAssertEqual(try straight.run(checkpoint: nil) { _ in }, .finished)
             let state = Dictionary(uniqueKeysWithValues: straight.optimizer.stateTensors().map { ($0.name, $0.values) })
             XCTAssertEqual(state["schedule.last_epoch"], [Float(scheduleSteps)], spec)
+            if spec == plateau { XCTAssertEqual(Set(straight.optimizer.learningRates), [0.025]) }
 
             // Interrupted after 2 steps of epoch 1, resumed; then stopped after epoch 1, resumed again.
             let url = temporaryFile("run.safetensors")
