@@ -136,10 +136,23 @@ public enum TrajectoryFigure {
         wrapSpec(result.label) + (result.divergedAt.map { "  diverged at step \($0)" } ?? "  → \(Ticks.compact(result.finalLoss))")
     }
 
-    /// Puts a nested schedule on its own line so panel titles stay within a panel's width.
-    static func wrapSpec(_ label: String) -> String {
-        guard label.count > 30, let r = label.range(of: ",schedule=") else { return label }
-        return String(label[..<r.lowerBound]) + ",\n" + String(label[label.index(after: r.lowerBound)...])
+    /// Breaks a long spec after its commas into lines of about `width` characters, a nested
+    /// schedule starting a line of its own, so panel titles and legends stay narrow (a composite
+    /// schedule's spec runs to a hundred characters).
+    static func wrapSpec(_ label: String, width: Int = 45) -> String {
+        guard label.count > 30 else { return label }
+        var lines: [Substring] = [], line: Substring = ""
+        for piece in label.split(separator: ",", omittingEmptySubsequences: false) {
+            if line.isEmpty {
+                line = piece
+            } else if piece.hasPrefix("schedule=") || line.count + 1 + piece.count > width {
+                lines.append(line + ",")
+                line = piece
+            } else {
+                line += "," + piece
+            }
+        }
+        return (lines + [line]).joined(separator: "\n")
     }
 
     /// "bowl: 20x² + 2y²", or just the formula for a typed one.

@@ -73,8 +73,13 @@ struct TrainCommand: ParsableCommand {
             the checkpoint (model weights under PyTorch's names, optimizer state, epoch, metrics) \
             atomically after every epoch. Ctrl-C stops cleanly between two steps with a checkpoint \
             that --resume continues exactly; a non-finite loss stops the run and keeps the last \
-            good checkpoint. A schedule in --optimizer advances once per epoch, except onecycle, \
-            which advances after every batch and by default spans the run (epochs × batches).
+            good checkpoint. A schedule in --optimizer (schedule=NAME(...): torch.optim.lr_scheduler's \
+            classes minus "LR" in snake_case, with torch's keywords and defaults) advances once per \
+            epoch after the evaluation, plateau with the epoch's validation loss (--validation; the \
+            training loss without one), except onecycle and cyclic, which advance after every batch \
+            (onecycle by default spans the run: epochs × batches). --resume replays a schedule's \
+            steps; plateau's state is in the checkpoint. Schedules:
+            \(ScheduleSpec.usage)
 
             Examples:
               optlab train                                   # labnet with its recipe
@@ -84,6 +89,10 @@ struct TrainCommand: ParsableCommand {
               optlab train --out checkpoints/run.safetensors --resume
               optlab train --epochs 2 --optimizer "nesterov(schedule=onecycle(max_lr=0.2))"
               optlab train --validation 5000                 # 500 images of each class held out
+              # warm-up then cosine decay:
+              optlab train --model tutorial --epochs 10 --optimizer "sgd(lr=0.05, momentum=0.9, \
+            schedule=sequential(schedulers=(linear(start_factor=0.1, total_iters=2), cosine(T_max=8)), milestones=2))"
+              optlab train --model tutorial --epochs 10 --validation 2000 --optimizer "adam(schedule=plateau(patience=1))"
             """
     )
 

@@ -15,10 +15,11 @@ struct TrajectoriesCommand: ParsableCommand {
             + - * / ^, parentheses, sin cos tan exp log sqrt abs tanh, pi and e (differentiated exactly).
 
             Optimizers: NAME(key=value,...) with torch.optim's names, keywords and defaults: \
-            \(OptimizerSpec.names.joined(separator: ", ")). A schedule nests: \
-            schedule=step(step_size=10,gamma=0.5) | exponential(gamma=0.99) | cosine(T_max=100,eta_min=0) | \
-            multistep(milestones=(30,60),gamma=0.1) | onecycle(max_lr=0.05,pct_start=0.3,...); it steps \
-            once after every optimizer step (onecycle's total_steps defaults to --steps). \
+            \(OptimizerSpec.names.joined(separator: ", ")). A schedule nests as schedule=NAME(...): \
+            torch.optim.lr_scheduler's classes minus "LR" in snake_case, with torch's keywords and \
+            defaults. It steps once after every optimizer step (plateau with the loss at the new point; \
+            onecycle's total_steps defaults to --steps). Schedules:
+            \(ScheduleSpec.usage)
             label=... sets the display name. Without --optimizers: the classic nine (sgd, momentum, \
             adagrad, rmsprop, adadelta, adam, adamw, sgd and momentum with step decay) at rates chosen \
             for the surface.
@@ -36,6 +37,10 @@ struct TrajectoriesCommand: ParsableCommand {
               optlab trajectories --fn "x^2 + 3*sin(x*y)" --start=-1.5,1 --steps 50
               optlab trajectories --optimizers "sgd(lr=0.04,schedule=step(step_size=10))"
               optlab trajectories --optimizers "sgd(lr=0.01,momentum=0.9,schedule=onecycle(max_lr=0.05))"
+              # warm-up then cosine decay:
+              optlab trajectories --fn rosenbrock --optimizers "adam(lr=0.05, schedule=sequential(\
+            schedulers=(linear(start_factor=0.1, total_iters=10), cosine(T_max=90)), milestones=10))"
+              optlab trajectories --fn localmin --optimizers "adam(lr=0.3,schedule=plateau(patience=3))"
             """
     )
 

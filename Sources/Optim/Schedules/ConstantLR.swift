@@ -2,7 +2,7 @@
 /// (torch multiplies by 1/factor at step total_iters).
 struct ConstantLR: ChainableSchedule {
     static let name = "constant"
-    static let usage = "constant(factor=1/3,total_iters=5)"
+    static let usage = "constant(factor=1/3, total_iters=5)"
     let factor: Double
     let totalIters: Int
     var lastEpoch = 0

@@ -8,7 +8,7 @@ import Foundation
 /// (base − η_min)(1 − cos(π/T_max))/2.
 struct CosineAnnealingLR: ChainableSchedule {
     static let name = "cosine"
-    static let usage = "cosine(T_max,eta_min=0)"
+    static let usage = "cosine(T_max, eta_min=0)"
     let tMax: Int
     let etaMin: Double
     var lastEpoch = 0

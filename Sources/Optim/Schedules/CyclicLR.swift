@@ -11,7 +11,7 @@ import Foundation
 /// (Adam family), inversely to the rate.
 struct CyclicLR: Schedule {
     static let name = "cyclic"
-    static let usage = "cyclic(base_lr,max_lr,step_size_up=2000,step_size_down,mode=triangular|triangular2|exp_range,gamma=1,cycle_momentum=true,base_momentum=0.8,max_momentum=0.9)"
+    static let usage = "cyclic(base_lr, max_lr, step_size_up=2000, step_size_down, mode=triangular|triangular2|exp_range, gamma=1, cycle_momentum=true, base_momentum=0.8, max_momentum=0.9)"
     enum Mode: String, CaseIterable { case triangular, triangular2, expRange = "exp_range" }
     let baseLR, maxLR: Double
     let totalSize, stepRatio: Double

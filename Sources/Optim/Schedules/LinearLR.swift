@@ -4,7 +4,7 @@
 ///     γ₀ = base·s      γₜ = γₜ₋₁·(1 + (e − s) / (T·s + (t − 1)(e − s)))   for 1 ≤ t ≤ T
 struct LinearLR: ChainableSchedule {
     static let name = "linear"
-    static let usage = "linear(start_factor=1/3,end_factor=1,total_iters=5)"
+    static let usage = "linear(start_factor=1/3, end_factor=1, total_iters=5)"
     let startFactor, endFactor: Double
     let totalIters: Int
     var lastEpoch = 0

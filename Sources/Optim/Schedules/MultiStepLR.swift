@@ -3,7 +3,7 @@ import Foundation
 /// torch's MultiStepLR: γ ← γ·gamma^k at a step named k times in milestones.
 struct MultiStepLR: ChainableSchedule {
     static let name = "multistep"
-    static let usage = "multistep(milestones=(30,60),gamma=0.1)"
+    static let usage = "multistep(milestones=(30, 60), gamma=0.1)"
     let milestones: [Int]
     let gamma: Double
     var lastEpoch = 0
@@ -14,7 +14,7 @@ struct MultiStepLR: ChainableSchedule {
     }
 
     func next(_ lr: Double, base: Double) -> Double {
-        let hits = milestones.filter { $0 == lastEpoch }.count
+        let hits = milestones.reduce(0) { $0 + ($1 == lastEpoch ? 1 : 0) }  // counted without an array per step
         return hits > 0 ? lr * pow(gamma, Double(hits)) : lr
     }
 

@@ -15,7 +15,7 @@ import Foundation
 /// cycle_momentum, its momentum (SGD, RMSprop) or β₁ (Adam family) every step, inversely to the lr.
 struct OneCycleLR: Schedule {
     static let name = "onecycle"
-    static let usage = "onecycle(max_lr,total_steps=the run,pct_start=0.3,anneal_strategy=cos|linear,...)"
+    static let usage = "onecycle(max_lr, total_steps=the run's steps, pct_start=0.3, anneal_strategy=cos|linear, ...)"
     var maxLR: Double
     /// nil until the run fills it in (`ScheduleSpec.filling(totalSteps:)`).
     var totalSteps: Int?

@@ -4,7 +4,7 @@ import Foundation
 /// chainably as torch's `step()` does: γₜ = γₜ₋₁·((1 − t/T) / (1 − (t−1)/T))^power for t ≤ T.
 struct PolynomialLR: ChainableSchedule {
     static let name = "polynomial"
-    static let usage = "polynomial(total_iters=5,power=1)"
+    static let usage = "polynomial(total_iters=5, power=1)"
     let totalIters: Int
     let power: Double
     var lastEpoch = 0

@@ -3,7 +3,7 @@
 /// then decay: `sequential(schedulers=(linear(start_factor=0.1,total_iters=5),cosine(T_max=95)),milestones=(5))`.
 struct SequentialLR: Schedule {
     static let name = "sequential"
-    static let usage = "sequential(schedulers=(...),milestones=(...))"
+    static let usage = "sequential(schedulers=(...), milestones=(...))"
     private var schedulers: [any ComposableSchedule]
     let milestones: [Int]
     private var lastEpoch = 0

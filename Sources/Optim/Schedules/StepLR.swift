@@ -1,7 +1,7 @@
 /// torch's StepLR: γ ← γ·gamma every step_size steps.
 struct StepLR: ChainableSchedule {
     static let name = "step"
-    static let usage = "step(step_size,gamma=0.1)"
+    static let usage = "step(step_size, gamma=0.1)"
     let stepSize: Int
     let gamma: Double
     var lastEpoch = 0
