@@ -64,6 +64,10 @@ final class TrajectoriesCommandTests: XCTestCase {
             (["--steps", "0"], "--steps must be in 1...10000000"),
             (["--steps", "99999999999"], "--steps must be in 1...10000000"),
             (["--optimizers", "adagrad(schedule=onecycle(max_lr=0.1))"], "adagrad: schedule onecycle cycles the momentum"),
+            (["--optimizers", "sgd(schedule=plateau(mode=lowest))"], "schedule plateau: mode=lowest must be one of min, max"),
+            (["--optimizers", "sgd(schedule=sequential(schedulers=(linear,cosine(T_max=9)),milestones=(1,2)))"],
+             "schedule sequential: 2 schedulers need 1 milestone"),
+            (["--optimizers", "sgd(schedule=cyclic(base_lr=0.01))"], "schedule cyclic: missing max_lr"),
             (["--optimizers", "sgd(momentum=0.9,schedule=onecycle(max_lr=0.1,total_steps=50))"],
              "schedule onecycle: tried to step 51 times; total_steps is 50"),
         ]
