@@ -3,7 +3,7 @@
 /// steps before counting again. "Improved" means below best·(1 − threshold) (rel) or
 /// best − threshold (abs); with mode=max, above best·(1 + threshold) or best + threshold.
 /// A reduction smaller than eps is skipped.
-struct ReduceLROnPlateau: Schedule {
+struct ReduceLROnPlateau: LossDrivenSchedule {
     static let name = "plateau"
     static let usage = "plateau(mode=min|max, factor=0.1, patience=10, threshold=1e-4, threshold_mode=rel|abs, cooldown=0, min_lr=0, eps=1e-8)"
     let maximize: Bool
@@ -29,8 +29,6 @@ struct ReduceLROnPlateau: Schedule {
         eps = try r.number("eps", default: 1e-8)
         best = maximize ? -.infinity : .infinity
     }
-
-    var needsLoss: Bool { true }
 
     /// Leaves the rates as they are, as torch's constructor does.
     mutating func start(_ values: inout ScheduledValues) {}

@@ -32,23 +32,21 @@ protocol Schedule: Sendable {
     var ratesSetFrom: String? { get }
     /// The momentum range it cycles (onecycle's and cyclic's cycle_momentum), else nil.
     var cycledMomentum: (base: Double, max: Double)? { get }
-    /// Whether `step` needs the loss (plateau). Such a schedule is not a function of its step
-    /// count, so `state` must be saved to resume it; the others are restored by replaying.
-    var needsLoss: Bool { get }
-    /// What a checkpoint keeps of a schedule that cannot be replayed, under torch's state_dict
-    /// names, given the values it set.
-    func state(_ values: ScheduledValues) -> [(name: String, values: [Double])]
-    /// Restores `state` into a freshly started schedule and the values it sets.
-    mutating func restore(_ state: [String: [Double]], _ values: inout ScheduledValues) throws
 }
 
 extension Schedule {
     var stepsPerBatch: Bool { false }
     var ratesSetFrom: String? { nil }
     var cycledMomentum: (base: Double, max: Double)? { nil }
-    var needsLoss: Bool { false }
-    func state(_ values: ScheduledValues) -> [(name: String, values: [Double])] { [] }
-    mutating func restore(_ state: [String: [Double]], _ values: inout ScheduledValues) throws {}
+}
+
+/// A schedule whose `step` needs the loss (plateau). It is not a function of its step count, so a
+/// checkpoint keeps its state; every other schedule is restored by replaying its steps.
+protocol LossDrivenSchedule: Schedule {
+    /// Its state under torch's state_dict names, given the values it set.
+    func state(_ values: ScheduledValues) -> [(name: String, values: [Double])]
+    /// Restores `state` into a freshly started schedule and the values it sets.
+    mutating func restore(_ state: [String: [Double]], _ values: inout ScheduledValues) throws
 }
 
 /// A schedule that sequential and chained can hold: one that only scales the optimizer's rates
@@ -143,8 +141,8 @@ public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
     /// schedules advance once per epoch there.
     public var advancesEveryStep: Bool { schedule.stepsPerBatch }
 
-    /// plateau: each step takes the loss (on a network the epoch's validation loss).
-    public var needsLoss: Bool { schedule.needsLoss }
+    /// plateau: each step takes the loss (on a network the epoch's held-out loss).
+    public var needsLoss: Bool { schedule is any LossDrivenSchedule }
 
     var ratesSetFrom: String? { schedule.ratesSetFrom }
     var cycledMomentum: (base: Double, max: Double)? { schedule.cycledMomentum }
@@ -176,14 +174,16 @@ struct LRSchedule {
         try schedule?.step(&values, loss: loss)
     }
 
-    var state: [(name: String, values: [Double])] { schedule?.state(values) ?? [] }
+    /// What a checkpoint must keep besides `lastEpoch`: a loss-driven schedule's state.
+    var state: [(name: String, values: [Double])] { (schedule as? any LossDrivenSchedule)?.state(values) ?? [] }
 
     /// The schedule after `lastEpoch` advances: recomputed step by step, so bit-identical, or
     /// for a schedule that depends on the losses it saw (plateau), restored from `state`.
     func restored(lastEpoch: Int, state: [String: [Double]]) throws -> LRSchedule {
         var s = try LRSchedule(initial, baseLRs: values.baseLRs)
-        if initial?.needsLoss == true {
-            try s.schedule!.restore(state, &s.values)
+        if var driven = s.schedule as? any LossDrivenSchedule {
+            try driven.restore(state, &s.values)
+            s.schedule = driven
             s.lastEpoch = lastEpoch
         } else {
             if let stray = state.keys.sorted().first {
