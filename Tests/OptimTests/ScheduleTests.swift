@@ -48,15 +48,7 @@ final class ScheduleTests: XCTestCase {
             ("sgd(schedule=cosine_warm_restarts(T_0=1.5))", ["T_0=1.5 must be a whole number ≥ 1"]),
             ("sgd(schedule=linear(total_iter=3))", ["schedule linear: unknown key 'total_iter'", "start_factor, end_factor, total_iters"]),
         ]
-        for (text, fragments) in cases {
-            XCTAssertThrowsError(try OptimizerSpec.parse(text), text) { error in
-                let message = "\(error)"
-                XCTAssertFalse(message.contains("\n"), message)
-                for fragment in fragments {
-                    XCTAssertTrue(message.contains(fragment), "\(text): '\(message)' lacks '\(fragment)'")
-                }
-            }
-        }
+        assertOneLineErrors(cases)
     }
 
     /// Composites print canonically and parse back to the same spec.

@@ -105,6 +105,13 @@ final class SpecTests: XCTestCase {
             ("sgd(schedule=onecycle(max_lr=0.1,base_momentum=0))", ["base_momentum=0 must be > 0"]),
             ("sgd(lr=" + String(repeating: "(", count: 10_000), ["nested deeper than 50 levels"]),
         ]
+        assertOneLineErrors(cases)
+    }
+}
+
+extension XCTestCase {
+    /// Each spec list fails to parse with one line that contains every fragment.
+    func assertOneLineErrors(_ cases: [(spec: String, fragments: [String])]) {
         for (text, fragments) in cases {
             XCTAssertThrowsError(try OptimizerSpec.parseList(text), text) { error in
                 let message = "\(error)"
