@@ -126,6 +126,20 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try Checkpoint.resume(url, train: train, test: Self.splits.get().test.prefix(20)).plan.validation, plan.validation)
     }
 
+    /// plateau steps after each epoch with the validation loss, or the training loss without a
+    /// validation split (never the test loss): after one step its best loss is that loss.
+    func testPlateauReadsTheValidationLoss() throws {
+        for validation in [nil, try ValidationSplit(count: 100)] {
+            var plan = plan(optimizer: "sgd(lr=0.01,schedule=plateau)", subset: 64)
+            plan.validation = validation
+            let trainer = try trainer(plan, testImages: 20)
+            guard case .finished(let metrics) = try trainer.trainEpoch() else { return XCTFail("interrupted") }
+            let best = trainer.optimizer.scheduleState.first { $0.name == "best" }?.values
+            XCTAssertEqual(best, [metrics.validationLoss ?? metrics.trainLoss])
+            XCTAssertNotEqual(best, [metrics.testLoss])
+        }
+    }
+
     /// onecycle's total_steps is the run's epochs × batches unless given; the plan (and so the
     /// checkpoint) names it, and a run longer than a given total is refused before it starts.
     func testOneCycleSpansTheRun() throws {
