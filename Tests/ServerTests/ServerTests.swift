@@ -1,0 +1,163 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Support
+import XCTest
+
+@testable import Server
+
+/// The server's routes, driven without a socket.
+final class ServerTests: XCTestCase {
+    var runs: URL!
+
+    override func setUpWithError() throws {
+        runs = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-serve-\(UUID())")
+        try FileManager.default.createDirectory(at: runs, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: runs) }
+
+    struct Answer {
+        let status: Int
+        let headers: HTTPFields
+        let body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func json() throws -> [String: Any] { try XCTUnwrap(JSONSerialization.jsonObject(with: Foundation.Data(body)) as? [String: Any]) }
+    }
+
+    /// GETs `path` with the query, percent-encoded as a browser's URLSearchParams would.
+    func get(_ path: String, _ query: [String: String] = [:]) async throws -> Answer {
+        var components = URLComponents()
+        components.path = path
+        if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
+        // URLComponents leaves '+' alone; a browser encodes it, and formulas are full of them.
+        let uri = components.string!.replacingOccurrences(of: "+", with: "%2B")
+        let app = Application(router: try Server(runs: runs).router())
+        return try await app.test(.router) { client in
+            try await client.execute(uri: uri, method: .get) { response in
+                Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: response.body))
+            }
+        }
+    }
+
+    /// The page's promise: a path it shows is the CLI's. The `command` the page offers, run in a
+    /// shell, writes a CSV equal to the server's, and every point of the JSON is in it exactly.
+    func testPathsEqualTheCSVOfTheCommandThePageOffers() async throws {
+        let query = ["fn": "localmin", "start": "-1.2,0.8", "steps": "60",
+                     "optimizers": "adam(lr=0.1,label=my adam),momentum(lr=0.01,schedule=step(step_size=10,gamma=0.5)),sgd(lr=2)"]
+        let reply = try await get("/api/trajectories", query)
+        XCTAssertEqual(reply.status, 200, reply.text)
+        let json = try reply.json()
+        let command = try XCTUnwrap(json["command"] as? String)
+        let paths = try XCTUnwrap(json["paths"] as? [[String: Any]])
+        XCTAssertEqual(paths.map { $0["label"] as? String }, ["my adam", "momentum(lr=0.01,schedule=step(step_size=10,gamma=0.5))", "sgd(lr=2)"])
+        XCTAssertEqual(paths.map { $0["color"] as? String }, ["#d55e00", "#e69f00", "#0072b2"])
+        XCTAssertEqual(paths.map { $0["dashed"] as? Bool }, [false, true, false])
+        XCTAssertNotNil(paths[2]["divergedAt"] as? Int, "sgd(lr=2) diverges on localmin")
+
+        let folder = runs.appendingPathComponent("cli")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", command]
+        shell.currentDirectoryURL = folder
+        shell.environment = ["PATH": Self.binaries.path + ":/usr/bin:/bin"]
+        shell.standardOutput = FileHandle.nullDevice
+        try shell.run()
+        shell.waitUntilExit()
+        XCTAssertEqual(shell.terminationStatus, 0, command)
+        let cliCSV = try String(contentsOf: folder.appendingPathComponent("trajectories.csv"), encoding: .utf8)
+        XCTAssertEqual(try await get("/api/trajectories.csv", query).text, cliCSV)
+
+        let rows = CSVTable.parse(cliCSV).dropFirst()
+        var shown: [String] = []
+        for path in paths {
+            let points = try XCTUnwrap(path["points"] as? [[Double]]), losses = try XCTUnwrap(path["losses"] as? [Double])
+            for (k, p) in points.enumerated() { shown.append([path["label"] as! String, "\(k)", "\(p[0])", "\(p[1])", "\(losses[k])"].joined(separator: "|")) }
+        }
+        XCTAssertEqual(shown, rows.map { $0.joined(separator: "|") })
+    }
+
+    /// Bad input is a 400 whose message is the CLI's one line.
+    func testBadRequestsAreOneLine400s() async throws {
+        let cases: [([String: String], String)] = [
+            (["optimizers": "adam(lr=-1)"], "lr"),
+            (["optimizers": "adamm"], "unknown optimizer 'adamm'"),
+            (["fn": "x^2 + * y"], "column 7"),
+            (["steps": "100000"], "steps must be a whole number in 1...10000"),
+            (["start": "1,a"], "start expects X,Y"),
+            (["optimizers": Array(repeating: "sgd", count: 13).joined(separator: ",")], "1 to 12 specs"),
+            (["fn": "log(x)", "start": "-1,1"], "outside the surface's domain"),
+            (["fn": String(repeating: "x+", count: 400) + "y"], "longer than 500"),
+        ]
+        for (query, expected) in cases {
+            let reply = try await get("/api/trajectories", query)
+            XCTAssertEqual(reply.status, 400, "\(query)")
+            let message = try XCTUnwrap(reply.json()["error"] as? String)
+            XCTAssertTrue(message.contains(expected), "\(query): \(message)")
+            XCTAssertFalse(message.contains("\n"), message)
+        }
+        let levels = try await get("/api/contours.png", ["levels": "1000"])
+        XCTAssertEqual(levels.status, 400)
+        let layout = try await get("/api/trajectories.png", ["layout": "spiral"])
+        XCTAssertEqual(try layout.json()["error"] as? String, "layout must be one of grid, overlay, got 'spiral'")
+    }
+
+    /// The surface's geometry and its contour image: the plot area lies inside the image.
+    func testSurfaceAndItsContourImage() async throws {
+        let info = try await get("/api/surface", ["fn": "himmelblau"]).json()
+        XCTAssertEqual(info["window"] as? [Double], [-5, 5, -5, 5])
+        XCTAssertEqual((info["minima"] as? [[Double]])?.count, 4)
+        let area = try XCTUnwrap(info["plotArea"] as? [Double])
+        XCTAssertTrue(0 < area[0] && area[0] < area[2] && area[2] < 1 && 0 < area[1] && area[1] < area[3] && area[3] < 1, "\(area)")
+        let image = try await get("/api/contours.png", ["fn": "himmelblau"])
+        XCTAssertEqual(image.headers[.contentType], "image/png")
+        XCTAssertEqual(Array(image.body.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        let size = try XCTUnwrap(info["imageSize"] as? [Int])
+        XCTAssertEqual(Int(image.body[16...19].reduce(0) { $0 << 8 | UInt32($1) }), size[0], "the PNG's width")
+    }
+
+    func testDownloadsAreTheCLIFormats() async throws {
+        for (ext, magic) in [("png", [0x89, 0x50, 0x4E, 0x47]), ("svg", Array("<?xml".utf8)), ("pdf", Array("%PDF".utf8))] {
+            let reply = try await get("/api/trajectories.\(ext)", ["fn": "bowl", "optimizers": "adam(lr=0.1)", "steps": "20"])
+            XCTAssertEqual(reply.status, 200, reply.text)
+            XCTAssertEqual(reply.headers[.contentDisposition], "attachment; filename=\"trajectories-bowl.\(ext)\"")
+            XCTAssertEqual(Array(reply.body.prefix(magic.count)), magic, ext)
+        }
+    }
+
+    func testThePageIsServedAndNothingElse() async throws {
+        let page = try await get("/")
+        XCTAssertEqual(page.headers[.contentType], "text/html; charset=utf-8")
+        XCTAssertTrue(page.text.contains("<script src=\"/app.js\">"))
+        XCTAssertTrue(try await get("/app.js").text.contains("/api/trajectories"))
+        for path in ["/../Package.swift", "/Server.swift", "/api/nothing"] {
+            let status = try await get(path).status
+            XCTAssertEqual(status, 404, path)
+        }
+    }
+
+    /// The dashboard reads `optlab cifar`'s CSVs (a diverged run's nan epoch as null), skips
+    /// hidden temporaries and CSVs that are not optlab's.
+    func testRunsFromAComparisonCSV() async throws {
+        let header = "optimizer,seed,epoch,train_loss,train_acc,test_loss,test_acc,seconds\n"
+        try (header + "sgd(lr=0.01),0,1,2.0,0.3,1.9,0.35,10\nsgd(lr=0.01),0,2,1.7,0.4,1.6,0.42,20\n"
+            + "adam,0,1,nan,nan,nan,nan,5\n").write(to: runs.appendingPathComponent("compare.csv"), atomically: false, encoding: .utf8)
+        try header.write(to: runs.appendingPathComponent(".compare.csv.123.tmp.csv"), atomically: false, encoding: .utf8)
+        try "a,b\n1,2\n".write(to: runs.appendingPathComponent("other.csv"), atomically: false, encoding: .utf8)
+        let list = try XCTUnwrap(try await get("/api/runs").json()["runs"] as? [[String: Any]])
+        XCTAssertEqual(list.map { $0["id"] as? String }, ["compare.csv#sgd(lr=0.01)#0", "compare.csv#adam#0"])
+        XCTAssertEqual((list[0]["metrics"] as? [[String: Any]])?.map { $0["testAccuracy"] as? Double }, [0.35, 0.42])
+        XCTAssertEqual(list[1]["diverged"] as? Bool, true)
+        XCTAssertTrue((list[1]["metrics"] as? [[String: Any]])?.first?["trainLoss"] is NSNull)
+        XCTAssertEqual(list.map { $0["color"] as? String }, ["#0072b2", "#d55e00"])
+        let missing = try await get("/api/evaluation", ["run": "nothing.safetensors"])
+        XCTAssertEqual(missing.status, 400)
+    }
+
+    static var binaries: URL {
+        Bundle.main.bundleURL.pathExtension == "xctest"
+            ? Bundle.main.bundleURL.deletingLastPathComponent()
+            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+}
