@@ -110,10 +110,11 @@ public struct Playground: Sendable {
         return try Trajectories.compare(specs, on: surface, from: try query.point("start"), steps: steps)
     }
 
-    /// The `optlab trajectories` line that reproduces the view and writes the same CSV.
+    /// The `optlab trajectories` line that reproduces the view and writes the same CSV: the specs
+    /// as typed, so the labels are the page's.
     private func command(_ query: Query, _ comparison: TrajectoryComparison) throws -> String {
         let fn = try query.string("fn", default: "bowl")
-        let optimizers = comparison.results.map(\.spec.description).joined(separator: ",")
+        let optimizers = try query.string("optimizers", default: "sgd(lr=0.04)")
         return ["optlab", "trajectories", "--fn", shellQuoted(fn), "--start=\(comparison.start.x),\(comparison.start.y)",
                 "--steps", "\(comparison.steps)", "--optimizers", shellQuoted(optimizers),
                 "--csv", "trajectories.csv", "--out", "trajectories.png"].joined(separator: " ")
