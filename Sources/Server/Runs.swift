@@ -94,23 +94,28 @@ public final class RunFolder: @unchecked Sendable {
         return try comparisonRuns(String(contentsOf: file, encoding: .utf8), id: id)
     }
 
-    /// The runs of an `optlab cifar` CSV (optimizer,seed,epoch,train_loss,train_acc,test_loss,test_acc,seconds).
+    /// The runs of an `optlab cifar` CSV (optimizer, seed, epoch, train_loss, train_acc, val_loss,
+    /// val_acc, test_loss, test_acc, seconds, …), its columns found by name.
     static func comparisonRuns(_ text: String, id: String) throws -> [RunReply] {
         let rows = CSVTable.parse(text)
-        let header = ["optimizer", "seed", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]
-        guard rows.first == header else { throw RequestError("\(id): not an optlab cifar CSV") }
+        guard let header = rows.first else { throw RequestError("\(id): empty") }
+        let needed = ["optimizer", "seed", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]
+        let column = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        guard needed.allSatisfy({ column[$0] != nil }) else { throw RequestError("\(id): not an optlab cifar CSV") }
         var runs: [RunReply] = []
         for row in rows.dropFirst() where row.count == header.count {
-            let values = row[2...].map { Double($0) ?? .nan }
-            let seed = UInt64(row[1]) ?? 0
-            let metrics = MetricsRow(epoch: Int(values[0]), trainLoss: values[1], trainAccuracy: values[2],
-                                     testLoss: values[3], testAccuracy: values[4], seconds: values[5])
-            if let last = runs.indices.last, runs[last].optimizer == row[0], runs[last].seed == seed {
+            func value(_ name: String) -> Double? { column[name].flatMap { Double(row[$0]) } }
+            let metrics = MetricsRow(epoch: Int(value("epoch") ?? 0), trainLoss: value("train_loss") ?? .nan,
+                                     trainAccuracy: value("train_acc") ?? .nan, validationLoss: value("val_loss"),
+                                     validationAccuracy: value("val_acc"), testLoss: value("test_loss") ?? .nan,
+                                     testAccuracy: value("test_acc") ?? .nan, seconds: value("seconds") ?? .nan)
+            let optimizer = row[column["optimizer"]!], seed = UInt64(row[column["seed"]!]) ?? 0
+            if let last = runs.indices.last, runs[last].optimizer == optimizer, runs[last].seed == seed {
                 runs[last].metrics.append(metrics)
                 runs[last].diverged = runs[last].diverged || !metrics.trainLoss.isFinite
             } else {
-                runs.append(RunReply(id: "\(id)#\(row[0])#\(seed)", kind: "cifar", label: "\(row[0]) seed \(seed) (\(id))",
-                                     model: nil, optimizer: row[0], color: color(ofSpec: row[0]), seed: seed, epochs: nil,
+                runs.append(RunReply(id: "\(id)#\(optimizer)#\(seed)", kind: "cifar", label: "\(optimizer) seed \(seed) (\(id))",
+                                     model: nil, optimizer: optimizer, color: color(ofSpec: optimizer), seed: seed, epochs: nil,
                                      finished: true, diverged: !metrics.trainLoss.isFinite, metrics: [metrics], plan: nil))
             }
         }
@@ -165,29 +170,37 @@ struct RunReply: Encodable, Sendable {
 
 struct MetricsRow: Encodable, Sendable {
     let epoch: Int
-    let trainLoss, trainAccuracy, testLoss, testAccuracy, seconds: Double
+    let trainLoss, trainAccuracy: Double
+    /// On the plan's validation split; nil without one.
+    let validationLoss, validationAccuracy: Double?
+    let testLoss, testAccuracy, seconds: Double
 
-    init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double, seconds: Double) {
-        (self.epoch, self.trainLoss, self.trainAccuracy, self.testLoss, self.testAccuracy, self.seconds) =
-            (epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds)
+    init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double?, validationAccuracy: Double?,
+         testLoss: Double, testAccuracy: Double, seconds: Double) {
+        (self.epoch, self.trainLoss, self.trainAccuracy, self.validationLoss, self.validationAccuracy) =
+            (epoch, trainLoss, trainAccuracy, validationLoss, validationAccuracy)
+        (self.testLoss, self.testAccuracy, self.seconds) = (testLoss, testAccuracy, seconds)
     }
 
     init(_ m: EpochMetrics) {
-        self.init(epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, testLoss: m.testLoss,
-                  testAccuracy: m.testAccuracy, seconds: m.seconds)
+        self.init(epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, validationLoss: m.validationLoss,
+                  validationAccuracy: m.validationAccuracy, testLoss: m.testLoss, testAccuracy: m.testAccuracy, seconds: m.seconds)
     }
 
-    /// JSON has no nan: a diverged epoch's values go out as null.
+    /// JSON has no nan: a missing or diverged epoch's values go out as null.
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(epoch, forKey: .epoch)
-        for (key, value) in [(CodingKeys.trainLoss, trainLoss), (.trainAccuracy, trainAccuracy), (.testLoss, testLoss),
-                             (.testAccuracy, testAccuracy), (.seconds, seconds)] {
-            if value.isFinite { try c.encode(value, forKey: key) } else { try c.encodeNil(forKey: key) }
+        for (key, value) in [(CodingKeys.trainLoss, trainLoss), (.trainAccuracy, trainAccuracy), (.validationLoss, validationLoss),
+                             (.validationAccuracy, validationAccuracy), (.testLoss, testLoss), (.testAccuracy, testAccuracy),
+                             (.seconds, seconds)] as [(CodingKeys, Double?)] {
+            if let value, value.isFinite { try c.encode(value, forKey: key) } else { try c.encodeNil(forKey: key) }
         }
     }
 
-    enum CodingKeys: String, CodingKey { case epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds }
+    enum CodingKeys: String, CodingKey {
+        case epoch, trainLoss, trainAccuracy, validationLoss, validationAccuracy, testLoss, testAccuracy, seconds
+    }
 }
 
 struct EvaluationReply: Encodable, Sendable {

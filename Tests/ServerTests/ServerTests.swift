@@ -167,9 +167,9 @@ final class ServerTests: XCTestCase {
     /// The dashboard reads `optlab cifar`'s CSVs (a diverged run's nan epoch as null), skips
     /// hidden temporaries and CSVs that are not optlab's.
     func testRunsFromAComparisonCSV() async throws {
-        let header = "optimizer,seed,epoch,train_loss,train_acc,test_loss,test_acc,seconds\n"
-        try (header + "sgd(lr=0.01),0,1,2.0,0.3,1.9,0.35,10\nsgd(lr=0.01),0,2,1.7,0.4,1.6,0.42,20\n"
-            + "adam,0,1,nan,nan,nan,nan,5\n").write(to: runs.appendingPathComponent("compare.csv"), atomically: false, encoding: .utf8)
+        let header = "optimizer,seed,epoch,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds,val_images\n"
+        try (header + "sgd(lr=0.01),0,1,2.0,0.3,,,1.9,0.35,10,0\nsgd(lr=0.01),0,2,1.7,0.4,,,1.6,0.42,20,0\n"
+            + "adam,0,1,nan,nan,,,nan,nan,5,0\n").write(to: runs.appendingPathComponent("compare.csv"), atomically: false, encoding: .utf8)
         try header.write(to: runs.appendingPathComponent(".compare.csv.123.tmp.csv"), atomically: false, encoding: .utf8)
         try "a,b\n1,2\n".write(to: runs.appendingPathComponent("other.csv"), atomically: false, encoding: .utf8)
         let reply = try await get("/api/runs")

@@ -412,7 +412,7 @@ function drawChart() {
   const metric = $("metric").value, xKey = $("x-axis").value;
   const percent = metric.endsWith("Accuracy");
   const series = dashboard.runs.filter((r) => dashboard.selected.has(r.id)).map((r) => ({
-    run: r, points: r.metrics.filter((m) => m[metric] !== null).map((m) => [m[xKey], percent ? 100 * m[metric] : m[metric]]),
+    run: r, points: r.metrics.filter((m) => m[metric] !== null && m[metric] !== undefined).map((m) => [m[xKey], percent ? 100 * m[metric] : m[metric]]),
   }));
   dashboard.plotted = Object.fromEntries(series.map((s) => [s.run.id, s.points.length]));
   const all = series.flatMap((s) => s.points);
