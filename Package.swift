@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // Small shared support every other target may use: the durable atomic file writer, output
@@ -54,9 +55,15 @@ let package = Package(
         .target(name: "CIFARFigures", dependencies: ["Optim", "Plot", "Figures", "CIFARLab", "Support"], swiftSettings: fast),
         // Experiment files (YAML in experiments/): each runs a 2-D study and writes its figure and CSV.
         .target(name: "Experiments", dependencies: ["Optim", "Surfaces", "SurfaceLab", "Figures", "Support", "Yams"], swiftSettings: fast),
+        // `optlab serve`: the playground over the 2-D lab and its figures, and the dashboard over the
+        // CIFAR lab's checkpoints and CSVs, on Hummingbird; the page is static files (Public/).
+        .target(name: "Server", dependencies: [
+            "Optim", "Surfaces", "Plot", "Data", "SurfaceLab", "CIFARLab", "Figures", "Support",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], resources: [.copy("Public")], swiftSettings: fast),
         // The command line: parsing and printing only.
         .executableTarget(name: "optlab", dependencies: [
-            "Support", "Optim", "Surfaces", "NN", "Data", "SurfaceLab", "CIFARLab", "Figures", "CIFARFigures", "Experiments",
+            "Support", "Optim", "Surfaces", "NN", "Data", "SurfaceLab", "CIFARLab", "Figures", "CIFARFigures", "Experiments", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -71,5 +78,7 @@ let package = Package(
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "CIFARFigures", "Experiments", "SurfaceLab", "CIFARLab", "Plot", "Optim", "Surfaces"]),
         // Runs the built optlab executable as a user would.
         .testTarget(name: "OptlabTests", dependencies: ["optlab"]),
+        // Runs `optlab serve` and asks it over HTTP as the page does.
+        .testTarget(name: "ServerTests", dependencies: ["Support", "optlab"]),
     ]
 )

@@ -46,6 +46,19 @@ public enum Checkpoint {
         try file.write(to: url)
     }
 
+    /// What a checkpoint says about its run, without building the network: for listings such as
+    /// `optlab serve`'s dashboard.
+    public struct Summary: Sendable {
+        public let plan: TrainingPlan
+        public let metrics: [EpochMetrics]
+        public var isFinished: Bool { (metrics.last?.epoch ?? 0) >= plan.epochs }
+    }
+
+    public static func summary(_ url: URL) throws -> Summary {
+        let file = try SafeTensors(contentsOf: url)
+        return Summary(plan: try metadata(file, "plan"), metrics: try metadata(file, "metrics"))
+    }
+
     /// The saved run, ready to continue: weights, optimizer state, metrics and position restored.
     /// `epochs` extends (or shortens) the planned number of epochs.
     public static func resume(_ url: URL, train: Dataset, test: Dataset, epochs: Int? = nil) throws -> Trainer {

@@ -26,14 +26,8 @@ public enum TrajectoryFigure {
     }
 
     public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14) throws -> Figure {
-        try checkLevels(levels)
         let surface = comparison.surface, window = surface.window
-        guard window.x.upperBound > window.x.lowerBound, window.y.upperBound > window.y.lowerBound else {
-            throw FigureError("the window of \(surface.name) has zero size")
-        }
-        let grid = ScalarGrid(x: window.x, y: window.y, columns: resolution, rows: resolution, surface.value)
-        let contourLevels = try Self.levels(for: surface, grid: grid, count: levels)
-        let contours = ContourSet(grid, levels: contourLevels)
+        let (contours, contourLevels) = try contourSet(surface, levels: levels)
 
         let results = comparison.results
         let styles = OptimizerStyle.styles(results.map(\.spec))
@@ -70,6 +64,31 @@ public enum TrajectoryFigure {
             + key.joined(separator: "   ")
         figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
         return figure
+    }
+
+    /// The surface alone, drawn as under `make`'s overlaid paths (contours, minima, colour bar,
+    /// title): the background over which `optlab serve`'s page draws the paths itself.
+    public static func surfaceFigure(_ surface: Surface, levels: Int = 14, width: Double = 7.2, height: Double = 6) throws -> Figure {
+        let (contours, contourLevels) = try contourSet(surface, levels: levels)
+        let figure = Figure(width: width, height: height)
+        drawSurface(figure.axes, contours, surface)
+        figure.axes.xLabel = "x"
+        figure.axes.yLabel = "y"
+        figure.title = title(surface)
+        if !surface.minima.isEmpty { figure.subtitle = surface.minima.count > 1 ? "★ global minimum (☆ local minima)" : "★ minimum" }
+        figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
+        return figure
+    }
+
+    static func contourSet(_ surface: Surface, levels: Int) throws -> (ContourSet, [Double]) {
+        try checkLevels(levels)
+        let window = surface.window
+        guard window.x.upperBound > window.x.lowerBound, window.y.upperBound > window.y.lowerBound else {
+            throw FigureError("the window of \(surface.name) has zero size")
+        }
+        let grid = ScalarGrid(x: window.x, y: window.y, columns: resolution, rows: resolution, surface.value)
+        let contourLevels = try Self.levels(for: surface, grid: grid, count: levels)
+        return (ContourSet(grid, levels: contourLevels), contourLevels)
     }
 
     /// Log-spaced above the minimum, so the floor of a valley gets as many lines as its walls.

@@ -80,25 +80,52 @@ extension Figure {
     }
 
     private func write(_ format: ImageFormat, to file: String, dpi: Double, reportingAs path: String) throws {
+        let bytes = try encoded(format, dpi: dpi, reportingAs: path)
+        guard FileManager.default.createFile(atPath: file, contents: Foundation.Data(bytes)) else {
+            throw PlotError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The figure as the bytes of a PNG (at `dpi`), SVG or PDF file, rendered in memory: what
+    /// `save` writes, for a server to send without touching the disk.
+    public func encoded(_ format: ImageFormat, dpi: Double = 150) throws -> [UInt8] {
+        try encoded(format, dpi: dpi, reportingAs: "the \(format.rawValue) image")
+    }
+
+    private func encoded(_ format: ImageFormat, dpi: Double, reportingAs path: String) throws -> [UInt8] {
+        let sink = ByteSink()
+        let closure = Unmanaged.passUnretained(sink).toOpaque()
         let surface: OpaquePointer
         switch format {
         case .png:
             let (w, h) = pixelSize(dpi: dpi)
             surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(w), Int32(h))
-        case .svg: surface = cairo_svg_surface_create(file, width * 72, height * 72)
-        case .pdf: surface = cairo_pdf_surface_create(file, width * 72, height * 72)
+        case .svg: surface = cairo_svg_surface_create_for_stream(ByteSink.append, closure, width * 72, height * 72)
+        case .pdf: surface = cairo_pdf_surface_create_for_stream(ByteSink.append, closure, width * 72, height * 72)
         }
         defer { cairo_surface_destroy(surface) }
         try check(cairo_surface_status(surface), path)
         render(on: surface, scale: format == .png ? dpi / 72 : 1)
-        if format == .png { try check(cairo_surface_write_to_png(surface, file), path) }
+        if format == .png { try check(cairo_surface_write_to_png_stream(surface, ByteSink.append, closure), path) }
         cairo_surface_finish(surface)
         try check(cairo_surface_status(surface), path)
+        return withExtendedLifetime(sink) { sink.bytes }
     }
 
     private func check(_ status: cairo_status_t, _ path: String) throws {
         guard status == CAIRO_STATUS_SUCCESS else {
             throw PlotError("cannot write '\(path)': \(String(cString: cairo_status_to_string(status)))")
         }
+    }
+}
+
+/// Collects what Cairo's stream writers emit.
+private final class ByteSink {
+    var bytes: [UInt8] = []
+
+    static let append: cairo_write_func_t = { closure, data, length in
+        let sink = Unmanaged<ByteSink>.fromOpaque(closure!).takeUnretainedValue()
+        sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+        return CAIRO_STATUS_SUCCESS
     }
 }

@@ -190,7 +190,7 @@ func printNow(_ line: String) {
 }
 
 /// A runtime failure: ArgumentParser prints it as one `Error:` line and exits with status 1.
-private struct Failure: Error, CustomStringConvertible {
+struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
