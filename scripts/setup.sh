@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages optlab builds against, only if something is missing.
 set -euo pipefail
-packages=(libcairo2-dev libdnnl-dev zlib1g-dev fonts-dejavu-core pkg-config)
+packages=(libcairo2-dev libdnnl-dev zlib1g-dev libgif-dev libavcodec-dev libavformat-dev libswscale-dev fonts-dejavu-core pkg-config)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -124,6 +124,8 @@ struct LineArtist: Artist {
     var markerSize: Double
     /// At most this many markers; a long path shows every k-th point so markers never merge.
     var maxMarkers: Int
+    /// Mark every k-th point regardless of the count (set when an animation changes the data).
+    var markEvery: Int?
     /// A white underlay so the line stays visible over a dark or busy background.
     var halo: Bool
     var label: String?
@@ -166,10 +168,13 @@ struct LineArtist: Artist {
         for run in runs { canvas.polyline(run, style.color, width: style.width, dash: style.dash) }
     }
 
+    /// Every how many points a marker goes so that at most `maxMarkers` show.
+    func markerSpacing(points: Int) -> Int { max(1, Int((Double(points) / Double(max(maxMarkers, 1))).rounded(.up))) }
+
     func drawMarkers(_ canvas: Canvas, _ map: PlotMap, within frame: Rect) {
         guard let marker else { return }
         let points = runs(map).flatMap { $0 }
-        let every = max(1, Int((Double(points.count) / Double(max(maxMarkers, 1))).rounded(.up)))
+        let every = markEvery ?? markerSpacing(points: points.count)
         for (k, p) in points.enumerated() where k % every == 0 && frame.contains(p) {
             marker.draw(canvas, at: p, size: markerSize, color: style.color, edge: .white)
         }
@@ -317,7 +322,7 @@ struct TextArtist: Artist {
     var extent: (xs: [Double], ys: [Double]) { ([], []) }
 
     func draw(_ canvas: Canvas, _ map: PlotMap) {
-        guard x.isFinite, y.isFinite else { return }
+        guard !text.isEmpty, x.isFinite, y.isFinite else { return }
         let p = map(x, y)
         // Keep the label inside the plot: flip it to the other side of the point near an edge
         // (so it never covers the point), then clamp.

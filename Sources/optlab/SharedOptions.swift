@@ -63,3 +63,38 @@ func checkingOptions(named names: [String: String] = [:], _ checks: () throws ->
         throw ValidationError("\(names[error.setting] ?? option) \(error.problem)")
     }
 }
+
+/// Where a figure or an animation goes, and the animation's pace.
+struct AnimatedFigureOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The figure (.png, .svg, .pdf) or animation (.gif, .mp4); default plots/<command>-<fn>.png.",
+                               valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Resolution in dots per inch (default 150 for images, 80 for animations).", valueName: "dpi"))
+    var dpi: Double?
+
+    @Option(help: "Frames per second of an animation (1...50).")
+    var fps = FigureOutput.defaultFPS
+
+    @Option(help: ArgumentHelp("Frames of an animation, at most one per step (default: one per step, up to 8 s).", valueName: "n"))
+    var frames: Int?
+
+    func validate() throws {
+        guard dpi.map({ $0 > 0 && $0 <= 600 }) ?? true else { throw ValidationError("--dpi must be in (0, 600], got \(dpi!)") }
+        guard (1...50).contains(fps) else { throw ValidationError("--fps must be in 1...50, got \(fps)") }
+        guard frames.map({ $0 >= 1 }) ?? true else { throw ValidationError("--frames must be ≥ 1, got \(frames!)") }
+        if let out { try FigureOutput.check(out, animations: true) }
+        if !isAnimation && (frames != nil || fps != FigureOutput.defaultFPS) {
+            throw ValidationError("--fps and --frames apply to animations: give --out a .gif or .mp4 file")
+        }
+    }
+
+    var isAnimation: Bool { out.map(FigureOutput.isAnimation) ?? false }
+
+    var resolution: Double { dpi ?? (isAnimation ? FigureOutput.animationDPI : 150) }
+
+    /// --out, or plots/<stem>.png.
+    func path(defaultStem stem: String) throws -> String {
+        try out ?? FigureOutput.defaultPath(stem)
+    }
+}

@@ -30,6 +30,11 @@ struct TrajectoriesCommand: ParsableCommand {
             paths on one plot with a legend (default when you name optimizers). .png, .svg or .pdf by \
             the extension of --out (default plots/trajectories-<fn>.png).
 
+            Animation: --out race.gif or race.mp4 (H.264) makes the paths grow step by step, the step \
+            counted in the subtitle and each optimizer's current loss in its title or legend, ending \
+            on the still figure and holding it 1.5 s. --fps (default 20) and --frames (at most one per \
+            step; default one per step up to 8 s) set the pace; --dpi defaults to 80 for animations.
+
             Examples:
               optlab trajectories --fn bowl
               optlab trajectories --fn bowl --csv bowl.csv --out bowl.pdf
@@ -41,6 +46,8 @@ struct TrajectoriesCommand: ParsableCommand {
               optlab trajectories --fn rosenbrock --optimizers "adam(lr=0.05, schedule=sequential(\
             schedulers=(linear(start_factor=0.1, total_iters=10), cosine(T_max=90)), milestones=10))"
               optlab trajectories --fn localmin --optimizers "adam(lr=0.3,schedule=plateau(patience=3))"
+              optlab trajectories --fn bowl --out plots/bowl-race.gif
+              optlab trajectories --fn rosenbrock --steps 500 --out rosenbrock.mp4 --fps 30 --frames 240
             """
     )
 
@@ -52,7 +59,7 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write optimizer,step,x,y,loss rows to this file.", valueName: "file"))
     var csv: String?
 
-    @OptionGroup var figure: FigureOptions
+    @OptionGroup var figure: AnimatedFigureOptions
 
     @Option(help: ArgumentHelp("grid or overlay (default: grid for the classic nine, overlay for named optimizers).", valueName: "layout"))
     var layout: TrajectoryLayout?
@@ -68,10 +75,22 @@ struct TrajectoriesCommand: ParsableCommand {
         let surface = try path.surface()
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
         let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps)
-        let drawing = try TrajectoryFigure.make(comparison, layout: layout ?? (optimizers == nil ? .grid : .overlay), levels: levels)
+        let chosenLayout = layout ?? (optimizers == nil ? .grid : .overlay)
         let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(comparison.csv, to: csv) }
-        try drawing.save(to: out, dpi: figure.dpi)
+        if figure.isAnimation {
+            let frames = figure.frames ?? TrajectoryAnimation.defaultFrames(steps: comparison.steps, fps: figure.fps)
+            let bar = ProgressBar("frames", total: frames, unit: .items("frame"))
+            let cancellation = Interrupt.watch()
+            defer { Interrupt.stopWatching(); bar.finish() }
+            try TrajectoryAnimation.save(comparison, layout: chosenLayout, levels: levels, to: out, fps: figure.fps, frames: frames,
+                                         dpi: figure.resolution) { done in
+                if cancellation.isRequested { throw FileError("interrupted: '\(out)' not written") }
+                bar.set(completed: done)
+            }
+        } else {
+            try TrajectoryFigure.make(comparison, layout: chosenLayout, levels: levels).save(to: out, dpi: figure.resolution)
+        }
         printSummary(comparison)
         if let csv { print("wrote \(csv)") }
         print("wrote \(out)")
