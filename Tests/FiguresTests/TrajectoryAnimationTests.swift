@@ -33,7 +33,7 @@ final class TrajectoryAnimationTests: XCTestCase {
         let exit = try XCTUnwrap(TrajectoryFigure.exit(sgd, comparison.surface.window))
         let (animation, update) = try TrajectoryAnimation.make(comparison, layout: .overlay, levels: 10, fps: 10, dpi: 100)
         let cross = animation.figure.axes.point(x: exit.point.x, y: exit.point.y)
-        let color = Palette.color(forKey: "sgd")
+        let color = OptimizerStyle.styles(comparison.results.map(\.spec))[1].color
         // Pixels of the full colour near the exit point (the path itself is faded while it runs).
         func crossPixels() -> Int {
             let frame = animation.render(), r = Int(6 * frame.scale)
