@@ -37,7 +37,9 @@ let package = Package(
         // Animations: GIF through giflib, H.264 MP4 through FFmpeg's libraries.
         .systemLibrary(name: "CGif", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CFFmpeg", providers: [.apt(["libavcodec-dev", "libavformat-dev", "libswscale-dev"])]),
-        .target(name: "Plot", dependencies: ["CCairo", "CGif", "CFFmpeg", "Support"], swiftSettings: fast),
+        // Optimised in debug builds too: unoptimised, an animation's pixel loops (palette, changed
+        // rectangles) took the experiment tests, which animate the bowl race, from 5 s to 38 s.
+        .target(name: "Plot", dependencies: ["CCairo", "CGif", "CFFmpeg", "Support"], swiftSettings: kernels),
         // Tensors, layers, losses and models on oneDNN kernels.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "NN", dependencies: ["CDNNL", "Optim", "Support"], swiftSettings: kernels),

@@ -16,6 +16,7 @@ import Yams
 ///     start: [-1, 1.5]            # default: the surface's
 ///     layout: grid                # grid | overlay
 ///     levels: 14
+///     outputs: [png, gif]         # any of png, svg, pdf, gif, mp4 (default png): plots/<name>.<ext> each
 ///
 ///     kind: lr-sweep              # optlab lr-sweep
 ///     fn: bowl
@@ -26,7 +27,7 @@ import Yams
 ///     tol: 0.0245                 # default 1e-3 × start loss
 ///     optimizers: [sgd, momentum, adagrad, rmsprop, adam, adamw]
 ///
-/// `description:` is free text for the reader. Unknown keys are errors, so a typo cannot silently
+/// An lr-sweep takes `outputs` too, of the image formats. `description:` is free text for the reader. Unknown keys are errors, so a typo cannot silently
 /// fall back to a default. Every value is checked when the file is read, by the code that uses
 /// it (its `SettingError` names the key), so a bad file fails before anything runs.
 public struct Experiment: Sendable {
@@ -38,6 +39,9 @@ public struct Experiment: Sendable {
     /// nil: the surface's start.
     public let start: Surfaces.Point?
     public let kind: Kind
+    /// The file extensions written, each as `<folder>/<name>.<ext>`; animations (gif, mp4) for
+    /// trajectories only.
+    public let outputs: [String]
 
     /// What the experiment does, with the settings only that kind has.
     public enum Kind: Sendable {
@@ -47,7 +51,7 @@ public struct Experiment: Sendable {
         case lrSweep(learningRates: [Double], logarithmic: Bool, tolerance: Double?)
     }
 
-    static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start"]
+    static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start", "outputs"]
     static let keys: [String: Set<String>] = [
         "trajectories": commonKeys.union(["layout", "levels"]),
         "lr-sweep": commonKeys.union(["range", "log", "points", "tol"]),
@@ -93,6 +97,18 @@ public struct Experiment: Sendable {
         }
         let steps = try integer(map, "steps") ?? 100
         guard steps >= 1 else { throw ExperimentError("'steps' must be ≥ 1") }
+        let outputs: [String]
+        switch map["outputs"] {
+        case nil: outputs = ["png"]
+        case let list as [Any]: outputs = list.map { "\($0)".lowercased() }
+        case let text as String: outputs = [text.lowercased()]
+        default: throw ExperimentError("'outputs' must be a list of formats such as [png, gif]")
+        }
+        let formats = kindText == "trajectories" ? ["png", "svg", "pdf", "gif", "mp4"] : ["png", "svg", "pdf"]
+        if let bad = outputs.first(where: { !formats.contains($0) }) {
+            throw ExperimentError("'outputs' of \(kindText) must be among \(formats.joined(separator: ", ")), got '\(bad)'")
+        }
+        guard !outputs.isEmpty, Set(outputs).count == outputs.count else { throw ExperimentError("'outputs' must name each format once") }
         do {
             let kind: Kind
             if kindText == "trajectories" {
@@ -111,31 +127,38 @@ public struct Experiment: Sendable {
                 try LRSweep.checkTolerance(tolerance)
                 kind = .lrSweep(learningRates: rates, logarithmic: logarithmic, tolerance: tolerance)
             }
-            return Experiment(name: name, surface: surface, specs: specs, steps: steps, start: start, kind: kind)
+            return Experiment(name: name, surface: surface, specs: specs, steps: steps, start: start, kind: kind, outputs: outputs)
         } catch let error as SettingError {
             throw ExperimentError("'\(error.setting)' \(error.problem)")
         }
     }
 
-    /// Runs the experiment and writes `<folder>/<name>.png` (at `dpi`) and `<name>.csv`;
-    /// returns the paths written.
+    /// Runs the experiment and writes `<folder>/<name>.<ext>` for each output (images at `dpi`,
+    /// animations at their own default) and `<name>.csv`; returns the paths written.
     public func run(into folder: String, dpi: Double = 150) throws -> [String] {
-        let figurePath = (folder as NSString).appendingPathComponent("\(name).png")
+        let figurePaths = outputs.map { (folder as NSString).appendingPathComponent("\(name).\($0)") }
         let csvPath = (folder as NSString).appendingPathComponent("\(name).csv")
-        try FigureOutput.check(figurePath)
+        for path in figurePaths { try FigureOutput.check(path, animations: true) }
         switch kind {
         case .trajectories(let layout, let levels):
             let comparison = try Trajectories.compare(specs ?? Trajectories.classicSpecs(for: surface), on: surface, from: start, steps: steps)
-            let figure = try TrajectoryFigure.make(comparison, layout: layout ?? (specs == nil ? .grid : .overlay), levels: levels)
-            try figure.save(to: figurePath, dpi: dpi)
+            let layout = layout ?? (specs == nil ? .grid : .overlay)
+            for path in figurePaths {
+                if FigureOutput.isAnimation(path) {
+                    try TrajectoryAnimation.save(comparison, layout: layout, levels: levels, to: path, dpi: FigureOutput.animationDPI)
+                } else {
+                    try TrajectoryFigure.make(comparison, layout: layout, levels: levels).save(to: path, dpi: dpi)
+                }
+            }
             try AtomicFile.write(comparison.csv, to: csvPath)
         case .lrSweep(let rates, let logarithmic, let tolerance):
             let sweep = try LRSweep.run(specs ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse), on: surface, from: start,
                                         steps: steps, learningRates: rates, tolerance: tolerance)
-            try LRSweepFigure.make(sweep, logarithmic: logarithmic).save(to: figurePath, dpi: dpi)
+            let figure = try LRSweepFigure.make(sweep, logarithmic: logarithmic)
+            for path in figurePaths { try figure.save(to: path, dpi: dpi) }
             try AtomicFile.write(sweep.csv, to: csvPath)
         }
-        return [figurePath, csvPath]
+        return figurePaths + [csvPath]
     }
 
     private static func string(_ map: [String: Any], _ key: String) throws -> String? {

@@ -6,11 +6,13 @@ import Support
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run experiment files: each writes <plots>/<name>.png and <name>.csv.",
+        abstract: "Run experiment files: each writes <plots>/<name>.png (or its outputs) and <name>.csv.",
         discussion: """
             An experiment file (YAML) names a kind — trajectories or lr-sweep — and that command's \
-            settings (fn, optimizers, steps, start, layout, levels; range, log, points, tol). See \
-            experiments/ for the classic figures and README.md for every key.
+            settings (fn, optimizers, steps, start, layout, levels; range, log, points, tol). \
+            outputs: [png, gif] names the formats written (png, svg, pdf; gif and mp4 animate a \
+            trajectories race at 80 dpi and 20 fps). See experiments/ for the classic figures and \
+            README.md for every key.
 
             Examples:
               optlab run experiments/bowl.yaml
@@ -24,7 +26,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for the figures and CSV files.", valueName: "folder"))
     var plots = "plots"
 
-    @Option(help: "Resolution of the PNG figures, in dots per inch.")
+    @Option(help: "Resolution of the PNG figures, in dots per inch (animations: 80).")
     var dpi = 150.0
 
     func validate() throws {
