@@ -268,6 +268,7 @@ struct HeatmapArtist: Artist {
     var colormap: Colormap
     var range: ClosedRange<Double>
     var annotations: [[String]]?
+    var invalidColor: Color
 
     var extent: (xs: [Double], ys: [Double]) {
         ([-0.5, Double(values.first?.count ?? 0) - 0.5], [-0.5, Double(values.count) - 0.5])
@@ -275,6 +276,7 @@ struct HeatmapArtist: Artist {
     var extentIsExact: Bool { true }
 
     func color(_ v: Double) -> Color {
+        guard v.isFinite else { return invalidColor }
         let span = range.upperBound - range.lowerBound
         return colormap.color(at: span > 0 ? (v - range.lowerBound) / span : 0)
     }
@@ -285,7 +287,8 @@ struct HeatmapArtist: Artist {
                 let a = map(Double(c) - 0.5, Double(r) - 0.5), b = map(Double(c) + 0.5, Double(r) + 0.5)
                 let rect = Rect(x: min(a.x, b.x), y: min(a.y, b.y), width: abs(b.x - a.x), height: abs(b.y - a.y))
                 let fill = color(v)
-                canvas.fill(rect, fill)
+                // A hair wider than the cell, so anti-aliased edges of neighbours leave no light seams.
+                canvas.fill(Rect(x: rect.x - 0.15, y: rect.y - 0.15, width: rect.width + 0.3, height: rect.height + 0.3), fill)
                 if let text = annotations?[r][c] {
                     let size = min(10, rect.height * 0.4, rect.width / Double(max(text.count, 1)) * 1.6)
                     canvas.text(text, at: PagePoint(rect.x + rect.width / 2, rect.y + rect.height / 2), size: size,

@@ -83,12 +83,13 @@ public final class Axes {
         artists.append(RangeBarsArtist(rows: rows, thickness: thickness))
     }
 
-    /// A matrix drawn as coloured cells, row 0 on top, with optional text in each cell.
+    /// A matrix drawn as coloured cells, row 0 on top, with optional text in each cell; a
+    /// non-finite value (a diverged run) gets `invalidColor`.
     public func heatmap(_ values: [[Double]], colormap: Colormap = .viridis, range: ClosedRange<Double>? = nil,
-                        annotations: [[String]]? = nil) {
+                        annotations: [[String]]? = nil, invalidColor: Color = Color(hex: 0xBDBDBD)) {
         let all = values.flatMap { $0 }.filter(\.isFinite)
-        artists.append(HeatmapArtist(values: values, colormap: colormap,
-                                     range: range ?? ((all.min() ?? 0)...(all.max() ?? 1)), annotations: annotations))
+        artists.append(HeatmapArtist(values: values, colormap: colormap, range: range ?? ((all.min() ?? 0)...(all.max() ?? 1)),
+                                     annotations: annotations, invalidColor: invalidColor))
         yInverted = true
     }
 

@@ -53,6 +53,9 @@ public struct LRSweep: Sendable {
         return a...b
     }
 
+    /// Above this final loss a run counts as diverged: 10⁶ × the start's (10⁶ from a start at 0).
+    public static func divergenceLoss(startLoss: Double) -> Double { startLoss == 0 ? 1e6 : abs(startLoss) * 1e6 }
+
     /// A tolerance must be a positive loss (nil: the default).
     public static func checkTolerance(_ tolerance: Double?) throws {
         if let tolerance, !(tolerance > 0 && tolerance.isFinite) { throw SettingError("tol", "must be a positive number, got \(tolerance)") }
@@ -68,7 +71,7 @@ public struct LRSweep: Sendable {
         guard startLoss.isFinite else { throw SurfaceLabError("the start \(start) is outside the surface's domain") }
         guard steps >= 1 else { throw SettingError("steps", "must be ≥ 1, got \(steps)") }
         try checkTolerance(tolerance)
-        let divergence = startLoss == 0 ? 1e6 : abs(startLoss) * 1e6
+        let divergence = divergenceLoss(startLoss: startLoss)
         let jobs = specs.count * learningRates.count
         let results = UnsafeMutableBufferPointer<Run>.allocate(capacity: jobs)
         defer { results.deallocate() }
