@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SurfacesTests", dependencies: ["Surfaces"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "CGif", "CFFmpeg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim"]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Support"]),
         .testTarget(name: "SurfaceLabTests", dependencies: ["SurfaceLab", "Optim", "Surfaces"]),
         .testTarget(name: "CIFARLabTests", dependencies: ["CIFARLab", "CIFARFigures", "NN", "Data", "Optim", "Support"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "CIFARFigures", "Experiments", "SurfaceLab", "CIFARLab", "Plot", "Optim", "Surfaces"]),

@@ -16,6 +16,8 @@ import Yams
 ///     start: [-1, 1.5]            # default: the surface's
 ///     layout: grid                # grid | overlay
 ///     levels: 14
+///     noise: 2                    # Gaussian gradient noise σ (default none) ...
+///     seeds: 20                   # ... with this many paths per optimizer (default 1)
 ///     outputs: [png, gif]         # any of png, svg, pdf, gif, mp4 (default png): plots/<name>.<ext> each
 ///
 ///     kind: lr-sweep              # optlab lr-sweep
@@ -46,14 +48,14 @@ public struct Experiment: Sendable {
     /// What the experiment does, with the settings only that kind has.
     public enum Kind: Sendable {
         /// nil layout: grid for the default optimizers, overlay for named ones.
-        case trajectories(layout: TrajectoryLayout?, levels: Int)
+        case trajectories(layout: TrajectoryLayout?, levels: Int, noise: GradientNoise?)
         /// nil tolerance: 10⁻³ × the start loss.
         case lrSweep(learningRates: [Double], logarithmic: Bool, tolerance: Double?)
     }
 
     static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start", "outputs"]
     static let keys: [String: Set<String>] = [
-        "trajectories": commonKeys.union(["layout", "levels"]),
+        "trajectories": commonKeys.union(["layout", "levels", "noise", "seeds"]),
         "lr-sweep": commonKeys.union(["range", "log", "points", "tol"]),
     ]
 
@@ -118,7 +120,14 @@ public struct Experiment: Sendable {
                 }
                 let levels = try integer(map, "levels") ?? 14
                 try TrajectoryFigure.checkLevels(levels)
-                kind = .trajectories(layout: layout, levels: levels)
+                let sigma = try map["noise"].map { guard let s = number($0) else { throw ExperimentError("'noise' must be a number") }; return s }
+                let seeds = try integer(map, "seeds")
+                guard sigma != nil || seeds == nil else { throw ExperimentError("'seeds' needs 'noise'") }
+                let noise = try sigma.map { try GradientNoise(sigma: $0, seeds: seeds ?? 1) }
+                if (noise?.seeds ?? 1) > 1 && outputs.contains(where: { ["gif", "mp4"].contains($0) }) {
+                    throw ExperimentError("'seeds' must be 1 for animated outputs (they move one path per optimizer)")
+                }
+                kind = .trajectories(layout: layout, levels: levels, noise: noise)
             } else {
                 guard let range = try string(map, "range").map(LRSweep.parseRange) else { throw ExperimentError("an lr-sweep needs 'range: A...B'") }
                 let logarithmic = try flag(map, "log") ?? false
@@ -140,8 +149,9 @@ public struct Experiment: Sendable {
         let csvPath = (folder as NSString).appendingPathComponent("\(name).csv")
         for path in figurePaths { try FigureOutput.check(path, animations: true) }
         switch kind {
-        case .trajectories(let layout, let levels):
-            let comparison = try Trajectories.compare(specs ?? Trajectories.classicSpecs(for: surface), on: surface, from: start, steps: steps)
+        case .trajectories(let layout, let levels, let noise):
+            let comparison = try Trajectories.compare(specs ?? Trajectories.classicSpecs(for: surface), on: surface, from: start,
+                                                      steps: steps, noise: noise)
             let layout = layout ?? (specs == nil ? .grid : .overlay)
             for path in figurePaths {
                 if FigureOutput.isAnimation(path) {

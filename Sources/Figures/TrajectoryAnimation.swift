@@ -24,6 +24,9 @@ public enum TrajectoryAnimation {
     /// default); `progress` gets the frames done and may throw to stop (nothing is left behind).
     public static func save(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14, to path: String,
                             fps: Int = 20, frames: Int? = nil, dpi: Double = 100, progress: (Int) throws -> Void = { _ in }) throws {
+        guard comparison.groups.allSatisfy({ $0.count == 1 }) else {
+            throw SettingError("seeds", "must be 1 in an animation (it moves one path per optimizer)")
+        }
         let count = frames ?? defaultFrames(steps: comparison.steps, fps: fps)
         guard (1...(comparison.steps + 1)).contains(count) else {
             throw SettingError("frames", "must be in 1...\(comparison.steps + 1) (at most one per step), got \(count)")

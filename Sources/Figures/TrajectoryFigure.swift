@@ -41,8 +41,16 @@ public enum TrajectoryFigure {
         let contourLevels = try Self.levels(for: surface, grid: grid, count: levels)
         let contours = ContourSet(grid, levels: contourLevels)
 
-        let results = comparison.results
+        // One path per optimizer, or under noise its seeds' fan, drawn thin, under their median.
+        let groups = comparison.groups
+        let results = groups.map { $0.count == 1 ? $0[0] : TrajectoryResult.median(of: $0, on: surface) }
         let styles = OptimizerStyle.styles(results.map(\.spec))
+        let fan = { (axes: Axes, k: Int) in
+            guard groups[k].count > 1 else { return }
+            for path in groups[k] {
+                axes.plot(x: path.points.map(\.x), y: path.points.map(\.y), style: LineStyle(color: styles[k].color.withAlpha(0.45), width: 0.8))
+            }
+        }
         let figure: Figure
         var paths: [PathArtists] = []
         switch layout {
@@ -53,8 +61,9 @@ public enum TrajectoryFigure {
             for (k, result) in results.enumerated() {
                 let axes = figure.panels[k]
                 drawSurface(axes, contours, surface)
+                fan(axes, k)
                 paths.append(drawPath(axes, result, styles[k], window: window, label: nil))
-                axes.title = panelTitle(result)
+                axes.title = panelTitle(result) + (groups[k].count > 1 ? " (median of \(groups[k].count))" : "")
                 if k % columns == 0 { axes.yLabel = "y" }
                 if k + columns >= results.count { axes.xLabel = "x" }
             }
@@ -62,6 +71,7 @@ public enum TrajectoryFigure {
             figure = Figure(width: 9.5, height: 6.6)
             let axes = figure.axes
             drawSurface(axes, contours, surface)
+            results.indices.forEach { fan(axes, $0) }
             paths = zip(results, styles).map { drawPath(axes, $0, $1, window: window, label: legendLabel($0)) }
             axes.xLabel = "x"
             axes.yLabel = "y"
@@ -80,7 +90,8 @@ public enum TrajectoryFigure {
 
     /// "100 steps from (x, y)   ■ start   ● end ..."; an animation counts the steps here.
     static func subtitle(_ comparison: TrajectoryComparison, steps: String, key: [String]) -> String {
-        "\(steps) from (\(Ticks.compact(comparison.start.x)), \(Ticks.compact(comparison.start.y)))   " + key.joined(separator: "   ")
+        let noise = comparison.noise.map { ", gradient noise σ = \(Ticks.compact($0.sigma))" + ($0.seeds > 1 ? ", \($0.seeds) seeds (median bold)" : "") } ?? ""
+        return "\(steps) from (\(Ticks.compact(comparison.start.x)), \(Ticks.compact(comparison.start.y)))\(noise)   " + key.joined(separator: "   ")
     }
 
     /// A path's artists in a figure: its line, the ● at its end (nil when it left the window or

@@ -15,6 +15,8 @@ public struct TrajectoryResult: Sendable {
     /// The step k at which the path left the finite numbers (or passed the divergence loss); the
     /// path stops there, so `points` ends with the point after step k − 1.
     public let divergedAt: Int?
+    /// The noise stream's seed (0..<seeds) when the gradients were noisy, nil when exact.
+    public let seed: Int?
 
     public var finalPoint: Point { points[points.count - 1] }
     public var finalLoss: Double { losses[losses.count - 1] }
@@ -35,34 +37,72 @@ public struct TrajectoryComparison: Sendable {
     public let surface: Surface
     public let start: Point
     public let steps: Int
+    /// Per optimizer in order, one path per seed (one path in all when the gradients are exact).
     public let results: [TrajectoryResult]
+    /// The gradient noise, nil for exact gradients.
+    public let noise: GradientNoise?
 
-    /// `optimizer,step,x,y,loss`, one row per point, step 0 being the start.
+    /// The paths of each optimizer: one per seed under noise, else one.
+    public var groups: [[TrajectoryResult]] {
+        let perSpec = noise?.seeds ?? 1
+        return stride(from: 0, to: results.count, by: perSpec).map { Array(results[$0..<min(results.count, $0 + perSpec)]) }
+    }
+
+    /// `optimizer,step,x,y,loss`, one row per point, step 0 being the start; with noise,
+    /// `optimizer,seed,step,x,y,loss`.
     public var csv: String {
-        var table = CSVTable(header: ["optimizer", "step", "x", "y", "loss"])
+        var table = CSVTable(header: noise == nil ? ["optimizer", "step", "x", "y", "loss"] : ["optimizer", "seed", "step", "x", "y", "loss"])
         for r in results {
-            for (k, p) in r.points.enumerated() { table.append([r.label, k, p.x, p.y, r.losses[k]]) }
+            for (k, p) in r.points.enumerated() {
+                table.append(r.seed.map { [r.label, $0, k, p.x, p.y, r.losses[k]] } ?? [r.label, k, p.x, p.y, r.losses[k]])
+            }
         }
         return table.text
     }
 }
 
+/// Independent Gaussian noise N(0, σ²) on each coordinate of every gradient evaluation (as
+/// DeepOBS's noisy 2-D problems), from one seeded stream per path: seed s of optimizer i sees
+/// the same noise in every run, and every optimizer sees the same `seeds` streams.
+public struct GradientNoise: Sendable, Equatable {
+    public let sigma: Double
+    public let seeds: Int
+
+    /// σ ≥ 0 and 1...1000 seeds.
+    public init(sigma: Double, seeds: Int) throws {
+        guard sigma >= 0, sigma.isFinite else { throw SettingError("noise", "must be a standard deviation ≥ 0, got \(sigma)") }
+        guard (1...1000).contains(seeds) else { throw SettingError("seeds", "must be in 1...1000, got \(seeds)") }
+        self.sigma = sigma
+        self.seeds = seeds
+    }
+
+    /// The stream of seed s.
+    func stream(_ seed: Int) -> SeededRandom { SeededRandom(seed: 0x6E6F_6973_65, stream: seed) }
+}
+
 public enum Trajectories {
-    /// Runs every spec from `start` (default: the surface's) for `steps` steps.
+    /// Runs every spec from `start` (default: the surface's) for `steps` steps; with `noise`,
+    /// once per seed.
     public static func compare(_ specs: [OptimizerSpec], on surface: Surface, from start: Point? = nil,
-                               steps: Int) throws -> TrajectoryComparison {
+                               steps: Int, noise: GradientNoise? = nil) throws -> TrajectoryComparison {
         let start = start ?? surface.start
-        return TrajectoryComparison(surface: surface, start: start, steps: steps,
-                                    results: try specs.map { try run($0, on: surface, from: start, steps: steps) })
+        let results = try specs.flatMap { spec in
+            try (0..<(noise?.seeds ?? 1)).map { seed in
+                try run(spec, on: surface, from: start, steps: steps, noise: noise.map { ($0.sigma, $0.stream(seed), seed) })
+            }
+        }
+        return TrajectoryComparison(surface: surface, start: start, steps: steps, results: results, noise: noise)
     }
 
     /// Steps one optimizer over the surface: gradient, optimizer step, schedule step (plateau's
     /// with the loss at the new point), `steps` times (a onecycle schedule without total_steps
     /// spans the path).
     /// The path stops at the first point whose coordinates or loss are not finite, or whose loss
-    /// exceeds `divergenceLoss`, and is reported as diverged there.
+    /// exceeds `divergenceLoss`, and is reported as diverged there. With `noise`, every gradient
+    /// gets σ × a standard normal from the stream per coordinate (σ = 0 adds nothing).
     public static func run(_ spec: OptimizerSpec, on surface: Surface, from start: Point, steps: Int,
-                           divergenceLoss: Double = .infinity) throws -> TrajectoryResult {
+                           divergenceLoss: Double = .infinity,
+                           noise: (sigma: Double, stream: SeededRandom, seed: Int)? = nil) throws -> TrajectoryResult {
         guard steps >= 0 else { throw SettingError("steps", "must be ≥ 0, got \(steps)") }
         let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4)
         defer { buffer.deallocate() }
@@ -77,9 +117,14 @@ public enum Trajectories {
         losses.reserveCapacity(steps + 1)
         var divergedAt: Int?
         var k = 0
+        var stream = noise?.stream
         while divergedAt == nil, k < steps {
             k += 1
             (grad[0], grad[1]) = surface.gradient(value[0], value[1])
+            if let sigma = noise?.sigma, sigma > 0 {
+                grad[0] += sigma * stream!.normal()
+                grad[1] += sigma * stream!.normal()
+            }
             optimizer.step()
             let p = Point(value[0], value[1]), loss = surface.value(p.x, p.y)
             try optimizer.scheduleStep(loss: loss)
@@ -90,7 +135,7 @@ public enum Trajectories {
                 losses.append(loss)
             }
         }
-        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt)
+        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt, seed: noise?.seed)
     }
 
     /// Where the paths of one optimizer end, path i run at `learningRates[i]`: for each the final
@@ -207,4 +252,26 @@ public struct SurfaceLabError: Error, CustomStringConvertible, LocalizedError {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
     public var errorDescription: String? { message }
+}
+
+extension TrajectoryResult {
+    /// The pointwise median of one optimizer's noisy paths (a seed fan): at each step the median
+    /// x and y of the paths still running, until more than half of them have diverged, when the
+    /// median path diverges too. Its losses are the surface's at the median points.
+    public static func median(of paths: [TrajectoryResult], on surface: Surface) -> TrajectoryResult {
+        precondition(!paths.isEmpty, "median of no paths")
+        func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted(), n = sorted.count
+            return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        }
+        var points: [Point] = []
+        var divergedAt: Int?
+        for k in 0..<(paths.map(\.points.count).max() ?? 0) {
+            let running = paths.filter { k < $0.points.count }
+            guard 2 * running.count > paths.count else { divergedAt = k; break }
+            points.append(Point(median(running.map { $0.points[k].x }), median(running.map { $0.points[k].y })))
+        }
+        return TrajectoryResult(label: paths[0].label, spec: paths[0].spec, points: points,
+                                losses: points.map { surface.value($0.x, $0.y) }, divergedAt: divergedAt, seed: nil)
+    }
 }

@@ -30,6 +30,11 @@ struct TrajectoriesCommand: ParsableCommand {
             paths on one plot with a legend (default when you name optimizers). .png, .svg or .pdf by \
             the extension of --out (default plots/trajectories-<fn>.png).
 
+            Noisy gradients: --noise σ adds independent Gaussian noise N(0, σ²) to each coordinate of \
+            every gradient, from a seeded stream per path; --seeds N draws N paths per optimizer as a \
+            thin fan with their pointwise median bold, and the CSV gains a seed column \
+            (optimizer,seed,step,x,y,loss). --noise 0 gives the exact paths.
+
             Animation: --out race.gif or race.mp4 (H.264) makes the paths grow step by step, the step \
             counted in the subtitle and each optimizer's current loss in its title or legend, ending \
             on the still figure and holding it 1.5 s. --fps (default 20) and --frames (at most one per \
@@ -46,6 +51,7 @@ struct TrajectoriesCommand: ParsableCommand {
               optlab trajectories --fn rosenbrock --optimizers "adam(lr=0.05, schedule=sequential(\
             schedulers=(linear(start_factor=0.1, total_iters=10), cosine(T_max=90)), milestones=10))"
               optlab trajectories --fn localmin --optimizers "adam(lr=0.3,schedule=plateau(patience=3))"
+              optlab trajectories --fn bowl --noise 2 --seeds 20
               optlab trajectories --fn bowl --out plots/bowl-race.gif
               optlab trajectories --fn rosenbrock --steps 500 --out rosenbrock.mp4 --fps 30 --frames 240
             """
@@ -67,14 +73,31 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: "Number of contour levels.")
     var levels = 14
 
+    @Option(help: ArgumentHelp("Standard deviation of Gaussian noise added to each gradient coordinate.", valueName: "σ"))
+    var noise: Double?
+
+    @Option(help: ArgumentHelp("Noisy paths per optimizer, one seeded noise stream each (needs --noise).", valueName: "n"))
+    var seeds: Int?
+
+    private func gradientNoise() throws -> GradientNoise? {
+        guard noise != nil || seeds != nil else { return nil }
+        guard let noise else { throw ValidationError("--seeds needs --noise σ") }
+        var result: GradientNoise?
+        try checkingOptions { result = try GradientNoise(sigma: noise, seeds: seeds ?? 1) }
+        return result
+    }
+
     func validate() throws {
         try checkingOptions { try TrajectoryFigure.checkLevels(levels) }
+        if try gradientNoise().map({ $0.seeds > 1 }) == true && figure.isAnimation {
+            throw ValidationError("--seeds must be 1 in an animation (it moves one path per optimizer)")
+        }
     }
 
     func run() throws {
         let surface = try path.surface()
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
-        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps)
+        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try gradientNoise())
         let chosenLayout = layout ?? (optimizers == nil ? .grid : .overlay)
         let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(comparison.csv, to: csv) }
