@@ -29,6 +29,14 @@ import Yams
 ///     tol: 0.0245                 # default 1e-3 × start loss
 ///     optimizers: [sgd, momentum, adagrad, rmsprop, adam, adamw]
 ///
+///     kind: phase-map             # optlab phase-map
+///     optimizers: sgd             # exactly one spec
+///     x: lr=0.001...0.2           # keyword=A...B across ...
+///     y: momentum=0...0.99        # ... and up
+///     log-x: false                # log-spaced (needs A > 0); log-y likewise
+///     points: 101x100
+///     tol: 0.0245
+///
 /// An lr-sweep takes `outputs` too, of the image formats. `description:` is free text for the reader. Unknown keys are errors, so a typo cannot silently
 /// fall back to a default. Every value is checked when the file is read, by the code that uses
 /// it (its `SettingError` names the key), so a bad file fails before anything runs.
@@ -51,12 +59,14 @@ public struct Experiment: Sendable {
         case trajectories(layout: TrajectoryLayout?, levels: Int, noise: GradientNoise?)
         /// nil tolerance: 10⁻³ × the start loss.
         case lrSweep(learningRates: [Double], logarithmic: Bool, tolerance: Double?)
+        case phaseMap(x: PhaseMap.Axis, y: PhaseMap.Axis, tolerance: Double?)
     }
 
     static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start", "outputs"]
     static let keys: [String: Set<String>] = [
         "trajectories": commonKeys.union(["layout", "levels", "noise", "seeds"]),
         "lr-sweep": commonKeys.union(["range", "log", "points", "tol"]),
+        "phase-map": commonKeys.union(["x", "y", "log-x", "log-y", "points", "tol"]),
     ]
 
     /// Reads and checks an experiment file; the name is the file's name without its extension.
@@ -77,7 +87,7 @@ public struct Experiment: Sendable {
     public static func parse(_ text: String, name: String) throws -> Experiment {
         guard let map = try Yams.load(yaml: text) as? [String: Any] else { throw ExperimentError("expected a mapping of keys to values") }
         guard let kindText = map["kind"] as? String, let allowed = keys[kindText] else {
-            throw ExperimentError("'kind' must be trajectories or lr-sweep")
+            throw ExperimentError("'kind' must be trajectories, lr-sweep or phase-map")
         }
         if let unknown = map.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw ExperimentError("unknown key '\(unknown)' for kind \(kindText); valid: \(allowed.sorted().joined(separator: ", "))")
@@ -128,6 +138,14 @@ public struct Experiment: Sendable {
                     throw ExperimentError("'seeds' must be 1 for animated outputs (they move one path per optimizer)")
                 }
                 kind = .trajectories(layout: layout, levels: levels, noise: noise)
+            } else if kindText == "phase-map" {
+                guard specs?.count == 1 else { throw ExperimentError("a phase-map needs exactly one spec in 'optimizers'") }
+                let (n, m) = try PhaseMap.gridSize(try string(map, "points") ?? "101x100")
+                let x = try PhaseMap.Axis(try string(map, "x") ?? "lr=0.001...0.2", count: n, logarithmic: try flag(map, "log-x") ?? false, setting: "x")
+                let y = try PhaseMap.Axis(try string(map, "y") ?? "momentum=0...0.99", count: m, logarithmic: try flag(map, "log-y") ?? false, setting: "y")
+                let tolerance = try map["tol"].map { guard let t = number($0) else { throw ExperimentError("'tol' must be a positive number") }; return t }
+                try LRSweep.checkTolerance(tolerance)
+                kind = .phaseMap(x: x, y: y, tolerance: tolerance)
             } else {
                 guard let range = try string(map, "range").map(LRSweep.parseRange) else { throw ExperimentError("an lr-sweep needs 'range: A...B'") }
                 let logarithmic = try flag(map, "log") ?? false
@@ -167,6 +185,11 @@ public struct Experiment: Sendable {
             let figure = try LRSweepFigure.make(sweep, logarithmic: logarithmic)
             for path in figurePaths { try figure.save(to: path, dpi: dpi) }
             try AtomicFile.write(sweep.csv, to: csvPath)
+        case .phaseMap(let x, let y, let tolerance):
+            let map = try PhaseMap.run(specs![0], x: x, y: y, on: surface, from: start, steps: steps, tolerance: tolerance)
+            let figure = PhaseMapFigure.make(map)
+            for path in figurePaths { try figure.save(to: path, dpi: dpi) }
+            try AtomicFile.write(map.csv, to: csvPath)
         }
         return figurePaths + [csvPath]
     }

@@ -40,6 +40,16 @@ public struct PhaseMap: Sendable {
         }
     }
 
+    /// Parses `NxM` (values across × values up); at most a million runs.
+    public static func gridSize(_ text: String) throws -> (across: Int, up: Int) {
+        let counts = text.lowercased().split(separator: "x").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard counts.count == 2, let n = counts[0], let m = counts[1], n >= 2, m >= 2 else {
+            throw SettingError("points", "must be N×M with N, M ≥ 2, such as 101x100, got '\(text)'")
+        }
+        guard n * m <= 1_000_000 else { throw SettingError("points", "\(n)x\(m) is \((n * m).grouped) runs; at most 1,000,000") }
+        return (n, m)
+    }
+
     public let spec: OptimizerSpec
     public let surface: Surface
     public let start: Surfaces.Point

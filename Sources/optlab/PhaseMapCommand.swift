@@ -62,13 +62,9 @@ struct PhaseMapCommand: ParsableCommand {
     }
 
     private func axes() throws -> (x: PhaseMap.Axis, y: PhaseMap.Axis) {
-        let counts = points.lowercased().split(separator: "x").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard counts.count == 2, let n = counts[0], let m = counts[1] else {
-            throw ValidationError("--points must be N×M such as 101x100, got '\(points)'")
-        }
-        guard n * m <= 1_000_000 else { throw ValidationError("--points \(n)x\(m) is \((n * m).grouped) runs; at most 1,000,000") }
         var axes: (PhaseMap.Axis, PhaseMap.Axis)?
         try checkingOptions {
+            let (n, m) = try PhaseMap.gridSize(points)
             axes = (try PhaseMap.Axis(x, count: n, logarithmic: logX, setting: "x"), try PhaseMap.Axis(y, count: m, logarithmic: logY, setting: "y"))
         }
         return axes!

@@ -8,7 +8,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run experiment files: each writes <plots>/<name>.png (or its outputs) and <name>.csv.",
         discussion: """
-            An experiment file (YAML) names a kind — trajectories or lr-sweep — and that command's \
+            An experiment file (YAML) names a kind — trajectories, lr-sweep or phase-map — and that command's \
             settings (fn, optimizers, steps, start, layout, levels; range, log, points, tol). \
             outputs: [png, gif] names the formats written (png, svg, pdf; gif and mp4 animate a \
             trajectories race at 80 dpi and 20 fps). See experiments/ for the classic figures and \

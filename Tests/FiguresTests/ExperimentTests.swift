@@ -33,7 +33,10 @@ final class ExperimentTests: XCTestCase {
     func testExperimentErrorsNameTheProblem() {
         let cases = [
             ("kind: trajectories\nstpes: 10", "unknown key 'stpes'"),
-            ("kind: plot", "'kind' must be trajectories or lr-sweep"),
+            ("kind: plot", "'kind' must be trajectories, lr-sweep or phase-map"),
+            ("kind: phase-map\noptimizers: [sgd, adam]", "exactly one spec"),
+            ("kind: phase-map\noptimizers: sgd\npoints: 10x1", "'points' must be N×M"),
+            ("kind: trajectories\nseeds: 5", "'seeds' needs 'noise'"),
             ("kind: lr-sweep\nfn: bowl", "needs 'range: A...B'"),
             ("kind: trajectories\nlayout: spiral", "'layout' must be grid or overlay"),
             ("kind: trajectories\noptimizers: [adamm]", "unknown optimizer 'adamm'"),
