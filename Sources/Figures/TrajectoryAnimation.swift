@@ -22,8 +22,9 @@ public enum TrajectoryAnimation {
 
     /// Writes the animation to `path` (.gif or .mp4). `frames` is at most one per step (nil: the
     /// default); `progress` gets the frames done and may throw to stop (nothing is left behind).
-    public static func save(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14, to path: String,
-                            fps: Int = 20, frames: Int? = nil, dpi: Double = 100, progress: (Int) throws -> Void = { _ in }) throws {
+    public static func save(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14, show: [StateView] = [],
+                            to path: String, fps: Int = 20, frames: Int? = nil, dpi: Double = 100,
+                            progress: (Int) throws -> Void = { _ in }) throws {
         guard comparison.groups.allSatisfy({ $0.count == 1 }) else {
             throw SettingError("seeds", "must be 1 in an animation (it moves one path per optimizer)")
         }
@@ -31,7 +32,7 @@ public enum TrajectoryAnimation {
         guard (1...(comparison.steps + 1)).contains(count) else {
             throw SettingError("frames", "must be in 1...\(comparison.steps + 1) (at most one per step), got \(count)")
         }
-        let (animation, update) = try make(comparison, layout: layout, levels: levels, fps: fps, dpi: dpi)
+        let (animation, update) = try make(comparison, layout: layout, levels: levels, show: show, fps: fps, dpi: dpi)
         try animation.save(to: path, frames: count, progress: progress) { f in
             update(step(frame: f, of: count, steps: comparison.steps))
         }
@@ -39,9 +40,9 @@ public enum TrajectoryAnimation {
 
     /// The animation and the function that sets its artists for step k (k = steps restores the
     /// still figure exactly).
-    static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int, fps: Int,
+    static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int, show: [StateView] = [], fps: Int,
                      dpi: Double) throws -> (Animation, (Int) -> Void) {
-        let (figure, paths, key) = try TrajectoryFigure.build(comparison, layout: layout, levels: levels)
+        let (figure, paths, key) = try TrajectoryFigure.build(comparison, layout: layout, levels: levels, show: show)
         figure.textIsAnimated = true
         let stillSubtitle = figure.subtitle
         let results = comparison.results
@@ -52,6 +53,7 @@ public enum TrajectoryAnimation {
             artists.end?.animated()
             artists.exit?.mark.animated()
             artists.exit?.note.animated()
+            artists.state.animated()
             let axes = artists.line.axes, style = artists.line.style
             return Moving(full: style, tail: axes.plot(x: [], y: [], style: LineStyle(color: style.color, width: style.width + 1, dash: style.dash)).animated(),
                           head: axes.scatter([], marker: .circle, size: 7.5, color: style.color).animated(),
@@ -72,6 +74,7 @@ public enum TrajectoryAnimation {
                 let stopped = result.divergedAt.map { k >= $0 } ?? false
                 moving[n].head.setPoints(last || stopped ? [] : [(head.x, head.y)])
                 artists.end?.setPoints(last ? [(head.x, head.y)] : [])
+                artists.state.show(upTo: last ? nil : k)
                 if let exit = artists.exit {
                     exit.mark.setPoints(k >= exit.step ? moving[n].exitPoint : [])
                     exit.note.setText(k >= exit.step ? moving[n].exitNote : "")

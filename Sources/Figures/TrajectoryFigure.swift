@@ -25,13 +25,17 @@ public enum TrajectoryFigure {
         guard (3...100).contains(levels) else { throw SettingError("levels", "must be in 3...100, got \(levels)") }
     }
 
-    public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14) throws -> Figure {
-        try build(comparison, layout: layout, levels: levels).figure
+    /// `show` draws parts of each optimizer's state along its path; it needs the comparison run
+    /// with `recordsState: true`.
+    public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14,
+                            show: [StateView] = []) throws -> Figure {
+        try build(comparison, layout: layout, levels: levels, show: show).figure
     }
 
     /// The still figure, per result the artists of its path (what an animation moves), and the
     /// key to the markers in the subtitle.
-    static func build(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int) throws -> (figure: Figure, paths: [PathArtists], key: [String]) {
+    static func build(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int,
+                      show: [StateView] = []) throws -> (figure: Figure, paths: [PathArtists], key: [String]) {
         try checkLevels(levels)
         let surface = comparison.surface, window = surface.window
         guard window.x.upperBound > window.x.lowerBound, window.y.upperBound > window.y.lowerBound else {
@@ -63,6 +67,7 @@ public enum TrajectoryFigure {
                 drawSurface(axes, contours, surface)
                 fan(axes, k)
                 paths.append(drawPath(axes, result, styles[k], window: window, label: nil))
+                if groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
                 axes.title = panelTitle(result) + (groups[k].count > 1 ? " (median of \(groups[k].count))" : "")
                 if k % columns == 0 { axes.yLabel = "y" }
                 if k + columns >= results.count { axes.xLabel = "x" }
@@ -73,6 +78,7 @@ public enum TrajectoryFigure {
             drawSurface(axes, contours, surface)
             results.indices.forEach { fan(axes, $0) }
             paths = zip(results, styles).map { drawPath(axes, $0, $1, window: window, label: legendLabel($0)) }
+            for (k, result) in results.enumerated() where groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
             axes.xLabel = "x"
             axes.yLabel = "y"
             axes.legendPlacement = .outsideRight
@@ -83,6 +89,7 @@ public enum TrajectoryFigure {
         if !surface.minima.isEmpty { key.append(surface.minima.count > 1 ? "★ global minimum (☆ local minima)" : "★ minimum") }
         if results.contains(where: { $0.divergedAt != nil }) { key.append("✕ diverged") }
         if results.contains(where: { $0.divergedAt == nil && exit($0, window) != nil }) { key.append("▲ left the window") }
+        key += show.map(\.key)
         figure.subtitle = subtitle(comparison, steps: "\(comparison.steps) steps", key: key)
         figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
         return (figure, paths, key)
@@ -100,6 +107,8 @@ public enum TrajectoryFigure {
         var line: LineHandle
         var end: MarkersHandle?
         var exit: (mark: MarkersHandle, note: TextHandle, step: Int)?
+        /// The `--show` marks along the path.
+        var state = StateOverlay()
     }
 
     /// Log-spaced above the minimum, so the floor of a valley gets as many lines as its walls.

@@ -342,3 +342,33 @@ struct TextArtist: Artist {
         canvas.text(text, at: at, size: size, color: color, anchor: .left, baseline: .bottom)
     }
 }
+
+/// Arrows between pairs of data points (an optimizer's step, its velocity).
+struct ArrowsArtist: Artist {
+    var from: [(Double, Double)], to: [(Double, Double)]
+    var color: Color
+    var width: Double
+
+    var extent: (xs: [Double], ys: [Double]) { (from.map(\.0) + to.map(\.0), from.map(\.1) + to.map(\.1)) }
+
+    func draw(_ canvas: Canvas, _ map: PlotMap) {
+        for (a, b) in zip(from, to) where [a.0, a.1, b.0, b.1].allSatisfy(\.isFinite) {
+            canvas.arrow(map(a.0, a.1), map(b.0, b.1), color, width: width)
+        }
+    }
+}
+
+/// Axis-aligned ellipses with radii in data units (a per-coordinate step size).
+struct EllipsesArtist: Artist {
+    var centers: [(Double, Double)], radii: [(Double, Double)]
+    var color: Color
+
+    var extent: (xs: [Double], ys: [Double]) { (centers.map(\.0), centers.map(\.1)) }
+
+    func draw(_ canvas: Canvas, _ map: PlotMap) {
+        for (c, r) in zip(centers, radii) where [c.0, c.1, r.0, r.1].allSatisfy(\.isFinite) {
+            let center = map(c.0, c.1), corner = map(c.0 + r.0, c.1 + r.1)
+            canvas.ellipse(center: center, rx: abs(corner.x - center.x), ry: abs(corner.y - center.y), color, width: 1)
+        }
+    }
+}

@@ -62,6 +62,22 @@ public final class Axes {
         return MarkersHandle(axes: self, index: artists.count - 1)
     }
 
+    /// Arrows from each point of `from` to the matching point of `to`.
+    @discardableResult
+    public func arrows(from: [(Double, Double)], to: [(Double, Double)], color: Color, width: Double = 1.3) -> ArrowsHandle {
+        precondition(from.count == to.count, "arrows: from and to differ in length")
+        artists.append(ArrowsArtist(from: from, to: to, color: color, width: width))
+        return ArrowsHandle(axes: self, index: artists.count - 1)
+    }
+
+    /// Axis-aligned ellipses centred at `centers` with (x, y) radii in data units.
+    @discardableResult
+    public func ellipses(centers: [(Double, Double)], radii: [(Double, Double)], color: Color) -> EllipsesHandle {
+        precondition(centers.count == radii.count, "ellipses: centers and radii differ in length")
+        artists.append(EllipsesArtist(centers: centers, radii: radii, color: color))
+        return EllipsesHandle(axes: self, index: artists.count - 1)
+    }
+
     /// The band between `lower` and `upper` (a min–max range across runs).
     public func fillBetween(x: [Double], lower: [Double], upper: [Double], color: Color, label: String? = nil) {
         precondition(x.count == lower.count && x.count == upper.count, "fillBetween: lengths differ")

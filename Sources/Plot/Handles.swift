@@ -65,3 +65,23 @@ public struct TextHandle: ArtistHandle {
     /// New text; empty hides it.
     public func setText(_ text: String) { update(TextArtist.self) { $0.text = text } }
 }
+
+/// Arrows added by `Axes.arrows`.
+public struct ArrowsHandle: ArtistHandle {
+    public let axes: Axes, index: Int
+
+    public func setArrows(from: [(Double, Double)], to: [(Double, Double)]) {
+        precondition(from.count == to.count, "setArrows: from and to differ in length")
+        update(ArrowsArtist.self) { $0.from = from; $0.to = to }
+    }
+}
+
+/// Ellipses added by `Axes.ellipses`.
+public struct EllipsesHandle: ArtistHandle {
+    public let axes: Axes, index: Int
+
+    public func setEllipses(centers: [(Double, Double)], radii: [(Double, Double)]) {
+        precondition(centers.count == radii.count, "setEllipses: centers and radii differ in length")
+        update(EllipsesArtist.self) { $0.centers = centers; $0.radii = radii }
+    }
+}

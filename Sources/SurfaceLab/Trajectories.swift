@@ -17,6 +17,10 @@ public struct TrajectoryResult: Sendable {
     public let divergedAt: Int?
     /// The noise stream's seed (0..<seeds) when the gradients were noisy, nil when exact.
     public let seed: Int?
+    /// When recorded: the optimizer's per-coordinate state buffers by torch's state names
+    /// (`momentum_buffer`, `exp_avg`, `exp_avg_sq`, `sum`, `square_avg`, ...), as read from the
+    /// optimizer after each step: `state[name][k - 1]` after step k, one per point but the start.
+    public let state: [String: [Point]]
 
     public var finalPoint: Point { points[points.count - 1] }
     public var finalLoss: Double { losses[losses.count - 1] }
@@ -83,12 +87,14 @@ public struct GradientNoise: Sendable, Equatable {
 public enum Trajectories {
     /// Runs every spec from `start` (default: the surface's) for `steps` steps; with `noise`,
     /// once per seed.
+    /// `recordsState` keeps each step's optimizer state (`TrajectoryResult.state`).
     public static func compare(_ specs: [OptimizerSpec], on surface: Surface, from start: Point? = nil,
-                               steps: Int, noise: GradientNoise? = nil) throws -> TrajectoryComparison {
+                               steps: Int, noise: GradientNoise? = nil, recordsState: Bool = false) throws -> TrajectoryComparison {
         let start = start ?? surface.start
         let results = try specs.flatMap { spec in
             try (0..<(noise?.seeds ?? 1)).map { seed in
-                try run(spec, on: surface, from: start, steps: steps, noise: noise.map { ($0.sigma, $0.stream(seed), seed) })
+                try run(spec, on: surface, from: start, steps: steps, noise: noise.map { ($0.sigma, $0.stream(seed), seed) },
+                        recordsState: recordsState)
             }
         }
         return TrajectoryComparison(surface: surface, start: start, steps: steps, results: results, noise: noise)
@@ -102,7 +108,8 @@ public enum Trajectories {
     /// gets σ × a standard normal from the stream per coordinate (σ = 0 adds nothing).
     public static func run(_ spec: OptimizerSpec, on surface: Surface, from start: Point, steps: Int,
                            divergenceLoss: Double = .infinity,
-                           noise: (sigma: Double, stream: SeededRandom, seed: Int)? = nil) throws -> TrajectoryResult {
+                           noise: (sigma: Double, stream: SeededRandom, seed: Int)? = nil,
+                           recordsState: Bool = false) throws -> TrajectoryResult {
         guard steps >= 0 else { throw SettingError("steps", "must be ≥ 0, got \(steps)") }
         let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4)
         defer { buffer.deallocate() }
@@ -118,6 +125,7 @@ public enum Trajectories {
         var divergedAt: Int?
         var k = 0
         var stream = noise?.stream
+        var state: [String: [Point]] = [:]
         while divergedAt == nil, k < steps {
             k += 1
             (grad[0], grad[1]) = surface.gradient(value[0], value[1])
@@ -133,9 +141,16 @@ public enum Trajectories {
             } else {
                 points.append(p)
                 losses.append(loss)
+                if recordsState {
+                    // The optimizer's own buffers, by name, as its state_dict would save them.
+                    for tensor in optimizer.stateTensors() where tensor.shape == [2] && tensor.name.hasPrefix("state.0.") {
+                        state[String(tensor.name.dropFirst("state.0.".count)), default: []].append(Point(tensor.values[0], tensor.values[1]))
+                    }
+                }
             }
         }
-        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt, seed: noise?.seed)
+        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt, seed: noise?.seed,
+                                state: state)
     }
 
     /// Where the paths of one optimizer end, path i run at `learningRates[i]`: for each the final
@@ -272,6 +287,6 @@ extension TrajectoryResult {
             points.append(Point(median(running.map { $0.points[k].x }), median(running.map { $0.points[k].y })))
         }
         return TrajectoryResult(label: paths[0].label, spec: paths[0].spec, points: points,
-                                losses: points.map { surface.value($0.x, $0.y) }, divergedAt: divergedAt, seed: nil)
+                                losses: points.map { surface.value($0.x, $0.y) }, divergedAt: divergedAt, seed: nil, state: [:])
     }
 }

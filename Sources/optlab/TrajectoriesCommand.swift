@@ -30,6 +30,14 @@ struct TrajectoriesCommand: ParsableCommand {
             paths on one plot with a legend (default when you name optimizers). .png, .svg or .pdf by \
             the extension of --out (default plots/trajectories-<fn>.png).
 
+            The optimizer's state: --show step draws the step just taken as an arrow (at about ten \
+            steps along each path; in animations the marks appear as the path reaches them), \
+            --show velocity the momentum buffer (sgd and rmsprop's momentum_buffer, the Adam family's \
+            exp_avg) as an arrow along −lr·buffer, --show scale the per-coordinate step size \
+            lr/(√v+ε) of Adagrad (sum), RMSprop (square_avg) and the Adam family (exp_avg_sq) as an \
+            ellipse; arrows and ellipses of velocity and scale are scaled to the panel. They are read \
+            from the optimizer's state buffers by their torch names after each step.
+
             Noisy gradients: --noise σ adds independent Gaussian noise N(0, σ²) to each coordinate of \
             every gradient, from a seeded stream per path; --seeds N draws N paths per optimizer as a \
             thin fan with their pointwise median bold, and the CSV gains a seed column \
@@ -52,6 +60,7 @@ struct TrajectoriesCommand: ParsableCommand {
             schedulers=(linear(start_factor=0.1, total_iters=10), cosine(T_max=90)), milestones=10))"
               optlab trajectories --fn localmin --optimizers "adam(lr=0.3,schedule=plateau(patience=3))"
               optlab trajectories --fn bowl --noise 2 --seeds 20
+              optlab trajectories --fn bowl --optimizers "momentum(lr=0.02),adam(lr=0.1)" --show step,velocity,scale
               optlab trajectories --fn bowl --out plots/bowl-race.gif
               optlab trajectories --fn rosenbrock --steps 500 --out rosenbrock.mp4 --fps 30 --frames 240
             """
@@ -79,6 +88,18 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Noisy paths per optimizer, one seeded noise stream each (needs --noise).", valueName: "n"))
     var seeds: Int?
 
+    @Option(help: ArgumentHelp("Draw the optimizer's state along each path: step, velocity, scale (comma-separated).", valueName: "views"))
+    var show: String?
+
+    private func stateViews() throws -> [StateView] {
+        try (show?.split(separator: ",") ?? []).map { name in
+            guard let view = StateView(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--show takes step, velocity or scale, got '\(name)'")
+            }
+            return view
+        }
+    }
+
     private func gradientNoise() throws -> GradientNoise? {
         guard noise != nil || seeds != nil else { return nil }
         guard let noise else { throw ValidationError("--seeds needs --noise σ") }
@@ -89,6 +110,7 @@ struct TrajectoriesCommand: ParsableCommand {
 
     func validate() throws {
         try checkingOptions { try TrajectoryFigure.checkLevels(levels) }
+        _ = try stateViews()
         if try gradientNoise().map({ $0.seeds > 1 }) == true && figure.isAnimation {
             throw ValidationError("--seeds must be 1 in an animation (it moves one path per optimizer)")
         }
@@ -97,7 +119,8 @@ struct TrajectoriesCommand: ParsableCommand {
     func run() throws {
         let surface = try path.surface()
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
-        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try gradientNoise())
+        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try gradientNoise(),
+                                                  recordsState: show != nil)
         let chosenLayout = layout ?? (optimizers == nil ? .grid : .overlay)
         let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(comparison.csv, to: csv) }
@@ -106,13 +129,13 @@ struct TrajectoriesCommand: ParsableCommand {
             let bar = ProgressBar("frames", total: frames, unit: .items("frame"))
             let cancellation = Interrupt.watch()
             defer { Interrupt.stopWatching(); bar.finish() }
-            try TrajectoryAnimation.save(comparison, layout: chosenLayout, levels: levels, to: out, fps: figure.fps, frames: frames,
+            try TrajectoryAnimation.save(comparison, layout: chosenLayout, levels: levels, show: try stateViews(), to: out, fps: figure.fps, frames: frames,
                                          dpi: figure.resolution) { done in
                 if cancellation.isRequested { throw FileError("interrupted: '\(out)' not written") }
                 bar.set(completed: done)
             }
         } else {
-            try TrajectoryFigure.make(comparison, layout: chosenLayout, levels: levels).save(to: out, dpi: figure.resolution)
+            try TrajectoryFigure.make(comparison, layout: chosenLayout, levels: levels, show: try stateViews()).save(to: out, dpi: figure.resolution)
         }
         printSummary(comparison)
         if let csv { print("wrote \(csv)") }

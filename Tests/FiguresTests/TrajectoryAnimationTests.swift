@@ -10,14 +10,14 @@ import SurfaceLab
 final class TrajectoryAnimationTests: XCTestCase {
     /// Adam converges; SGD at an absurd rate overflows on bowl at its second step.
     private func race() throws -> TrajectoryComparison {
-        try Trajectories.compare(OptimizerSpec.parseList("adam(lr=0.1),sgd(lr=1e100)"), on: Surface.named("bowl"), steps: 20)
+        try Trajectories.compare(OptimizerSpec.parseList("adam(lr=0.1),sgd(lr=1e100)"), on: Surface.named("bowl"), steps: 20, recordsState: true)
     }
 
     func testTheLastFrameIsTheStillFigure() throws {
         let comparison = try race()
-        for layout in TrajectoryLayout.allCases {
-            let (animation, update) = try TrajectoryAnimation.make(comparison, layout: layout, levels: 10, fps: 10, dpi: 40)
-            let still = try TrajectoryFigure.make(comparison, layout: layout, levels: 10).rasterize(dpi: 40)
+        for (layout, show) in [(TrajectoryLayout.grid, [StateView]()), (.overlay, StateView.allCases)] {
+            let (animation, update) = try TrajectoryAnimation.make(comparison, layout: layout, levels: 10, show: show, fps: 10, dpi: 40)
+            let still = try TrajectoryFigure.make(comparison, layout: layout, levels: 10, show: show).rasterize(dpi: 40)
             update(5)
             XCTAssertTrue(animation.render() != still, "\(layout): an early frame differs")
             update(comparison.steps)
