@@ -164,22 +164,32 @@ public enum Trajectories {
     /// overlaps. A path that diverges keeps being stepped with its block (its result is already
     /// fixed); a block stops when all its paths have diverged. A schedule that steps with the loss
     /// (plateau) needs one loss per optimizer, so then every block is one path.
+    /// fixed); a block stops when all its paths have diverged.
+    /// With `noise`, every path's gradients get the same draws from the stream, as `run` would add them.
     public static func finalStates(_ spec: OptimizerSpec, learningRates: [Double], on surface: Surface, from start: Point,
-                                   steps: Int, divergenceLoss: Double = .infinity, block: Int = 64) throws -> [FinalState] {
+                                   steps: Int, divergenceLoss: Double = .infinity, block: Int = 64,
+                                   noise: (sigma: Double, stream: SeededRandom)? = nil) throws -> [FinalState] {
         guard steps >= 0 else { throw SettingError("steps", "must be ≥ 0, got \(steps)") }
         let startLoss = try checkedLoss(at: start, on: surface)
         var states = [FinalState](repeating: FinalState(point: start, loss: startLoss, divergedAt: nil), count: learningRates.count)
         let stepsWithLoss = spec.schedule?.needsLoss == true
         let width = stepsWithLoss ? 1 : max(1, block)
         let startGradient = surface.gradient(start.x, start.y)
+        let sigma = noise?.sigma ?? 0
         try states.withUnsafeMutableBufferPointer { states in
             for first in stride(from: 0, to: learningRates.count, by: width) {
+                // Each block replays the stream from its start: path i sees what `run` would draw.
+                var stream = noise?.stream
+                func noisy(_ g: (x: Double, y: Double)) -> (Double, Double) {
+                    sigma > 0 ? (g.x + sigma * stream!.normal(), g.y + sigma * stream!.normal()) : (g.x, g.y)
+                }
+                let firstGradient = noisy(startGradient)
                 let paths = first..<min(learningRates.count, first + width)
                 // Path i's point and gradient: xy[4i], xy[4i + 1] and xy[4i + 2], xy[4i + 3].
                 let xy = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4 * paths.count)
                 defer { xy.deallocate() }
                 let parameters = (0..<paths.count).map { i in
-                    (xy[4 * i], xy[4 * i + 1], xy[4 * i + 2], xy[4 * i + 3]) = (start.x, start.y, startGradient.x, startGradient.y)
+                    (xy[4 * i], xy[4 * i + 1], xy[4 * i + 2], xy[4 * i + 3]) = (start.x, start.y, firstGradient.0, firstGradient.1)
                     return Parameter(name: "", value: UnsafeMutableBufferPointer(rebasing: xy[(4 * i)..<(4 * i + 2)]),
                                      grad: UnsafeMutableBufferPointer(rebasing: xy[(4 * i + 2)..<(4 * i + 4)]))
                 }
@@ -203,6 +213,11 @@ public enum Trajectories {
                             }
                         }
                         (xy[4 * i + 2], xy[4 * i + 3]) = surface.gradient(p.x, p.y)
+                    }
+                    // The same draws for every path of the block, in `run`'s order.
+                    if sigma > 0 {
+                        let z = noisy((0, 0))
+                        for i in 0..<paths.count { xy[4 * i + 2] += z.0; xy[4 * i + 3] += z.1 }
                     }
                 }
             }

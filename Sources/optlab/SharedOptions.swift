@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Figures
 import Support
+import SurfaceLab
 import Surfaces
 
 /// The surface, start and path length shared by the commands that run 2-D paths.
@@ -96,5 +97,25 @@ struct AnimatedFigureOptions: ParsableArguments {
     /// --out, or plots/<stem>.png.
     func path(defaultStem stem: String) throws -> String {
         try out ?? FigureOutput.defaultPath(stem)
+    }
+}
+
+/// Gaussian gradient noise and the number of seeded paths per optimizer.
+struct NoiseOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Standard deviation of Gaussian noise added to each gradient coordinate.", valueName: "σ"))
+    var noise: Double?
+
+    @Option(help: ArgumentHelp("Noisy runs per optimizer, one seeded noise stream each (needs --noise).", valueName: "n"))
+    var seeds: Int?
+
+    func validate() throws { _ = try gradientNoise() }
+
+    /// nil without --noise.
+    func gradientNoise() throws -> GradientNoise? {
+        guard noise != nil || seeds != nil else { return nil }
+        guard let noise else { throw ValidationError("--seeds needs --noise σ") }
+        var result: GradientNoise?
+        try checkingOptions { result = try GradientNoise(sigma: noise, seeds: seeds ?? 1) }
+        return result
     }
 }

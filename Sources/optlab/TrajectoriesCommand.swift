@@ -82,11 +82,7 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: "Number of contour levels.")
     var levels = 14
 
-    @Option(help: ArgumentHelp("Standard deviation of Gaussian noise added to each gradient coordinate.", valueName: "σ"))
-    var noise: Double?
-
-    @Option(help: ArgumentHelp("Noisy paths per optimizer, one seeded noise stream each (needs --noise).", valueName: "n"))
-    var seeds: Int?
+    @OptionGroup var noise: NoiseOptions
 
     @Option(help: ArgumentHelp("Draw the optimizer's state along each path: step, velocity, scale (comma-separated).", valueName: "views"))
     var show: String?
@@ -100,18 +96,10 @@ struct TrajectoriesCommand: ParsableCommand {
         }
     }
 
-    private func gradientNoise() throws -> GradientNoise? {
-        guard noise != nil || seeds != nil else { return nil }
-        guard let noise else { throw ValidationError("--seeds needs --noise σ") }
-        var result: GradientNoise?
-        try checkingOptions { result = try GradientNoise(sigma: noise, seeds: seeds ?? 1) }
-        return result
-    }
-
     func validate() throws {
         try checkingOptions { try TrajectoryFigure.checkLevels(levels) }
         _ = try stateViews()
-        if try gradientNoise().map({ $0.seeds > 1 }) == true && figure.isAnimation {
+        if try noise.gradientNoise().map({ $0.seeds > 1 }) == true && figure.isAnimation {
             throw ValidationError("--seeds must be 1 in an animation (it moves one path per optimizer)")
         }
     }
@@ -119,7 +107,7 @@ struct TrajectoriesCommand: ParsableCommand {
     func run() throws {
         let surface = try path.surface()
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
-        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try gradientNoise(),
+        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try noise.gradientNoise(),
                                                   recordsState: show != nil)
         let chosenLayout = layout ?? (optimizers == nil ? .grid : .overlay)
         let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")

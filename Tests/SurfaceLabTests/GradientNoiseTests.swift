@@ -57,3 +57,40 @@ final class GradientNoiseTests: XCTestCase {
         XCTAssertThrowsError(try GradientNoise(sigma: 1, seeds: 0)) { XCTAssertEqual("\($0)", "seeds must be in 1...1000, got 0") }
     }
 }
+
+final class NoisySweepTests: XCTestCase {
+    func testTheSweepEngineDrawsTheNoiseAsASinglePathDoes() throws {
+        let bowl = try Surface.named("bowl")
+        let noise = try GradientNoise(sigma: 1.5, seeds: 3)
+        let spec = try OptimizerSpec.parse("adam")
+        let rates = [0.01, 0.05, 0.2]
+        let states = try Trajectories.finalStates(spec, learningRates: rates, on: bowl, from: bowl.start, steps: 40,
+                                                  noise: (noise.sigma, noise.stream(2)))
+        for (lr, state) in zip(rates, states) {
+            let path = try Trajectories.run(spec.with(learningRate: lr), on: bowl, from: bowl.start, steps: 40,
+                                            noise: (noise.sigma, noise.stream(2), 2))
+            XCTAssertEqual(state.point, path.finalPoint, "lr \(lr): bit for bit")
+        }
+    }
+
+    func testNoisySweepTakesTheMedianAndQuartilesOfTheSeeds() throws {
+        let bowl = try Surface.named("bowl")
+        let rates = try LRSweep.learningRates(0.001...0.2, count: 9, logarithmic: false)
+        let specs = try OptimizerSpec.parseList("sgd,adam")
+        let exact = try LRSweep.run(specs, on: bowl, steps: 50, learningRates: rates)
+        let silent = try LRSweep.run(specs, on: bowl, steps: 50, learningRates: rates, noise: try GradientNoise(sigma: 0, seeds: 3))
+        XCTAssertEqual(silent.runs.map { $0.map { $0.final?.loss } }, exact.runs.map { $0.map { $0.final?.loss } }, "σ = 0 changes nothing")
+        XCTAssertEqual(silent.csv.split(separator: "\n").first, "optimizer,seed,lr,final_loss,final_x,final_y,diverged")
+        XCTAssertEqual(silent.csv.split(separator: "\n").count, 1 + 2 * 3 * 9)
+
+        let noisy = try LRSweep.run(specs, on: bowl, steps: 50, learningRates: rates, noise: try GradientNoise(sigma: 2, seeds: 5))
+        let quartiles = try XCTUnwrap(noisy.interquartileRange(1))
+        for j in rates.indices {
+            let losses = noisy.seedRuns[1].map { $0[j].final?.loss ?? .infinity }.sorted()
+            XCTAssertEqual(noisy.runs[1][j].final?.loss ?? .infinity, losses[2], "the median of five")
+            XCTAssertEqual(quartiles[j].lower, losses[1])
+            XCTAssertEqual(quartiles[j].upper, losses[3])
+        }
+        XCTAssertNil(exact.interquartileRange(0))
+    }
+}
