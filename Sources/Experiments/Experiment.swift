@@ -182,7 +182,7 @@ public struct Experiment: Sendable {
         case .lrSweep(let rates, let logarithmic, let tolerance):
             let sweep = try LRSweep.run(specs ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse), on: surface, from: start,
                                         steps: steps, learningRates: rates, tolerance: tolerance)
-            let figure = try LRSweepFigure.make(sweep, logarithmic: logarithmic)
+            let figure = LRSweepFigure.make(sweep, logarithmic: logarithmic)
             for path in figurePaths { try figure.save(to: path, dpi: dpi) }
             try AtomicFile.write(sweep.csv, to: csvPath)
         case .phaseMap(let x, let y, let tolerance):
