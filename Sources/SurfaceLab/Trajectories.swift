@@ -164,7 +164,6 @@ public enum Trajectories {
     /// overlaps. A path that diverges keeps being stepped with its block (its result is already
     /// fixed); a block stops when all its paths have diverged. A schedule that steps with the loss
     /// (plateau) needs one loss per optimizer, so then every block is one path.
-    /// fixed); a block stops when all its paths have diverged.
     /// With `noise`, every path's gradients get the same draws from the stream, as `run` would add them.
     public static func finalStates(_ spec: OptimizerSpec, learningRates: [Double], on surface: Surface, from start: Point,
                                    steps: Int, divergenceLoss: Double = .infinity, block: Int = 64,
