@@ -9,7 +9,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Run experiment files: each writes <plots>/<name>.png (or its outputs) and <name>.csv.",
         discussion: """
             An experiment file (YAML) names a kind — trajectories, lr-sweep or phase-map — and that command's \
-            settings (fn, optimizers, steps, start, layout, levels; range, log, points, tol). \
+            settings (fn, optimizers, steps, start; layout, levels, noise, seeds; range, log, points, tol; \
+            x, y, log-x, log-y, points, tol). \
             outputs: [png, gif] names the formats written (png, svg, pdf; gif and mp4 animate a \
             trajectories race at 80 dpi and 20 fps). See experiments/ for the classic figures and \
             README.md for every key.
@@ -17,6 +18,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               optlab run experiments/bowl.yaml
               optlab run experiments/*.yaml --plots /tmp/figures --dpi 100
+              optlab run experiments/bowl-noise.yaml experiments/phase-map-momentum.yaml
             """
     )
 
