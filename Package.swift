@@ -35,7 +35,12 @@ let package = Package(
         .target(name: "Surfaces", swiftSettings: fast),
         // Figures, axes, contours and colour maps drawn with Cairo.
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
-        .target(name: "Plot", dependencies: ["CCairo", "Support"], swiftSettings: fast),
+        // Animations: GIF through giflib, H.264 MP4 through FFmpeg's libraries.
+        .systemLibrary(name: "CGif", providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(name: "CFFmpeg", providers: [.apt(["libavcodec-dev", "libavformat-dev", "libswscale-dev"])]),
+        // Optimised in debug builds too: unoptimised, an animation's pixel loops (palette, changed
+        // rectangles) took the experiment tests, which animate the bowl race, from 5 s to 38 s.
+        .target(name: "Plot", dependencies: ["CCairo", "CGif", "CFFmpeg", "Support"], swiftSettings: kernels),
         // Tensors, layers, losses and models on oneDNN kernels.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "NN", dependencies: ["CDNNL", "Optim", "Support"], swiftSettings: kernels),
@@ -70,9 +75,9 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "SurfacesTests", dependencies: ["Surfaces"]),
-        .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot", "CGif", "CFFmpeg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim"]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Support"]),
         .testTarget(name: "SurfaceLabTests", dependencies: ["SurfaceLab", "Optim", "Surfaces"]),
         .testTarget(name: "CIFARLabTests", dependencies: ["CIFARLab", "CIFARFigures", "NN", "Data", "Optim", "Support"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "CIFARFigures", "Experiments", "SurfaceLab", "CIFARLab", "Plot", "Optim", "Surfaces"]),

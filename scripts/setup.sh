@@ -2,7 +2,7 @@
 # Installs the Debian packages optlab builds against, only if something is missing;
 # `setup.sh browser` also those the browser test needs (scripts/browser-test.sh).
 set -euo pipefail
-packages=(libcairo2-dev libdnnl-dev zlib1g-dev fonts-dejavu-core pkg-config)
+packages=(libcairo2-dev libdnnl-dev zlib1g-dev libgif-dev libavcodec-dev libavformat-dev libswscale-dev fonts-dejavu-core pkg-config)
 [ "${1:-}" = browser ] && packages+=(chromium chromium-driver python3-venv)
 missing=()
 for p in "${packages[@]}"; do

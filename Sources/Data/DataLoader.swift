@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// Images and labels for one step.

@@ -1,3 +1,5 @@
+import Support
+
 /// A batch of images as Float32 in NCHW order, the layout the network takes.
 public struct ImageBatch: Sendable, Equatable {
     public var pixels: [Float]

@@ -1,3 +1,5 @@
+import Support
+
 /// A fixed, class-balanced hold-out of the training split: `count / 10` images of every class,
 /// never trained on, for everything that chooses (tuning, early stopping, `plateau`), so the test
 /// set only ever reports.

@@ -16,6 +16,9 @@ import Yams
 ///     start: [-1, 1.5]            # default: the surface's
 ///     layout: grid                # grid | overlay
 ///     levels: 14
+///     noise: 2                    # Gaussian gradient noise σ (default none) ...
+///     seeds: 20                   # ... with this many paths per optimizer (default 1)
+///     outputs: [png, gif]         # any of png, svg, pdf, gif, mp4 (default png): plots/<name>.<ext> each
 ///
 ///     kind: lr-sweep              # optlab lr-sweep
 ///     fn: bowl
@@ -26,7 +29,15 @@ import Yams
 ///     tol: 0.0245                 # default 1e-3 × start loss
 ///     optimizers: [sgd, momentum, adagrad, rmsprop, adam, adamw]
 ///
-/// `description:` is free text for the reader. Unknown keys are errors, so a typo cannot silently
+///     kind: phase-map             # optlab phase-map
+///     optimizers: sgd             # exactly one spec
+///     x: lr=0.001...0.2           # keyword=A...B across ...
+///     y: momentum=0...0.99        # ... and up
+///     log-x: false                # log-spaced (needs A > 0); log-y likewise
+///     points: 101x100
+///     tol: 0.0245
+///
+/// An lr-sweep takes `outputs` too, of the image formats. `description:` is free text for the reader. Unknown keys are errors, so a typo cannot silently
 /// fall back to a default. Every value is checked when the file is read, by the code that uses
 /// it (its `SettingError` names the key), so a bad file fails before anything runs.
 public struct Experiment: Sendable {
@@ -38,19 +49,24 @@ public struct Experiment: Sendable {
     /// nil: the surface's start.
     public let start: Surfaces.Point?
     public let kind: Kind
+    /// The file extensions written, each as `<folder>/<name>.<ext>`; animations (gif, mp4) for
+    /// trajectories only.
+    public let outputs: [String]
 
     /// What the experiment does, with the settings only that kind has.
     public enum Kind: Sendable {
         /// nil layout: grid for the default optimizers, overlay for named ones.
-        case trajectories(layout: TrajectoryLayout?, levels: Int)
+        case trajectories(layout: TrajectoryLayout?, levels: Int, noise: GradientNoise?)
         /// nil tolerance: 10⁻³ × the start loss.
         case lrSweep(learningRates: [Double], logarithmic: Bool, tolerance: Double?)
+        case phaseMap(x: PhaseMap.Axis, y: PhaseMap.Axis, tolerance: Double?)
     }
 
-    static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start"]
+    static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start", "outputs"]
     static let keys: [String: Set<String>] = [
-        "trajectories": commonKeys.union(["layout", "levels"]),
+        "trajectories": commonKeys.union(["layout", "levels", "noise", "seeds"]),
         "lr-sweep": commonKeys.union(["range", "log", "points", "tol"]),
+        "phase-map": commonKeys.union(["x", "y", "log-x", "log-y", "points", "tol"]),
     ]
 
     /// Reads and checks an experiment file; the name is the file's name without its extension.
@@ -71,7 +87,7 @@ public struct Experiment: Sendable {
     public static func parse(_ text: String, name: String) throws -> Experiment {
         guard let map = try Yams.load(yaml: text) as? [String: Any] else { throw ExperimentError("expected a mapping of keys to values") }
         guard let kindText = map["kind"] as? String, let allowed = keys[kindText] else {
-            throw ExperimentError("'kind' must be trajectories or lr-sweep")
+            throw ExperimentError("'kind' must be trajectories, lr-sweep or phase-map")
         }
         if let unknown = map.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw ExperimentError("unknown key '\(unknown)' for kind \(kindText); valid: \(allowed.sorted().joined(separator: ", "))")
@@ -93,6 +109,18 @@ public struct Experiment: Sendable {
         }
         let steps = try integer(map, "steps") ?? 100
         guard steps >= 1 else { throw ExperimentError("'steps' must be ≥ 1") }
+        let outputs: [String]
+        switch map["outputs"] {
+        case nil: outputs = ["png"]
+        case let list as [Any]: outputs = list.map { "\($0)".lowercased() }
+        case let text as String: outputs = [text.lowercased()]
+        default: throw ExperimentError("'outputs' must be a list of formats such as [png, gif]")
+        }
+        let formats = kindText == "trajectories" ? ["png", "svg", "pdf", "gif", "mp4"] : ["png", "svg", "pdf"]
+        if let bad = outputs.first(where: { !formats.contains($0) }) {
+            throw ExperimentError("'outputs' of \(kindText) must be among \(formats.joined(separator: ", ")), got '\(bad)'")
+        }
+        guard !outputs.isEmpty, Set(outputs).count == outputs.count else { throw ExperimentError("'outputs' must name each format once") }
         do {
             let kind: Kind
             if kindText == "trajectories" {
@@ -102,7 +130,22 @@ public struct Experiment: Sendable {
                 }
                 let levels = try integer(map, "levels") ?? 14
                 try TrajectoryFigure.checkLevels(levels)
-                kind = .trajectories(layout: layout, levels: levels)
+                let sigma = try map["noise"].map { guard let s = number($0) else { throw ExperimentError("'noise' must be a number") }; return s }
+                let seeds = try integer(map, "seeds")
+                guard sigma != nil || seeds == nil else { throw ExperimentError("'seeds' needs 'noise'") }
+                let noise = try sigma.map { try GradientNoise(sigma: $0, seeds: seeds ?? 1) }
+                if (noise?.seeds ?? 1) > 1 && outputs.contains(where: { ["gif", "mp4"].contains($0) }) {
+                    throw ExperimentError("'seeds' must be 1 for animated outputs (they move one path per optimizer)")
+                }
+                kind = .trajectories(layout: layout, levels: levels, noise: noise)
+            } else if kindText == "phase-map" {
+                guard specs?.count == 1 else { throw ExperimentError("a phase-map needs exactly one spec in 'optimizers'") }
+                let (n, m) = try PhaseMap.gridSize(try string(map, "points") ?? "101x100")
+                let x = try PhaseMap.Axis(try string(map, "x") ?? "lr=0.001...0.2", count: n, logarithmic: try flag(map, "log-x") ?? false, setting: "x")
+                let y = try PhaseMap.Axis(try string(map, "y") ?? "momentum=0...0.99", count: m, logarithmic: try flag(map, "log-y") ?? false, setting: "y")
+                let tolerance = try map["tol"].map { guard let t = number($0) else { throw ExperimentError("'tol' must be a positive number") }; return t }
+                try LRSweep.checkTolerance(tolerance)
+                kind = .phaseMap(x: x, y: y, tolerance: tolerance)
             } else {
                 guard let range = try string(map, "range").map(LRSweep.parseRange) else { throw ExperimentError("an lr-sweep needs 'range: A...B'") }
                 let logarithmic = try flag(map, "log") ?? false
@@ -111,31 +154,44 @@ public struct Experiment: Sendable {
                 try LRSweep.checkTolerance(tolerance)
                 kind = .lrSweep(learningRates: rates, logarithmic: logarithmic, tolerance: tolerance)
             }
-            return Experiment(name: name, surface: surface, specs: specs, steps: steps, start: start, kind: kind)
+            return Experiment(name: name, surface: surface, specs: specs, steps: steps, start: start, kind: kind, outputs: outputs)
         } catch let error as SettingError {
             throw ExperimentError("'\(error.setting)' \(error.problem)")
         }
     }
 
-    /// Runs the experiment and writes `<folder>/<name>.png` (at `dpi`) and `<name>.csv`;
-    /// returns the paths written.
+    /// Runs the experiment and writes `<folder>/<name>.<ext>` for each output (images at `dpi`,
+    /// animations at their own default) and `<name>.csv`; returns the paths written.
     public func run(into folder: String, dpi: Double = 150) throws -> [String] {
-        let figurePath = (folder as NSString).appendingPathComponent("\(name).png")
+        let figurePaths = outputs.map { (folder as NSString).appendingPathComponent("\(name).\($0)") }
         let csvPath = (folder as NSString).appendingPathComponent("\(name).csv")
-        try FigureOutput.check(figurePath)
+        for path in figurePaths { try FigureOutput.check(path, animations: true) }
         switch kind {
-        case .trajectories(let layout, let levels):
-            let comparison = try Trajectories.compare(specs ?? Trajectories.classicSpecs(for: surface), on: surface, from: start, steps: steps)
-            let figure = try TrajectoryFigure.make(comparison, layout: layout ?? (specs == nil ? .grid : .overlay), levels: levels)
-            try figure.save(to: figurePath, dpi: dpi)
+        case .trajectories(let layout, let levels, let noise):
+            let comparison = try Trajectories.compare(specs ?? Trajectories.classicSpecs(for: surface), on: surface, from: start,
+                                                      steps: steps, noise: noise)
+            let layout = layout ?? (specs == nil ? .grid : .overlay)
+            for path in figurePaths {
+                if FigureOutput.isAnimation(path) {
+                    try TrajectoryAnimation.save(comparison, layout: layout, levels: levels, to: path, dpi: FigureOutput.animationDPI)
+                } else {
+                    try TrajectoryFigure.make(comparison, layout: layout, levels: levels).save(to: path, dpi: dpi)
+                }
+            }
             try AtomicFile.write(comparison.csv, to: csvPath)
         case .lrSweep(let rates, let logarithmic, let tolerance):
             let sweep = try LRSweep.run(specs ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse), on: surface, from: start,
                                         steps: steps, learningRates: rates, tolerance: tolerance)
-            try LRSweepFigure.make(sweep, logarithmic: logarithmic).save(to: figurePath, dpi: dpi)
+            let figure = LRSweepFigure.make(sweep, logarithmic: logarithmic)
+            for path in figurePaths { try figure.save(to: path, dpi: dpi) }
             try AtomicFile.write(sweep.csv, to: csvPath)
+        case .phaseMap(let x, let y, let tolerance):
+            let map = try PhaseMap.run(specs![0], x: x, y: y, on: surface, from: start, steps: steps, tolerance: tolerance)
+            let figure = PhaseMapFigure.make(map)
+            for path in figurePaths { try figure.save(to: path, dpi: dpi) }
+            try AtomicFile.write(map.csv, to: csvPath)
         }
-        return [figurePath, csvPath]
+        return figurePaths + [csvPath]
     }
 
     private static func string(_ map: [String: Any], _ key: String) throws -> String? {

@@ -16,9 +16,21 @@ public enum FigureOutput {
         surface.isTypedFormula ? "formula" : surface.name
     }
 
-    /// Throws the error saving would throw for a bad extension or a missing folder.
-    public static func check(_ path: String) throws {
-        _ = try ImageFormat(path: path)
+    /// Frames a second and frames of an animation, and its default resolution (a GIF at 150 dpi
+    /// would be four times the pixels, bytes and time for little gain on a screen).
+    public static let defaultFPS = 20, animationDPI = 80.0
+
+    /// Whether the path names an animation (.gif, .mp4) rather than an image.
+    public static func isAnimation(_ path: String) -> Bool { AnimationFormat(path: path) != nil }
+
+    /// Throws the error saving would throw for a bad extension or a missing folder; `animations`
+    /// also accepts .gif and .mp4.
+    public static func check(_ path: String, animations: Bool = false) throws {
+        if animations && AnimationFormat(path: path) == nil && (try? ImageFormat(path: path)) == nil {
+            let ext = (path as NSString).pathExtension
+            throw FileError("cannot write '\(path)': unknown format '\(ext.isEmpty ? "(none)" : "." + ext)' (use .png, .svg, .pdf, .gif or .mp4)")
+        }
+        if !animations || AnimationFormat(path: path) == nil { _ = try ImageFormat(path: path) }
         let folder = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
         guard folder.isEmpty || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) else {

@@ -13,8 +13,13 @@ public enum LRSweepFigure {
         figure.rowWeights = [2.3, Double(max(sweep.specs.count, 3)) * 0.25]
         let surface = sweep.surface
         figure.title = "Learning-rate tolerance on \(TrajectoryFigure.title(surface))"
-        figure.subtitle = "\(sweep.learningRates.count) learning rates × \(sweep.specs.count) optimizers, \(sweep.steps) steps each from "
-            + "(\(Ticks.compact(sweep.start.x)), \(Ticks.compact(sweep.start.y))); tolerated: final loss < \(Ticks.compact(sweep.tolerance))"
+        let start = "(\(Ticks.compact(sweep.start.x)), \(Ticks.compact(sweep.start.y)))", tolerated = "final loss < \(Ticks.compact(sweep.tolerance))"
+        if let noise = sweep.noise {
+            figure.subtitle = "\(sweep.learningRates.count) rates × \(sweep.specs.count) optimizers × \(noise.seeds) seeds, \(sweep.steps) steps from \(start); "
+                + "noise σ = \(Ticks.compact(noise.sigma)): median, interquartile band; tolerated: median \(tolerated)"
+        } else {
+            figure.subtitle = "\(sweep.learningRates.count) learning rates × \(sweep.specs.count) optimizers, \(sweep.steps) steps each from \(start); tolerated: \(tolerated)"
+        }
         let xRange = sweep.learningRates.first!...sweep.learningRates.last!
         let losses = figure.panels[0], bands = figure.panels[1]
         for axes in [losses, bands] {
@@ -36,6 +41,12 @@ public enum LRSweepFigure {
         for (i, spec) in sweep.specs.enumerated() {
             let color = styles[i].color
             let runs = sweep.runs[i]
+            if let quartiles = sweep.interquartileRange(i) {
+                // Where diverged seeds reach a quartile the band stops (nan), as the curve does.
+                let clipped = { (loss: Double) in loss.isFinite ? max(loss, floor) : .nan }
+                losses.fillBetween(x: runs.map(\.lr), lower: quartiles.map { clipped($0.lower) }, upper: quartiles.map { clipped($0.upper) },
+                                   color: color.withAlpha(0.22))
+            }
             let ys = runs.map { r in r.final.map { max($0.loss, floor) } ?? .nan }
             losses.plot(x: runs.map(\.lr), y: ys, style: LineStyle(color: color, width: 1.6, dash: styles[i].dash),
                         marker: runs.count <= 60 ? .circle : nil, markerSize: 3.5, label: spec.label)

@@ -25,13 +25,32 @@ public enum TrajectoryFigure {
         guard (3...100).contains(levels) else { throw SettingError("levels", "must be in 3...100, got \(levels)") }
     }
 
-    public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14) throws -> Figure {
+    /// `show` draws parts of each optimizer's state along its path; it needs the comparison run
+    /// with `recordsState: true`.
+    public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14,
+                            show: [StateView] = []) throws -> Figure {
+        try build(comparison, layout: layout, levels: levels, show: show).figure
+    }
+
+    /// The still figure, per result the artists of its path (what an animation moves), and the
+    /// key to the markers in the subtitle.
+    static func build(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int,
+                      show: [StateView] = []) throws -> (figure: Figure, paths: [PathArtists], key: [String]) {
         let surface = comparison.surface, window = surface.window
         let (contours, contourLevels) = try contourSet(surface, levels: levels)
 
-        let results = comparison.results
+        // One path per optimizer, or under noise its seeds' fan, drawn thin, under their median.
+        let groups = comparison.groups
+        let results = groups.map { $0.count == 1 ? $0[0] : TrajectoryResult.median(of: $0, on: surface) }
         let styles = OptimizerStyle.styles(results.map(\.spec))
+        let fan = { (axes: Axes, k: Int) in
+            guard groups[k].count > 1 else { return }
+            for path in groups[k] {
+                axes.plot(x: path.points.map(\.x), y: path.points.map(\.y), style: LineStyle(color: styles[k].color.withAlpha(0.45), width: 0.8))
+            }
+        }
         let figure: Figure
+        var paths: [PathArtists] = []
         switch layout {
         case .grid:
             let columns = min(3, results.count == 4 ? 2 : results.count), rows = (results.count + columns - 1) / columns
@@ -40,8 +59,10 @@ public enum TrajectoryFigure {
             for (k, result) in results.enumerated() {
                 let axes = figure.panels[k]
                 drawSurface(axes, contours, surface)
-                drawPath(axes, result, styles[k], window: window, label: nil)
-                axes.title = panelTitle(result)
+                fan(axes, k)
+                paths.append(drawPath(axes, result, styles[k], window: window, label: nil))
+                if groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
+                axes.title = panelTitle(result) + (groups[k].count > 1 ? " (median of \(groups[k].count))" : "")
                 if k % columns == 0 { axes.yLabel = "y" }
                 if k + columns >= results.count { axes.xLabel = "x" }
             }
@@ -49,7 +70,9 @@ public enum TrajectoryFigure {
             figure = Figure(width: 9.5, height: 6.6)
             let axes = figure.axes
             drawSurface(axes, contours, surface)
-            for (result, style) in zip(results, styles) { drawPath(axes, result, style, window: window, label: legendLabel(result)) }
+            results.indices.forEach { fan(axes, $0) }
+            paths = zip(results, styles).map { drawPath(axes, $0, $1, window: window, label: legendLabel($0)) }
+            for (k, result) in results.enumerated() where groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
             axes.xLabel = "x"
             axes.yLabel = "y"
             axes.legendPlacement = .outsideRight
@@ -60,10 +83,26 @@ public enum TrajectoryFigure {
         if !surface.minima.isEmpty { key.append(surface.minima.count > 1 ? "★ global minimum (☆ local minima)" : "★ minimum") }
         if results.contains(where: { $0.divergedAt != nil }) { key.append("✕ diverged") }
         if results.contains(where: { $0.divergedAt == nil && exit($0, window) != nil }) { key.append("▲ left the window") }
-        figure.subtitle = "\(comparison.steps) steps from (\(Ticks.compact(comparison.start.x)), \(Ticks.compact(comparison.start.y)))   "
-            + key.joined(separator: "   ")
+        key += show.map(\.key)
+        figure.subtitle = subtitle(comparison, steps: "\(comparison.steps) steps", key: key)
         figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
-        return figure
+        return (figure, paths, key)
+    }
+
+    /// "100 steps from (x, y)   ■ start   ● end ..."; an animation counts the steps here.
+    static func subtitle(_ comparison: TrajectoryComparison, steps: String, key: [String]) -> String {
+        let noise = comparison.noise.map { ", gradient noise σ = \(Ticks.compact($0.sigma))" + ($0.seeds > 1 ? ", \($0.seeds) seeds (median bold)" : "") } ?? ""
+        return "\(steps) from (\(Ticks.compact(comparison.start.x)), \(Ticks.compact(comparison.start.y)))\(noise)   " + key.joined(separator: "   ")
+    }
+
+    /// A path's artists in a figure: its line, the ● at its end (nil when it left the window or
+    /// diverged) and the mark and note where it left (nil when it did not).
+    struct PathArtists {
+        var line: LineHandle
+        var end: MarkersHandle?
+        var exit: (mark: MarkersHandle, note: TextHandle, step: Int)?
+        /// The `--show` marks along the path.
+        var state = StateOverlay()
     }
 
     /// The surface alone, drawn as under `make`'s overlaid paths (contours, minima, colour bar,
@@ -111,20 +150,20 @@ public enum TrajectoryFigure {
         axes.legendPlacement = nil
     }
 
-    static func drawPath(_ axes: Axes, _ result: TrajectoryResult, _ optimizerStyle: OptimizerStyle, window: Window, label: String?) {
+    static func drawPath(_ axes: Axes, _ result: TrajectoryResult, _ optimizerStyle: OptimizerStyle, window: Window, label: String?) -> PathArtists {
         let color = optimizerStyle.color
         let style = LineStyle(color: color, width: 1.5, dash: optimizerStyle.dash)
         let xs = result.points.map(\.x), ys = result.points.map(\.y)
-        axes.plot(x: xs, y: ys, style: style, marker: .circle, markerSize: 3.2, maxMarkers: label == nil ? 45 : 25, halo: true, label: label)
+        let line = axes.plot(x: xs, y: ys, style: style, marker: .circle, markerSize: 3.2, maxMarkers: label == nil ? 45 : 25, halo: true, label: label)
         axes.scatter([(xs[0], ys[0])], marker: .square, size: 7.5, color: .white, edge: .text)
         if let (point, step) = exit(result, window) {
             let diverged = result.divergedAt != nil
-            axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color)
-            axes.text(diverged ? "diverged at step \(step)" : "left the window at step \(step)", x: point.x, y: point.y,
-                      offset: PagePoint(7, -3), size: 7.5)
-        } else {
-            axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color)
+            let mark = axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color)
+            let note = axes.text(diverged ? "diverged at step \(step)" : "left the window at step \(step)", x: point.x, y: point.y,
+                                 offset: PagePoint(7, -3), size: 7.5)
+            return PathArtists(line: line, end: nil, exit: (mark, note, step))
         }
+        return PathArtists(line: line, end: axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color), exit: nil)
     }
 
     /// Where a path that diverged or ended outside the window leaves it (the boundary point of
@@ -146,13 +185,21 @@ public enum TrajectoryFigure {
         return (Surfaces.Point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t), result.divergedAt ?? last + 1)
     }
 
-    static func panelTitle(_ result: TrajectoryResult) -> String {
-        let outcome = result.divergedAt.map { "diverged at step \($0)" } ?? "final loss \(Ticks.compact(result.finalLoss))"
+    /// The spec and the final outcome, or (in an animation's frame) the loss after step k.
+    static func panelTitle(_ result: TrajectoryResult, atStep k: Int? = nil) -> String {
+        let outcome = loss(result, atStep: k).map { (k == nil ? "final loss " : "loss ") + Ticks.compact($0) }
+            ?? "diverged at step \(result.divergedAt!)"
         return wrapSpec(result.label) + "\n" + outcome
     }
 
-    static func legendLabel(_ result: TrajectoryResult) -> String {
-        wrapSpec(result.label) + (result.divergedAt.map { "  diverged at step \($0)" } ?? "  → \(Ticks.compact(result.finalLoss))")
+    static func legendLabel(_ result: TrajectoryResult, atStep k: Int? = nil) -> String {
+        wrapSpec(result.label) + (loss(result, atStep: k).map { "  → \(Ticks.compact($0))" } ?? "  diverged at step \(result.divergedAt!)")
+    }
+
+    /// The loss after step k (the final one for nil); nil once the path has diverged.
+    static func loss(_ result: TrajectoryResult, atStep k: Int?) -> Double? {
+        if let diverged = result.divergedAt, k.map({ $0 >= diverged }) ?? true { return nil }
+        return result.losses[min(k ?? result.losses.count - 1, result.losses.count - 1)]
     }
 
     /// Breaks a long spec after its commas into lines of about `width` characters, a nested

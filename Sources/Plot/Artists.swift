@@ -124,6 +124,8 @@ struct LineArtist: Artist {
     var markerSize: Double
     /// At most this many markers; a long path shows every k-th point so markers never merge.
     var maxMarkers: Int
+    /// Mark every k-th point regardless of the count (set when an animation changes the data).
+    var markEvery: Int?
     /// A white underlay so the line stays visible over a dark or busy background.
     var halo: Bool
     var label: String?
@@ -166,10 +168,13 @@ struct LineArtist: Artist {
         for run in runs { canvas.polyline(run, style.color, width: style.width, dash: style.dash) }
     }
 
+    /// Every how many points a marker goes so that at most `maxMarkers` show.
+    func markerSpacing(points: Int) -> Int { max(1, Int((Double(points) / Double(max(maxMarkers, 1))).rounded(.up))) }
+
     func drawMarkers(_ canvas: Canvas, _ map: PlotMap, within frame: Rect) {
         guard let marker else { return }
         let points = runs(map).flatMap { $0 }
-        let every = max(1, Int((Double(points.count) / Double(max(maxMarkers, 1))).rounded(.up)))
+        let every = markEvery ?? markerSpacing(points: points.count)
         for (k, p) in points.enumerated() where k % every == 0 && frame.contains(p) {
             marker.draw(canvas, at: p, size: markerSize, color: style.color, edge: .white)
         }
@@ -263,6 +268,7 @@ struct HeatmapArtist: Artist {
     var colormap: Colormap
     var range: ClosedRange<Double>
     var annotations: [[String]]?
+    var invalidColor: Color
 
     var extent: (xs: [Double], ys: [Double]) {
         ([-0.5, Double(values.first?.count ?? 0) - 0.5], [-0.5, Double(values.count) - 0.5])
@@ -270,6 +276,7 @@ struct HeatmapArtist: Artist {
     var extentIsExact: Bool { true }
 
     func color(_ v: Double) -> Color {
+        guard v.isFinite else { return invalidColor }
         let span = range.upperBound - range.lowerBound
         return colormap.color(at: span > 0 ? (v - range.lowerBound) / span : 0)
     }
@@ -280,7 +287,8 @@ struct HeatmapArtist: Artist {
                 let a = map(Double(c) - 0.5, Double(r) - 0.5), b = map(Double(c) + 0.5, Double(r) + 0.5)
                 let rect = Rect(x: min(a.x, b.x), y: min(a.y, b.y), width: abs(b.x - a.x), height: abs(b.y - a.y))
                 let fill = color(v)
-                canvas.fill(rect, fill)
+                // A hair wider than the cell, so anti-aliased edges of neighbours leave no light seams.
+                canvas.fill(Rect(x: rect.x - 0.15, y: rect.y - 0.15, width: rect.width + 0.3, height: rect.height + 0.3), fill)
                 if let text = annotations?[r][c] {
                     let size = min(10, rect.height * 0.4, rect.width / Double(max(text.count, 1)) * 1.6)
                     canvas.text(text, at: PagePoint(rect.x + rect.width / 2, rect.y + rect.height / 2), size: size,
@@ -317,7 +325,7 @@ struct TextArtist: Artist {
     var extent: (xs: [Double], ys: [Double]) { ([], []) }
 
     func draw(_ canvas: Canvas, _ map: PlotMap) {
-        guard x.isFinite, y.isFinite else { return }
+        guard !text.isEmpty, x.isFinite, y.isFinite else { return }
         let p = map(x, y)
         // Keep the label inside the plot: flip it to the other side of the point near an edge
         // (so it never covers the point), then clamp.
@@ -332,5 +340,35 @@ struct TextArtist: Artist {
         let box = Rect(x: at.x - 2, y: at.y - h - 1, width: w + 4, height: h + 2)
         canvas.fill(box, Color.white.withAlpha(0.8))
         canvas.text(text, at: at, size: size, color: color, anchor: .left, baseline: .bottom)
+    }
+}
+
+/// Arrows between pairs of data points (an optimizer's step, its velocity).
+struct ArrowsArtist: Artist {
+    var from: [(Double, Double)], to: [(Double, Double)]
+    var color: Color
+    var width: Double
+
+    var extent: (xs: [Double], ys: [Double]) { (from.map(\.0) + to.map(\.0), from.map(\.1) + to.map(\.1)) }
+
+    func draw(_ canvas: Canvas, _ map: PlotMap) {
+        for (a, b) in zip(from, to) where [a.0, a.1, b.0, b.1].allSatisfy(\.isFinite) {
+            canvas.arrow(map(a.0, a.1), map(b.0, b.1), color, width: width)
+        }
+    }
+}
+
+/// Axis-aligned ellipses with radii in data units (a per-coordinate step size).
+struct EllipsesArtist: Artist {
+    var centers: [(Double, Double)], radii: [(Double, Double)]
+    var color: Color
+
+    var extent: (xs: [Double], ys: [Double]) { (centers.map(\.0), centers.map(\.1)) }
+
+    func draw(_ canvas: Canvas, _ map: PlotMap) {
+        for (c, r) in zip(centers, radii) where [c.0, c.1, r.0, r.1].allSatisfy(\.isFinite) {
+            let center = map(c.0, c.1), corner = map(c.0 + r.0, c.1 + r.1)
+            canvas.ellipse(center: center, rx: abs(corner.x - center.x), ry: abs(corner.y - center.y), color, width: 1)
+        }
     }
 }

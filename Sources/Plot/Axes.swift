@@ -31,6 +31,8 @@ public final class Axes {
     public var legendPlacement: LegendPlacement? = .best
 
     var artists: [Artist] = []
+    /// Indices of the artists an animation redraws every frame (see `ArtistHandle.isAnimated`).
+    var animatedArtists: Set<Int> = []
 
     /// The plotting area in figure points, valid after the figure has been laid out.
     public internal(set) var frame = Rect(x: 0, y: 0, width: 0, height: 0)
@@ -43,17 +45,37 @@ public final class Axes {
 
     /// A line through the points, optionally with markers (thinned to at most `maxMarkers`)
     /// and a white halo that keeps it visible over filled contours.
+    @discardableResult
     public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker? = nil, markerSize: Double = 4,
-                     maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) {
+                     maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) -> LineHandle {
         precondition(x.count == y.count, "plot: x and y differ in length")
         artists.append(LineArtist(xs: x, ys: y, style: style, marker: marker, markerSize: markerSize,
                                   maxMarkers: maxMarkers, halo: halo, label: label))
+        return LineHandle(axes: self, index: artists.count - 1)
     }
 
     /// Markers at the points (start, end, minimum, divergence marks).
+    @discardableResult
     public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double = 8, color: Color,
-                        edge: Color = .white, label: String? = nil) {
+                        edge: Color = .white, label: String? = nil) -> MarkersHandle {
         artists.append(ScatterArtist(points: points, marker: marker, size: size, color: color, edge: edge, label: label))
+        return MarkersHandle(axes: self, index: artists.count - 1)
+    }
+
+    /// Arrows from each point of `from` to the matching point of `to`.
+    @discardableResult
+    public func arrows(from: [(Double, Double)], to: [(Double, Double)], color: Color, width: Double = 1.3) -> ArrowsHandle {
+        precondition(from.count == to.count, "arrows: from and to differ in length")
+        artists.append(ArrowsArtist(from: from, to: to, color: color, width: width))
+        return ArrowsHandle(axes: self, index: artists.count - 1)
+    }
+
+    /// Axis-aligned ellipses centred at `centers` with (x, y) radii in data units.
+    @discardableResult
+    public func ellipses(centers: [(Double, Double)], radii: [(Double, Double)], color: Color) -> EllipsesHandle {
+        precondition(centers.count == radii.count, "ellipses: centers and radii differ in length")
+        artists.append(EllipsesArtist(centers: centers, radii: radii, color: color))
+        return EllipsesHandle(axes: self, index: artists.count - 1)
     }
 
     /// The band between `lower` and `upper` (a min–max range across runs).
@@ -77,12 +99,13 @@ public final class Axes {
         artists.append(RangeBarsArtist(rows: rows, thickness: thickness))
     }
 
-    /// A matrix drawn as coloured cells, row 0 on top, with optional text in each cell.
+    /// A matrix drawn as coloured cells, row 0 on top, with optional text in each cell; a
+    /// non-finite value (a diverged run) gets `invalidColor`.
     public func heatmap(_ values: [[Double]], colormap: Colormap = .viridis, range: ClosedRange<Double>? = nil,
-                        annotations: [[String]]? = nil) {
+                        annotations: [[String]]? = nil, invalidColor: Color = Color(hex: 0xBDBDBD)) {
         let all = values.flatMap { $0 }.filter(\.isFinite)
-        artists.append(HeatmapArtist(values: values, colormap: colormap,
-                                     range: range ?? ((all.min() ?? 0)...(all.max() ?? 1)), annotations: annotations))
+        artists.append(HeatmapArtist(values: values, colormap: colormap, range: range ?? ((all.min() ?? 0)...(all.max() ?? 1)),
+                                     annotations: annotations, invalidColor: invalidColor))
         yInverted = true
     }
 
@@ -92,8 +115,10 @@ public final class Axes {
     }
 
     /// A short text near a data point, `offset` points away, kept inside the plot.
-    public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8, color: Color = .text) {
+    @discardableResult
+    public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8, color: Color = .text) -> TextHandle {
         artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
+        return TextHandle(axes: self, index: artists.count - 1)
     }
 
     // MARK: Geometry
@@ -184,21 +209,41 @@ public final class Axes {
         resolvedLegend = covered[best] == 0 ? corners[best] : .outsideRight
     }
 
-    func draw(_ canvas: Canvas) {
+    /// Draws `layer`. The background holds the static artists' lines and fills, ticks and labels
+    /// (and the title and legend unless `textIsAnimated`); the foreground the animated artists,
+    /// then every artist's markers and the frame, so markers stay on top of moving lines as in a
+    /// still figure. `.all` is both in that order: a still figure and a frame are drawn alike.
+    func draw(_ canvas: Canvas, _ layer: Layer, textIsAnimated: Bool) {
         let map = plotMap()
-        if showsGrid {
-            for t in xTicksLaidOut where t.isMajor { canvas.line(PagePoint(map.x(t.value), frame.y), PagePoint(map.x(t.value), frame.maxY), .gridLine, width: 0.6) }
-            for t in yTicksLaidOut where t.isMajor { canvas.line(PagePoint(frame.x, map.y(t.value)), PagePoint(frame.maxX, map.y(t.value)), .gridLine, width: 0.6) }
+        if layer != .foreground {
+            if showsGrid {
+                for t in xTicksLaidOut where t.isMajor { canvas.line(PagePoint(map.x(t.value), frame.y), PagePoint(map.x(t.value), frame.maxY), .gridLine, width: 0.6) }
+                for t in yTicksLaidOut where t.isMajor { canvas.line(PagePoint(frame.x, map.y(t.value)), PagePoint(frame.maxX, map.y(t.value)), .gridLine, width: 0.6) }
+            }
+            drawClipped(canvas, map, artists.indices.filter { !animatedArtists.contains($0) })
+            drawTicksAndLabels(canvas, map)
+            if !textIsAnimated { drawTitleAndLegend(canvas) }
         }
+        if layer != .background {
+            drawClipped(canvas, map, artists.indices.filter { animatedArtists.contains($0) })
+            // Half a pixel of slack keeps a marker computed a rounding error outside the edge.
+            let edge = Rect(x: frame.x - 0.5, y: frame.y - 0.5, width: frame.width + 1, height: frame.height + 1)
+            for artist in artists { artist.drawMarkers(canvas, map, within: edge) }
+            canvas.strokeRect(frame, .frame, width: 0.8)
+            if textIsAnimated { drawTitleAndLegend(canvas) }
+        }
+    }
+
+    /// Lines, fills and texts of the chosen artists, clipped to the frame.
+    private func drawClipped(_ canvas: Canvas, _ map: PlotMap, _ chosen: [Int]) {
+        guard !chosen.isEmpty else { return }
         canvas.save()
         canvas.clip(to: frame)
-        for artist in artists { artist.draw(canvas, map) }
+        for k in chosen { artists[k].draw(canvas, map) }
         canvas.restore()
-        // Half a pixel of slack keeps a marker computed a rounding error outside the edge.
-        let edge = Rect(x: frame.x - 0.5, y: frame.y - 0.5, width: frame.width + 1, height: frame.height + 1)
-        for artist in artists { artist.drawMarkers(canvas, map, within: edge) }
-        canvas.strokeRect(frame, .frame, width: 0.8)
+    }
 
+    private func drawTicksAndLabels(_ canvas: Canvas, _ map: PlotMap) {
         let tickLabelTop = frame.maxY + Self.tickLength + 2
         for t in xTicksLaidOut {
             let x = map.x(t.value)
@@ -224,6 +269,9 @@ public final class Axes {
             canvas.text(yLabel, at: PagePoint(frame.x - Self.tickLength - 5 - yTickWidth, frame.y + frame.height / 2), size: Self.labelSize,
                         anchor: .center, baseline: .bottom, rotated: true)
         }
+    }
+
+    private func drawTitleAndLegend(_ canvas: Canvas) {
         if let title {
             let lineHeight = canvas.measure("Ag", size: Self.titleSize).height * 1.15
             for (k, line) in lines(title).reversed().enumerated() {

@@ -90,6 +90,33 @@ final class Canvas {
         cairo_fill(cr)
     }
 
+    /// A line from `a` to `b` ending in a filled head at `b`, the head at most a third of the line.
+    func arrow(_ a: PagePoint, _ b: PagePoint, _ color: Color, width: Double) {
+        let dx = b.x - a.x, dy = b.y - a.y, length = (dx * dx + dy * dy).squareRoot()
+        guard length > 0.5 else { return }
+        let head = min(3 + 2.5 * width, length / 3), ux = dx / length, uy = dy / length
+        let base = PagePoint(b.x - ux * head, b.y - uy * head)
+        line(a, base, color, width: width)
+        fillPolygons([[b, PagePoint(base.x - uy * head * 0.45, base.y + ux * head * 0.45),
+                       PagePoint(base.x + uy * head * 0.45, base.y - ux * head * 0.45)]], color)
+    }
+
+    /// An axis-aligned ellipse, outlined over a translucent fill of the same colour.
+    func ellipse(center: PagePoint, rx: Double, ry: Double, _ color: Color, width: Double) {
+        guard rx > 0, ry > 0 else { return }
+        cairo_new_path(cr)
+        cairo_save(cr)
+        cairo_translate(cr, center.x, center.y)
+        cairo_scale(cr, rx, ry)
+        cairo_arc(cr, 0, 0, 1, 0, 2 * Double.pi)
+        cairo_restore(cr)
+        setColor(color.withAlpha(0.18))
+        cairo_fill_preserve(cr)
+        setColor(color)
+        cairo_set_line_width(cr, width)
+        cairo_stroke(cr)
+    }
+
     // MARK: Text
 
     private func selectFont(size: Double, bold: Bool) {

@@ -18,6 +18,11 @@ public final class Figure {
     public var rowWeights: [Double]
     /// The panels, row by row; a grid may hold fewer panels than cells (7 optimizers in 3 × 3).
     public let panels: [Axes]
+    /// Titles, subtitle and legends change from frame to frame (a step counter, current losses),
+    /// so an animation redraws them over its background rather than baking them in.
+    public var textIsAnimated = false
+    /// The grid from the layout an animation froze (nil: lay out on every draw).
+    var frozenGrid: Rect?
 
     public init(width: Double = 6.4, height: Double = 4.8, rows: Int = 1, columns: Int = 1, panelCount: Int? = nil) {
         precondition(width > 0 && height > 0 && rows >= 1 && columns >= 1)
@@ -71,12 +76,34 @@ public final class Figure {
         return grid
     }
 
-    /// Draws the whole figure on a Cairo context whose unit is one point.
-    func draw(_ cr: OpaquePointer) {
+    /// Lays the figure out once (limits, ticks, frames, legend places) from what it holds now
+    /// and keeps that layout for every later draw, so nothing moves between an animation's
+    /// frames; build the figure in its final state (whole paths) before freezing.
+    public func freezeLayout() {
+        let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1)!
+        let cr = cairo_create(surface)!
+        defer { cairo_destroy(cr); cairo_surface_destroy(surface) }
+        frozenGrid = layout(Canvas(cr), widthPoints: width * 72, heightPoints: height * 72)
+    }
+
+    /// Draws `layer` of the figure on a Cairo context whose unit is one point.
+    func draw(_ cr: OpaquePointer, _ layer: Layer = .all) {
         let canvas = Canvas(cr)
         let w = width * 72, h = height * 72
-        canvas.fill(Rect(x: 0, y: 0, width: w, height: h), .white)
-        let grid = layout(canvas, widthPoints: w, heightPoints: h)
+        let grid = frozenGrid ?? layout(canvas, widthPoints: w, heightPoints: h)
+        if layer != .foreground {
+            canvas.fill(Rect(x: 0, y: 0, width: w, height: h), .white)
+            if !textIsAnimated { drawTitles(canvas, grid) }
+        }
+        for axes in panels { axes.draw(canvas, layer, textIsAnimated: textIsAnimated) }
+        if layer != .foreground, let colorBar, let top = panels.map(\.frame.y).min(), let bottom = panels.map(\.frame.maxY).max() {
+            // Right of the grid, past any legend placed outside a panel.
+            colorBar.draw(canvas, x: grid.maxX, top: top, bottom: bottom)
+        }
+        if layer != .background && textIsAnimated { drawTitles(canvas, grid) }
+    }
+
+    private func drawTitles(_ canvas: Canvas, _ grid: Rect) {
         var y = Self.padding
         if let title {
             y = canvas.text(title, at: PagePoint(grid.x + grid.width / 2, y), size: Self.titleSize, bold: true, anchor: .center, baseline: .top).maxY + 3
@@ -84,10 +111,9 @@ public final class Figure {
         if let subtitle {
             canvas.text(subtitle, at: PagePoint(grid.x + grid.width / 2, y), size: Self.subtitleSize, color: Color(hex: 0x555555), anchor: .center, baseline: .top)
         }
-        for axes in panels { axes.draw(canvas) }
-        if let colorBar, let top = panels.map(\.frame.y).min(), let bottom = panels.map(\.frame.maxY).max() {
-            // Right of the grid, past any legend placed outside a panel.
-            colorBar.draw(canvas, x: grid.maxX, top: top, bottom: bottom)
-        }
     }
 }
+
+/// Which part of a figure a draw produces: an animation renders the background once and the
+/// foreground over a copy of it in every frame; a still figure draws both, in that order.
+enum Layer { case background, foreground, all }

@@ -24,7 +24,7 @@ public enum ImageFormat: String, CaseIterable, Sendable {
 }
 
 /// Pixels of a rendered figure (tests look at these instead of comparing whole images).
-public struct Raster {
+public struct Raster: Equatable {
     public let width: Int, height: Int
     /// Pixels per point (dpi / 72).
     public let scale: Double
@@ -41,6 +41,19 @@ public struct Raster {
     }
 }
 
+extension Raster {
+    /// Copies the pixels of a Cairo image surface.
+    init(_ surface: OpaquePointer, scale: Double) {
+        cairo_surface_flush(surface)
+        let w = Int(cairo_image_surface_get_width(surface)), h = Int(cairo_image_surface_get_height(surface))
+        let stride = Int(cairo_image_surface_get_stride(surface)) / 4
+        let data = cairo_image_surface_get_data(surface)!.withMemoryRebound(to: UInt32.self, capacity: stride * h) { $0 }
+        var pixels = [UInt32](repeating: 0, count: w * h)
+        for y in 0..<h { for x in 0..<w { pixels[y * w + x] = data[y * stride + x] } }
+        self.init(width: w, height: h, scale: scale, pixels: pixels)
+    }
+}
+
 extension Figure {
     /// PNG size in pixels at `dpi`.
     public func pixelSize(dpi: Double) -> (width: Int, height: Int) {
@@ -53,12 +66,7 @@ extension Figure {
         let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(w), Int32(h))!
         defer { cairo_surface_destroy(surface) }
         render(on: surface, scale: dpi / 72)
-        cairo_surface_flush(surface)
-        let stride = Int(cairo_image_surface_get_stride(surface)) / 4
-        let data = cairo_image_surface_get_data(surface)!.withMemoryRebound(to: UInt32.self, capacity: stride * h) { $0 }
-        var pixels = [UInt32](repeating: 0, count: w * h)
-        for y in 0..<h { for x in 0..<w { pixels[y * w + x] = data[y * stride + x] } }
-        return Raster(width: w, height: h, scale: dpi / 72, pixels: pixels)
+        return Raster(surface, scale: dpi / 72)
     }
 
     private func render(on surface: OpaquePointer, scale: Double) {
@@ -72,11 +80,16 @@ extension Figure {
     /// extension. The file appears complete or not at all, and durably (`AtomicFile`).
     public func save(to path: String, dpi: Double = 150) throws {
         let format = try ImageFormat(path: path)
+        if format == .png { try checkPixelSize(dpi: dpi) }
+        try AtomicFile.write(to: path) { try write(format, to: $0, dpi: dpi, reportingAs: path) }
+    }
+
+    /// Refuses a dpi whose image Cairo cannot hold.
+    func checkPixelSize(dpi: Double) throws {
         let (pw, ph) = pixelSize(dpi: dpi)
-        guard dpi > 0, format != .png || (pw >= 1 && ph >= 1 && pw <= 32767 && ph <= 32767) else {
-            throw PlotError("cannot write '\(path)': dpi \(dpi) gives a \(pw)×\(ph) image (at most 32767 pixels a side)")
+        guard dpi > 0, pw >= 1 && ph >= 1 && pw <= 32767 && ph <= 32767 else {
+            throw PlotError("dpi \(dpi) gives a \(pw)×\(ph) image (at most 32767 pixels a side)")
         }
-        try AtomicFile.write(to: path) { temporary in try write(format, to: temporary, dpi: dpi, reportingAs: path) }
     }
 
     private func write(_ format: ImageFormat, to file: String, dpi: Double, reportingAs path: String) throws {

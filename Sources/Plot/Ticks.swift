@@ -72,9 +72,12 @@ public enum Ticks {
         if v == 0 { return "0" }
         let magnitude = abs(v)
         if magnitude >= 1e5 || magnitude < 1e-3 {
-            let exponent = Int(floor(Foundation.log10(magnitude)))
+            var exponent = Int(floor(Foundation.log10(magnitude)))
             let mantissa = v / pow(10, Double(exponent))
-            let m = abs(mantissa - mantissa.rounded()) < 1e-9 ? String(Int(mantissa.rounded())) : String(format: "%.1f", mantissa)
+            // One decimal; 9.99 rounds to 10, which is 1 of the next power (not "10.0×10⁻⁵").
+            var shown = abs(mantissa - mantissa.rounded()) < 1e-9 ? mantissa.rounded() : (mantissa * 10).rounded() / 10
+            if abs(shown) >= 10 { exponent += 1; shown /= 10 }
+            let m = (shown == shown.rounded() ? String(Int(shown)) : String(format: "%.1f", shown)).replacingOccurrences(of: "-", with: "−")
             return m == "1" ? power(exponent) : m + "×" + power(exponent)
         }
         var decimals = max(0, Int(-floor(Foundation.log10(step) + 1e-9)))

@@ -15,6 +15,12 @@ public struct TrajectoryResult: Sendable {
     /// The step k at which the path left the finite numbers (or passed the divergence loss); the
     /// path stops there, so `points` ends with the point after step k − 1.
     public let divergedAt: Int?
+    /// The noise stream's seed (0..<seeds) when the gradients were noisy, nil when exact.
+    public let seed: Int?
+    /// When recorded: the optimizer's per-coordinate state buffers by torch's state names
+    /// (`momentum_buffer`, `exp_avg`, `exp_avg_sq`, `sum`, `square_avg`, ...), as read from the
+    /// optimizer after each step: `state[name][k - 1]` after step k, one per point but the start.
+    public let state: [String: [Point]]
 
     public var finalPoint: Point { points[points.count - 1] }
     public var finalLoss: Double { losses[losses.count - 1] }
@@ -35,34 +41,75 @@ public struct TrajectoryComparison: Sendable {
     public let surface: Surface
     public let start: Point
     public let steps: Int
+    /// Per optimizer in order, one path per seed (one path in all when the gradients are exact).
     public let results: [TrajectoryResult]
+    /// The gradient noise, nil for exact gradients.
+    public let noise: GradientNoise?
 
-    /// `optimizer,step,x,y,loss`, one row per point, step 0 being the start.
+    /// The paths of each optimizer: one per seed under noise, else one.
+    public var groups: [[TrajectoryResult]] {
+        let perSpec = noise?.seeds ?? 1
+        return stride(from: 0, to: results.count, by: perSpec).map { Array(results[$0..<min(results.count, $0 + perSpec)]) }
+    }
+
+    /// `optimizer,step,x,y,loss`, one row per point, step 0 being the start; with noise,
+    /// `optimizer,seed,step,x,y,loss`.
     public var csv: String {
-        var table = CSVTable(header: ["optimizer", "step", "x", "y", "loss"])
+        var table = CSVTable(header: noise == nil ? ["optimizer", "step", "x", "y", "loss"] : ["optimizer", "seed", "step", "x", "y", "loss"])
         for r in results {
-            for (k, p) in r.points.enumerated() { table.append([r.label, k, p.x, p.y, r.losses[k]]) }
+            for (k, p) in r.points.enumerated() {
+                table.append(r.seed.map { [r.label, $0, k, p.x, p.y, r.losses[k]] } ?? [r.label, k, p.x, p.y, r.losses[k]])
+            }
         }
         return table.text
     }
 }
 
+/// Independent Gaussian noise N(0, σ²) on each coordinate of every gradient evaluation (as
+/// DeepOBS's noisy 2-D problems), from one seeded stream per path: seed s of optimizer i sees
+/// the same noise in every run, and every optimizer sees the same `seeds` streams.
+public struct GradientNoise: Sendable, Equatable {
+    public let sigma: Double
+    public let seeds: Int
+
+    /// σ ≥ 0 and 1...1000 seeds.
+    public init(sigma: Double, seeds: Int) throws {
+        guard sigma >= 0, sigma.isFinite else { throw SettingError("noise", "must be a standard deviation ≥ 0, got \(sigma)") }
+        guard (1...1000).contains(seeds) else { throw SettingError("seeds", "must be in 1...1000, got \(seeds)") }
+        self.sigma = sigma
+        self.seeds = seeds
+    }
+
+    /// The stream of seed s.
+    func stream(_ seed: Int) -> SeededRandom { SeededRandom(seed: 0x6E6F_6973_65, stream: seed) }
+}
+
 public enum Trajectories {
-    /// Runs every spec from `start` (default: the surface's) for `steps` steps.
+    /// Runs every spec from `start` (default: the surface's) for `steps` steps; with `noise`,
+    /// once per seed.
+    /// `recordsState` keeps each step's optimizer state (`TrajectoryResult.state`).
     public static func compare(_ specs: [OptimizerSpec], on surface: Surface, from start: Point? = nil,
-                               steps: Int) throws -> TrajectoryComparison {
+                               steps: Int, noise: GradientNoise? = nil, recordsState: Bool = false) throws -> TrajectoryComparison {
         let start = start ?? surface.start
-        return TrajectoryComparison(surface: surface, start: start, steps: steps,
-                                    results: try specs.map { try run($0, on: surface, from: start, steps: steps) })
+        let results = try specs.flatMap { spec in
+            try (0..<(noise?.seeds ?? 1)).map { seed in
+                try run(spec, on: surface, from: start, steps: steps, noise: noise.map { ($0.sigma, $0.stream(seed), seed) },
+                        recordsState: recordsState)
+            }
+        }
+        return TrajectoryComparison(surface: surface, start: start, steps: steps, results: results, noise: noise)
     }
 
     /// Steps one optimizer over the surface: gradient, optimizer step, schedule step (plateau's
     /// with the loss at the new point), `steps` times (a onecycle schedule without total_steps
     /// spans the path).
     /// The path stops at the first point whose coordinates or loss are not finite, or whose loss
-    /// exceeds `divergenceLoss`, and is reported as diverged there.
+    /// exceeds `divergenceLoss`, and is reported as diverged there. With `noise`, every gradient
+    /// gets σ × a standard normal from the stream per coordinate (σ = 0 adds nothing).
     public static func run(_ spec: OptimizerSpec, on surface: Surface, from start: Point, steps: Int,
-                           divergenceLoss: Double = .infinity) throws -> TrajectoryResult {
+                           divergenceLoss: Double = .infinity,
+                           noise: (sigma: Double, stream: SeededRandom, seed: Int)? = nil,
+                           recordsState: Bool = false) throws -> TrajectoryResult {
         guard steps >= 0 else { throw SettingError("steps", "must be ≥ 0, got \(steps)") }
         let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4)
         defer { buffer.deallocate() }
@@ -77,9 +124,15 @@ public enum Trajectories {
         losses.reserveCapacity(steps + 1)
         var divergedAt: Int?
         var k = 0
+        var stream = noise?.stream
+        var state: [String: [Point]] = [:]
         while divergedAt == nil, k < steps {
             k += 1
             (grad[0], grad[1]) = surface.gradient(value[0], value[1])
+            if let sigma = noise?.sigma, sigma > 0 {
+                grad[0] += sigma * stream!.normal()
+                grad[1] += sigma * stream!.normal()
+            }
             optimizer.step()
             let p = Point(value[0], value[1]), loss = surface.value(p.x, p.y)
             try optimizer.scheduleStep(loss: loss)
@@ -88,9 +141,16 @@ public enum Trajectories {
             } else {
                 points.append(p)
                 losses.append(loss)
+                if recordsState {
+                    // The optimizer's own buffers, by name, as its state_dict would save them.
+                    for tensor in optimizer.stateTensors() where tensor.shape == [2] && tensor.name.hasPrefix("state.0.") {
+                        state[String(tensor.name.dropFirst("state.0.".count)), default: []].append(Point(tensor.values[0], tensor.values[1]))
+                    }
+                }
             }
         }
-        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt)
+        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt, seed: noise?.seed,
+                                state: state)
     }
 
     /// Where the paths of one optimizer end, path i run at `learningRates[i]`: for each the final
@@ -104,22 +164,31 @@ public enum Trajectories {
     /// overlaps. A path that diverges keeps being stepped with its block (its result is already
     /// fixed); a block stops when all its paths have diverged. A schedule that steps with the loss
     /// (plateau) needs one loss per optimizer, so then every block is one path.
+    /// With `noise`, every path's gradients get the same draws from the stream, as `run` would add them.
     public static func finalStates(_ spec: OptimizerSpec, learningRates: [Double], on surface: Surface, from start: Point,
-                                   steps: Int, divergenceLoss: Double = .infinity, block: Int = 64) throws -> [FinalState] {
+                                   steps: Int, divergenceLoss: Double = .infinity, block: Int = 64,
+                                   noise: (sigma: Double, stream: SeededRandom)? = nil) throws -> [FinalState] {
         guard steps >= 0 else { throw SettingError("steps", "must be ≥ 0, got \(steps)") }
         let startLoss = try checkedLoss(at: start, on: surface)
         var states = [FinalState](repeating: FinalState(point: start, loss: startLoss, divergedAt: nil), count: learningRates.count)
         let stepsWithLoss = spec.schedule?.needsLoss == true
         let width = stepsWithLoss ? 1 : max(1, block)
         let startGradient = surface.gradient(start.x, start.y)
+        let sigma = noise?.sigma ?? 0
         try states.withUnsafeMutableBufferPointer { states in
             for first in stride(from: 0, to: learningRates.count, by: width) {
+                // Each block replays the stream from its start: path i sees what `run` would draw.
+                var stream = noise?.stream
+                func noisy(_ g: (x: Double, y: Double)) -> (Double, Double) {
+                    sigma > 0 ? (g.x + sigma * stream!.normal(), g.y + sigma * stream!.normal()) : (g.x, g.y)
+                }
+                let firstGradient = noisy(startGradient)
                 let paths = first..<min(learningRates.count, first + width)
                 // Path i's point and gradient: xy[4i], xy[4i + 1] and xy[4i + 2], xy[4i + 3].
                 let xy = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4 * paths.count)
                 defer { xy.deallocate() }
                 let parameters = (0..<paths.count).map { i in
-                    (xy[4 * i], xy[4 * i + 1], xy[4 * i + 2], xy[4 * i + 3]) = (start.x, start.y, startGradient.x, startGradient.y)
+                    (xy[4 * i], xy[4 * i + 1], xy[4 * i + 2], xy[4 * i + 3]) = (start.x, start.y, firstGradient.0, firstGradient.1)
                     return Parameter(name: "", value: UnsafeMutableBufferPointer(rebasing: xy[(4 * i)..<(4 * i + 2)]),
                                      grad: UnsafeMutableBufferPointer(rebasing: xy[(4 * i + 2)..<(4 * i + 4)]))
                 }
@@ -143,6 +212,11 @@ public enum Trajectories {
                             }
                         }
                         (xy[4 * i + 2], xy[4 * i + 3]) = surface.gradient(p.x, p.y)
+                    }
+                    // The same draws for every path of the block, in `run`'s order.
+                    if sigma > 0 {
+                        let z = noisy((0, 0))
+                        for i in 0..<paths.count { xy[4 * i + 2] += z.0; xy[4 * i + 3] += z.1 }
                     }
                 }
             }
@@ -207,4 +281,26 @@ public struct SurfaceLabError: Error, CustomStringConvertible, LocalizedError {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
     public var errorDescription: String? { message }
+}
+
+extension TrajectoryResult {
+    /// The pointwise median of one optimizer's noisy paths (a seed fan): at each step the median
+    /// x and y of the paths still running, until more than half of them have diverged, when the
+    /// median path diverges too. Its losses are the surface's at the median points.
+    public static func median(of paths: [TrajectoryResult], on surface: Surface) -> TrajectoryResult {
+        precondition(!paths.isEmpty, "median of no paths")
+        func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted(), n = sorted.count
+            return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        }
+        var points: [Point] = []
+        var divergedAt: Int?
+        for k in 0..<(paths.map(\.points.count).max() ?? 0) {
+            let running = paths.filter { k < $0.points.count }
+            guard 2 * running.count > paths.count else { divergedAt = k; break }
+            points.append(Point(median(running.map { $0.points[k].x }), median(running.map { $0.points[k].y })))
+        }
+        return TrajectoryResult(label: paths[0].label, spec: paths[0].spec, points: points,
+                                losses: points.map { surface.value($0.x, $0.y) }, divergedAt: divergedAt, seed: nil, state: [:])
+    }
 }

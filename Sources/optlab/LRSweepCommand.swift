@@ -15,13 +15,17 @@ struct LRSweepCommand: ParsableCommand {
             spaced, or log-spaced with --log, A > 0) and records the final loss. A run diverges when it \
             leaves the finite numbers or its loss exceeds 10⁶ × the start loss. The figure shows final \
             loss per optimizer (diverged runs as ✕ above the curves) and, beneath, the learning rates \
-            whose final loss is below --tol (default 10⁻³ × start loss). The optimizers default to the \
+            whose final loss is below --tol (default 10⁻³ × start loss). With --noise σ --seeds N every \
+            run is repeated with N seeded streams of Gaussian gradient noise: the figure shows the \
+            median final loss with the interquartile band, tolerance is decided on the median, and \
+            the CSV has one row per seed (a seed column). The optimizers default to the \
             six with a meaningful learning rate: \(LRSweep.defaultOptimizers.joined(separator: ", ")).
 
             Examples:
               optlab lr-sweep 0...5
               optlab lr-sweep 0.001...10 --log --points 201 --fn rosenbrock --steps 500
               optlab lr-sweep 0...0.5 --optimizers "sgd,momentum,nesterov" --csv sweep.csv --out sweep.svg
+              optlab lr-sweep 0.001...1 --log --noise 2 --seeds 20
             """
     )
 
@@ -45,6 +49,8 @@ struct LRSweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write optimizer,lr,final_loss,final_x,final_y,diverged rows to this file.", valueName: "file"))
     var csv: String?
 
+    @OptionGroup var noise: NoiseOptions
+
     @OptionGroup var figure: FigureOptions
 
     func validate() throws {
@@ -65,15 +71,17 @@ struct LRSweepCommand: ParsableCommand {
         let surface = try path.surface()
         let specs = try (optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse))
         let started = ContinuousClock.now
+        let gradientNoise = try noise.gradientNoise()
         let sweep = try LRSweep.run(specs, on: surface, from: try path.startPoint(),
-                                    steps: path.steps, learningRates: rates, tolerance: tol,
-                                    progress: ProgressBar("lr-sweep", total: rates.count * specs.count, unit: .items("run")))
+                                    steps: path.steps, learningRates: rates, tolerance: tol, noise: gradientNoise,
+                                    progress: ProgressBar("lr-sweep", total: rates.count * specs.count * (gradientNoise?.seeds ?? 1),
+                                                          unit: .items("run")))
         let elapsed = started.duration(to: .now)
         let out = try figure.path(defaultStem: "lr-sweep-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(sweep.csv, to: csv) }
         try LRSweepFigure.make(sweep, logarithmic: log).save(to: out, dpi: figure.dpi)
 
-        print("\(surface.name): \(rates.count) learning rates × \(specs.count) optimizers × \(path.steps) steps in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
+        print("\(surface.name): \(rates.count) learning rates × \(specs.count) optimizers\(gradientNoise.map { " × \($0.seeds) seeds" } ?? "") × \(path.steps) steps in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
         print("start loss \(sweep.startLoss), tolerated: final loss < \(sweep.tolerance)")
         let width = max(9, specs.map(\.label.count).max() ?? 0)
         for (i, spec) in specs.enumerated() {

@@ -6,15 +6,19 @@ import Support
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run experiment files: each writes <plots>/<name>.png and <name>.csv.",
+        abstract: "Run experiment files: each writes <plots>/<name>.png (or its outputs) and <name>.csv.",
         discussion: """
-            An experiment file (YAML) names a kind — trajectories or lr-sweep — and that command's \
-            settings (fn, optimizers, steps, start, layout, levels; range, log, points, tol). See \
-            experiments/ for the classic figures and README.md for every key.
+            An experiment file (YAML) names a kind — trajectories, lr-sweep or phase-map — and that command's \
+            settings (fn, optimizers, steps, start; layout, levels, noise, seeds; range, log, points, tol; \
+            x, y, log-x, log-y, points, tol). \
+            outputs: [png, gif] names the formats written (png, svg, pdf; gif and mp4 animate a \
+            trajectories race at 80 dpi and 20 fps). See experiments/ for the classic figures and \
+            README.md for every key.
 
             Examples:
               optlab run experiments/bowl.yaml
               optlab run experiments/*.yaml --plots /tmp/figures --dpi 100
+              optlab run experiments/bowl-noise.yaml experiments/phase-map-momentum.yaml
             """
     )
 
@@ -24,7 +28,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for the figures and CSV files.", valueName: "folder"))
     var plots = "plots"
 
-    @Option(help: "Resolution of the PNG figures, in dots per inch.")
+    @Option(help: "Resolution of the PNG figures, in dots per inch (animations: 80).")
     var dpi = 150.0
 
     func validate() throws {

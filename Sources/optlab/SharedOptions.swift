@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Figures
 import Support
+import SurfaceLab
 import Surfaces
 
 /// The surface, start and path length shared by the commands that run 2-D paths.
@@ -61,5 +62,60 @@ func checkingOptions(named names: [String: String] = [:], _ checks: () throws ->
     } catch let error as SettingError {
         let option = "--" + error.setting.replacingOccurrences(of: "_", with: "-")
         throw ValidationError("\(names[error.setting] ?? option) \(error.problem)")
+    }
+}
+
+/// Where a figure or an animation goes, and the animation's pace.
+struct AnimatedFigureOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The figure (.png, .svg, .pdf) or animation (.gif, .mp4); default plots/<command>-<fn>.png.",
+                               valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Resolution in dots per inch (default 150 for images, 80 for animations).", valueName: "dpi"))
+    var dpi: Double?
+
+    @Option(help: "Frames per second of an animation (1...50).")
+    var fps = FigureOutput.defaultFPS
+
+    @Option(help: ArgumentHelp("Frames of an animation, at most one per step (default: one per step, up to 8 s).", valueName: "n"))
+    var frames: Int?
+
+    func validate() throws {
+        guard dpi.map({ $0 > 0 && $0 <= 600 }) ?? true else { throw ValidationError("--dpi must be in (0, 600], got \(dpi!)") }
+        guard (1...50).contains(fps) else { throw ValidationError("--fps must be in 1...50, got \(fps)") }
+        guard frames.map({ $0 >= 1 }) ?? true else { throw ValidationError("--frames must be ≥ 1, got \(frames!)") }
+        if let out { try FigureOutput.check(out, animations: true) }
+        if !isAnimation && (frames != nil || fps != FigureOutput.defaultFPS) {
+            throw ValidationError("--fps and --frames apply to animations: give --out a .gif or .mp4 file")
+        }
+    }
+
+    var isAnimation: Bool { out.map(FigureOutput.isAnimation) ?? false }
+
+    var resolution: Double { dpi ?? (isAnimation ? FigureOutput.animationDPI : 150) }
+
+    /// --out, or plots/<stem>.png.
+    func path(defaultStem stem: String) throws -> String {
+        try out ?? FigureOutput.defaultPath(stem)
+    }
+}
+
+/// Gaussian gradient noise and the number of seeded paths per optimizer.
+struct NoiseOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Standard deviation of Gaussian noise added to each gradient coordinate.", valueName: "σ"))
+    var noise: Double?
+
+    @Option(help: ArgumentHelp("Noisy runs per optimizer, one seeded noise stream each (needs --noise).", valueName: "n"))
+    var seeds: Int?
+
+    func validate() throws { _ = try gradientNoise() }
+
+    /// nil without --noise.
+    func gradientNoise() throws -> GradientNoise? {
+        guard noise != nil || seeds != nil else { return nil }
+        guard let noise else { throw ValidationError("--seeds needs --noise σ") }
+        var result: GradientNoise?
+        try checkingOptions { result = try GradientNoise(sigma: noise, seeds: seeds ?? 1) }
+        return result
     }
 }

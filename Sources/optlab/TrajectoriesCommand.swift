@@ -30,6 +30,24 @@ struct TrajectoriesCommand: ParsableCommand {
             paths on one plot with a legend (default when you name optimizers). .png, .svg or .pdf by \
             the extension of --out (default plots/trajectories-<fn>.png).
 
+            The optimizer's state: --show step draws the step just taken as an arrow (at about ten \
+            steps along each path; in animations the marks appear as the path reaches them), \
+            --show velocity the momentum buffer (sgd and rmsprop's momentum_buffer, the Adam family's \
+            exp_avg) as an arrow along −lr·buffer, --show scale the per-coordinate step size \
+            lr/(√v+ε) of Adagrad (sum), RMSprop (square_avg) and the Adam family (exp_avg_sq) as an \
+            ellipse; arrows and ellipses of velocity and scale are scaled to the panel. They are read \
+            from the optimizer's state buffers by their torch names after each step.
+
+            Noisy gradients: --noise σ adds independent Gaussian noise N(0, σ²) to each coordinate of \
+            every gradient, from a seeded stream per path; --seeds N draws N paths per optimizer as a \
+            thin fan with their pointwise median bold, and the CSV gains a seed column \
+            (optimizer,seed,step,x,y,loss). --noise 0 gives the exact paths.
+
+            Animation: --out race.gif or race.mp4 (H.264) makes the paths grow step by step, the step \
+            counted in the subtitle and each optimizer's current loss in its title or legend, ending \
+            on the still figure and holding it 1.5 s. --fps (default 20) and --frames (at most one per \
+            step; default one per step up to 8 s) set the pace; --dpi defaults to 80 for animations.
+
             Examples:
               optlab trajectories --fn bowl
               optlab trajectories --fn bowl --csv bowl.csv --out bowl.pdf
@@ -41,6 +59,10 @@ struct TrajectoriesCommand: ParsableCommand {
               optlab trajectories --fn rosenbrock --optimizers "adam(lr=0.05, schedule=sequential(\
             schedulers=(linear(start_factor=0.1, total_iters=10), cosine(T_max=90)), milestones=10))"
               optlab trajectories --fn localmin --optimizers "adam(lr=0.3,schedule=plateau(patience=3))"
+              optlab trajectories --fn bowl --noise 2 --seeds 20
+              optlab trajectories --fn bowl --optimizers "momentum(lr=0.02),adam(lr=0.1)" --show step,velocity,scale
+              optlab trajectories --fn bowl --out plots/bowl-race.gif
+              optlab trajectories --fn rosenbrock --steps 500 --out rosenbrock.mp4 --fps 30 --frames 240
             """
     )
 
@@ -52,7 +74,7 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write optimizer,step,x,y,loss rows to this file.", valueName: "file"))
     var csv: String?
 
-    @OptionGroup var figure: FigureOptions
+    @OptionGroup var figure: AnimatedFigureOptions
 
     @Option(help: ArgumentHelp("grid or overlay (default: grid for the classic nine, overlay for named optimizers).", valueName: "layout"))
     var layout: TrajectoryLayout?
@@ -60,18 +82,49 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: "Number of contour levels.")
     var levels = 14
 
+    @OptionGroup var noise: NoiseOptions
+
+    @Option(help: ArgumentHelp("Draw the optimizer's state along each path: step, velocity, scale (comma-separated).", valueName: "views"))
+    var show: String?
+
+    private func stateViews() throws -> [StateView] {
+        try (show?.split(separator: ",") ?? []).map { name in
+            guard let view = StateView(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--show takes step, velocity or scale, got '\(name)'")
+            }
+            return view
+        }
+    }
+
     func validate() throws {
         try checkingOptions { try TrajectoryFigure.checkLevels(levels) }
+        _ = try stateViews()
+        if try noise.gradientNoise().map({ $0.seeds > 1 }) == true && figure.isAnimation {
+            throw ValidationError("--seeds must be 1 in an animation (it moves one path per optimizer)")
+        }
     }
 
     func run() throws {
         let surface = try path.surface()
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
-        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps)
-        let drawing = try TrajectoryFigure.make(comparison, layout: layout ?? (optimizers == nil ? .grid : .overlay), levels: levels)
+        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try noise.gradientNoise(),
+                                                  recordsState: show != nil)
+        let chosenLayout = layout ?? (optimizers == nil ? .grid : .overlay)
         let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(comparison.csv, to: csv) }
-        try drawing.save(to: out, dpi: figure.dpi)
+        if figure.isAnimation {
+            let frames = figure.frames ?? TrajectoryAnimation.defaultFrames(steps: comparison.steps, fps: figure.fps)
+            let bar = ProgressBar("frames", total: frames, unit: .items("frame"))
+            let cancellation = Interrupt.watch()
+            defer { Interrupt.stopWatching(); bar.finish() }
+            try TrajectoryAnimation.save(comparison, layout: chosenLayout, levels: levels, show: try stateViews(), to: out, fps: figure.fps, frames: frames,
+                                         dpi: figure.resolution) { done in
+                if cancellation.isRequested { throw FileError("interrupted: '\(out)' not written") }
+                bar.set(completed: done)
+            }
+        } else {
+            try TrajectoryFigure.make(comparison, layout: chosenLayout, levels: levels, show: try stateViews()).save(to: out, dpi: figure.resolution)
+        }
         printSummary(comparison)
         if let csv { print("wrote \(csv)") }
         print("wrote \(out)")

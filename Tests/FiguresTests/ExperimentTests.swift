@@ -18,22 +18,31 @@ final class ExperimentTests: XCTestCase {
         for file in files {
             let experiment = try Experiment.load("experiments/" + file)
             let written = try experiment.run(into: folder.path, dpi: 40)
-            XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, [experiment.name + ".png", experiment.name + ".csv"])
+            XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, (experiment.outputs + ["csv"]).map { experiment.name + "." + $0 })
+            if experiment.outputs.contains("gif") {
+                let gif = try Data(contentsOf: URL(fileURLWithPath: folder.appendingPathComponent(experiment.name + ".gif").path))
+                XCTAssertEqual(Array(gif.prefix(6)), Array("GIF89a".utf8), file)
+            }
             let (w, h) = try pngSize(written[0])
             XCTAssertGreaterThan(w, 200, file)
             XCTAssertGreaterThan(h, 200, file)
-            XCTAssertGreaterThan(try String(contentsOfFile: written[1], encoding: .utf8).split(separator: "\n").count, 10)
+            XCTAssertGreaterThan(try String(contentsOfFile: written.last!, encoding: .utf8).split(separator: "\n").count, 10)
         }
     }
 
     func testExperimentErrorsNameTheProblem() {
         let cases = [
             ("kind: trajectories\nstpes: 10", "unknown key 'stpes'"),
-            ("kind: plot", "'kind' must be trajectories or lr-sweep"),
+            ("kind: plot", "'kind' must be trajectories, lr-sweep or phase-map"),
+            ("kind: phase-map\noptimizers: [sgd, adam]", "exactly one spec"),
+            ("kind: phase-map\noptimizers: sgd\npoints: 10x1", "'points' must be N×M"),
+            ("kind: trajectories\nseeds: 5", "'seeds' needs 'noise'"),
             ("kind: lr-sweep\nfn: bowl", "needs 'range: A...B'"),
             ("kind: trajectories\nlayout: spiral", "'layout' must be grid or overlay"),
             ("kind: trajectories\noptimizers: [adamm]", "unknown optimizer 'adamm'"),
             ("kind: trajectories\nstart: [1]", "'start' must be [x, y]"),
+            ("kind: trajectories\noutputs: [png, avi]", "'outputs' of trajectories must be among png, svg, pdf, gif, mp4, got 'avi'"),
+            ("kind: lr-sweep\nrange: 0...1\noutputs: [gif]", "'outputs' of lr-sweep must be among png, svg, pdf, got 'gif'"),
             ("- a\n- b", "expected a mapping"),
         ]
         for (text, message) in cases {

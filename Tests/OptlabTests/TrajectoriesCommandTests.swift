@@ -112,6 +112,20 @@ extension TrajectoriesCommandTests {
         XCTAssertTrue(r.stdout.contains("momentum"), r.stdout)
     }
 
+    func testAnimationAndPhaseMapCommandsWriteTheirFiles() throws {
+        let gif = folder.appendingPathComponent("race.gif").path
+        let r = try runOptlab(["trajectories", "--optimizers", "adam(lr=0.1)", "--steps", "10", "--frames", "6", "--dpi", "30", "--out", gif], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: gif)).prefix(6)), Array("GIF89a".utf8))
+        let csv = folder.appendingPathComponent("map.csv").path, png = folder.appendingPathComponent("map.png").path
+        let m = try runOptlab(["phase-map", "--points", "11x10", "--csv", csv, "--out", png, "--dpi", "40"], in: folder)
+        XCTAssertEqual(m.status, 0, m.stderr)
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.first, "lr,momentum,final_loss,diverged")
+        XCTAssertEqual(rows.count, 1 + 110)
+        XCTAssertTrue(m.stdout.contains("110 runs of 100 steps"), m.stdout)
+    }
+
     /// Bad input: one line on stderr, non-zero exit, and nothing written.
     func testFigureCommandsBadInputIsOneLineAndWritesNothing() throws {
         let out = folder.appendingPathComponent("x.png").path
@@ -122,7 +136,14 @@ extension TrajectoriesCommandTests {
             (["lr-sweep", "0...5", "--points", "1", "--out", out], "--points must be ≥ 2"),
             (["lr-sweep", "0...5", "--out", folder.appendingPathComponent("x.jpg").path], "unknown image format '.jpg'"),
             (["lr-sweep", "0...5", "--out", folder.appendingPathComponent("no/such/x.png").path], "does not exist"),
-            (["trajectories", "--out", folder.appendingPathComponent("x.gif").path], "unknown image format '.gif'"),
+            (["trajectories", "--out", folder.appendingPathComponent("x.avi").path], "unknown format '.avi' (use .png, .svg, .pdf, .gif or .mp4)"),
+            (["lr-sweep", "0...5", "--out", folder.appendingPathComponent("x.gif").path], "unknown image format '.gif'"),
+            (["trajectories", "--fps", "30", "--out", out], "--fps and --frames apply to animations"),
+            (["trajectories", "--seeds", "3", "--out", out], "--seeds needs --noise"),
+            (["trajectories", "--noise", "1", "--seeds", "4", "--out", folder.appendingPathComponent("x.gif").path], "--seeds must be 1 in an animation"),
+            (["trajectories", "--show", "speed", "--out", out], "--show takes step, velocity or scale"),
+            (["phase-map", "--y", "rho=0...1", "--out", out], "rho cannot be swept in sgd"),
+            (["phase-map", "--points", "3000x3000", "--out", out], "9,000,000 runs; at most 1,000,000"),
             (["trajectories", "--levels", "2", "--out", out], "--levels must be in 3...100"),
             (["trajectories", "--layout", "spiral", "--out", out], "spiral"),
             (["run", folder.appendingPathComponent("missing.yaml").path], "cannot read experiment"),

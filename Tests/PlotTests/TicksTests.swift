@@ -32,6 +32,8 @@ final class TicksTests: XCTestCase {
     }
 
     func testCompactLabels() {
+        XCTAssertEqual(Ticks.compact(9.99e-5), "10⁻⁴", "a mantissa rounding up to 10 moves to the next power")
+        XCTAssertEqual(Ticks.compact(-2.96e-7), "−3×10⁻⁷")
         XCTAssertEqual(Ticks.compact(0.0925), "0.0925")
         XCTAssertEqual(Ticks.compact(92.5), "92.5")
         XCTAssertEqual(Ticks.compact(1234.6), "1235")

@@ -1,7 +1,10 @@
+import Foundation
+
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny generator whose whole state is one UInt64, so a
 /// stream is fully determined by its seed. The loader derives one stream per (seed, epoch, batch),
 /// which makes every epoch's order and every batch's augmentation independent of what ran before:
-/// a resumed run sees exactly the data an uninterrupted one would have seen.
+/// a resumed run sees exactly the data an uninterrupted one would have seen. The 2-D lab draws its
+/// gradient noise from one stream per seed.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -36,6 +39,13 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
             let x = next()
             if x < limit { return Int(x % n) }
         }
+    }
+
+    /// A standard normal number (Box–Muller on two uniforms in (0, 1]), written out so the
+    /// sequence never changes with the standard library.
+    public mutating func normal() -> Double {
+        let u1 = Double((next() >> 11) + 1) / 9_007_199_254_740_992, u2 = Double(next() >> 11) / 9_007_199_254_740_992
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 
     /// A fair coin.
