@@ -48,7 +48,7 @@ public final class Network {
         self.state = state
         counterOwners = counters
         parameters = state.compactMap { name, weight in
-            weight.grad.map { Parameter(name: name, value: weight.value, grad: $0) }
+            weight.grad.map { Parameter(name: name, value: weight.value, grad: $0, shape: weight.shape) }
         }
         replicas = [(root, state.map(\.1).filter { $0.grad != nil })]
         splitsBatches = batchReplica(of: root) != nil

@@ -5,7 +5,9 @@
 ///     Δ = √(u + ε) / √(v + ε) · g    u = acc_delta; ε sits inside both roots
 ///     u ← ρu + (1−ρ)Δ²
 ///     θ ← θ − γΔ
-struct AdadeltaOptions: Equatable {
+struct AdadeltaOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["adadelta"]) { _, r in try AdadeltaOptions(&r) }
+
     var lr, rho, eps, weightDecay: Double
     var maximize: Bool
 
@@ -16,6 +18,11 @@ struct AdadeltaOptions: Equatable {
         weightDecay = try r.number("weight_decay", default: 0)
         maximize = try r.flag("maximize", default: false)
     }
+}
+
+extension AdadeltaOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(Adadelta(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(Adadelta(self, parameters)) }
 }
 
 final class Adadelta<Scalar: BinaryFloatingPoint>: UpdateRule {

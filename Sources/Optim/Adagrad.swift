@@ -4,7 +4,9 @@
 ///     γₜ = γ / (1 + (t−1)·lr_decay)
 ///     s ← s + g²                     s = sum, starting at initial_accumulator_value
 ///     θ ← θ − γₜ · g / (√s + ε)
-struct AdagradOptions: Equatable {
+struct AdagradOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["adagrad"]) { _, r in try AdagradOptions(&r) }
+
     var lr, lrDecay, weightDecay, initialAccumulatorValue, eps: Double
     var maximize: Bool
 
@@ -16,6 +18,11 @@ struct AdagradOptions: Equatable {
         eps = try r.number("eps", default: 1e-10)
         maximize = try r.flag("maximize", default: false)
     }
+}
+
+extension AdagradOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(Adagrad(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(Adagrad(self, parameters)) }
 }
 
 final class Adagrad<Scalar: BinaryFloatingPoint>: UpdateRule {

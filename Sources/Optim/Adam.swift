@@ -6,7 +6,9 @@
 ///     v ← β₂v + (1−β₂)g²
 ///     v ← max(v_max, v)              amsgrad: v_max keeps the max of the raw second moment
 ///     θ ← θ − γ/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε)
-struct AdamOptions: Equatable {
+struct AdamOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["adam", "adamw"]) { name, r in try AdamOptions(&r, adamW: name == "adamw") }
+
     var lr, beta1, beta2, eps, weightDecay: Double
     var amsgrad, maximize, decoupledWeightDecay: Bool
 
@@ -21,7 +23,15 @@ struct AdamOptions: Equatable {
     }
 }
 
+extension AdamOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(Adam(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(Adam(self, parameters)) }
+    var cycledMomentum: CycledMomentum? { .beta1 }
+    mutating func setMomentum(_ m: Double) { beta1 = m }
+}
+
 final class Adam<Scalar: BinaryFloatingPoint>: UpdateRule {
+    func setMomentum(_ m: Double) { beta1.set(m) }
     let o: AdamOptions
     let expAvg, expAvgSq: StateBuffers<Scalar>
     let maxExpAvgSq: StateBuffers<Scalar>?
@@ -39,7 +49,7 @@ final class Adam<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [expAvg, expAvgSq] + (maxExpAvgSq.map { [$0] } ?? []) }
 
-    func restore(t: Int, scalars: [String: Scalar]) {
+    func restore(t: Int, scalars: [[String: Scalar]]) {
         beta1.restore(t: t)
         beta2Power = 1
         for _ in 0..<t { beta2Power *= o.beta2 }

@@ -4,7 +4,9 @@
 ///     m ← m + (1−β₁)(g − m)
 ///     u ← max(β₂u, |g| + ε)          u = exp_inf
 ///     θ ← θ − γ/(1−β₁ᵗ) · m/u
-struct AdamaxOptions: Equatable {
+struct AdamaxOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["adamax"]) { _, r in try AdamaxOptions(&r) }
+
     var lr, beta1, beta2, eps, weightDecay: Double
     var maximize: Bool
 
@@ -17,7 +19,15 @@ struct AdamaxOptions: Equatable {
     }
 }
 
+extension AdamaxOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(Adamax(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(Adamax(self, parameters)) }
+    var cycledMomentum: CycledMomentum? { .beta1 }
+    mutating func setMomentum(_ m: Double) { beta1 = m }
+}
+
 final class Adamax<Scalar: BinaryFloatingPoint>: UpdateRule {
+    func setMomentum(_ m: Double) { beta1.set(m) }
     let o: AdamaxOptions
     let expAvg, expInf: StateBuffers<Scalar>
     /// β₁ (set per step by a onecycle schedule) and β₁ᵗ.
@@ -32,7 +42,7 @@ final class Adamax<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [expAvg, expInf] }
 
-    func restore(t: Int, scalars: [String: Scalar]) {
+    func restore(t: Int, scalars: [[String: Scalar]]) {
         beta1.restore(t: t)
     }
 

@@ -10,7 +10,9 @@ import Foundation
 ///     d = √(v / (1−β₂ᵗ)) + ε
 ///     θ ← θ − γ(1−μₜ)/(1−Πₜ) · g/d
 ///     θ ← θ − γμₜ₊₁/(1−Πₜμₜ₊₁) · m/d
-struct NAdamOptions: Equatable {
+struct NAdamOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["nadam"]) { _, r in try NAdamOptions(&r) }
+
     var lr, beta1, beta2, eps, weightDecay, momentumDecay: Double
     var decoupledWeightDecay, maximize: Bool
 
@@ -25,7 +27,15 @@ struct NAdamOptions: Equatable {
     }
 }
 
+extension NAdamOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(NAdam(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(NAdam(self, parameters)) }
+    var cycledMomentum: CycledMomentum? { .beta1 }
+    mutating func setMomentum(_ m: Double) { beta1 = m }
+}
+
 final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
+    func setMomentum(_ m: Double) { beta1 = m }
     let o: NAdamOptions
     let expAvg, expAvgSq: StateBuffers<Scalar>
     /// Πₜ, kept in the parameters' precision as torch keeps it in a tensor of that dtype.
@@ -46,15 +56,15 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
     }
 
     var buffers: [StateBuffers<Scalar>] { [expAvg, expAvgSq] }
-    var scalarState: [(name: String, value: Scalar)] { [("mu_product", muProduct)] }
+    func scalarState(_ i: Int) -> [(name: String, value: Scalar)] { [("mu_product", muProduct)] }
 
-    func restore(t: Int, scalars: [String: Scalar]) {
+    func restore(t: Int, scalars: [[String: Scalar]]) {
         (beta2Power, decayPower) = (1, 1)
         for _ in 0..<t {
             beta2Power *= o.beta2
             decayPower *= decayBase
         }
-        muProduct = scalars["mu_product"] ?? 1
+        muProduct = scalars.first?["mu_product"] ?? 1
     }
 
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {

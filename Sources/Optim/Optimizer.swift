@@ -25,21 +25,22 @@ import Foundation
 public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public let spec: OptimizerSpec
     public let parameters: [Parameter<Scalar>]
-    let rule: Rule<Scalar>
+    let rule: AnyRule<Scalar>
     // Mutated every step: a dynamic exclusivity check costs more than updating a 2-D point, and
     // these are only touched from step(), scheduleStep() and loadState().
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
 
     /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (not with onecycle or
-    /// cyclic, which set every rate from their own options).
+    /// cyclic, which set every rate from their own options). Scalar must be Float or Double.
     public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil) throws {
-        for (i, p) in parameters.enumerated() where p.grad.count != p.value.count {
+        for (i, p) in parameters.enumerated() {
             let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
-            throw OptimError("\(name) has \(p.value.count) values but \(p.grad.count) gradients")
+            if p.grad.count != p.value.count { throw OptimError("\(name) has \(p.value.count) values but \(p.grad.count) gradients") }
+            if p.shape.reduce(1, *) != p.value.count { throw OptimError("\(name) has \(p.value.count) values but shape \(p.shape)") }
         }
         let options = spec.options
-        if let lr = (learningRates ?? [options.learningRate]).first(where: { !($0 >= 0 && $0.isFinite) }) {
+        if let lr = (learningRates ?? [options.lr]).first(where: { !($0 >= 0 && $0.isFinite) }) {
             throw OptimError("\(spec.name): lr=\(SpecValue.format(lr)) must be ≥ 0")
         }
         if let learningRates, learningRates.count != parameters.count {
@@ -51,12 +52,14 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         self.spec = spec
         self.parameters = parameters
         schedule = try LRSchedule(spec.schedule?.schedule,
-                                  baseLRs: learningRates ?? Array(repeating: options.learningRate, count: parameters.count))
+                                  baseLRs: learningRates ?? Array(repeating: options.lr, count: parameters.count))
         // Like OneCycleLR and CyclicLR, which write their momentum into the group before the optimizer's first
         // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
         var initial = options
         if let m = schedule.momentum { initial.setMomentum(m) }
-        rule = Rule(initial, parameters)
+        rule = try AnyRule(initial, parameters)
+        needsClosure = options.needsClosure
+        hasEvaluationPoint = options.hasEvaluationPoint
     }
 
     /// The learning rate of every parameter for the next `step()`.
@@ -66,21 +69,44 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// `step()`; nil when the schedule does not cycle it.
     public var momentum: Double? { schedule.momentum }
 
-    /// One update of every parameter from its gradient.
+    /// Whether the algorithm evaluates the loss more than once per step (SAM, LBFGS), so only
+    /// `step(closure:)` can step it.
+    public let needsClosure: Bool
+
+    /// One update of every parameter from the gradients already in `grad`. Algorithms that need
+    /// more evaluations per step (`needsClosure`) must be stepped by `step(closure:)`.
     public func step() {
+        precondition(!needsClosure, "\(spec.name) evaluates the loss several times per step: use step(closure:)")
         stepCount += 1
-        if let m = schedule.momentum { rule.setMomentum(m) }
-        let lr = schedule.learningRates
-        switch rule {
-        case .sgd(let r): r.step(parameters, lr: lr, t: stepCount)
-        case .adagrad(let r): r.step(parameters, lr: lr, t: stepCount)
-        case .rmsprop(let r): r.step(parameters, lr: lr, t: stepCount)
-        case .adadelta(let r): r.step(parameters, lr: lr, t: stepCount)
-        case .adam(let r): r.step(parameters, lr: lr, t: stepCount)
-        case .nadam(let r): r.step(parameters, lr: lr, t: stepCount)
-        case .radam(let r): r.step(parameters, lr: lr, t: stepCount)
-        case .adamax(let r): r.step(parameters, lr: lr, t: stepCount)
+        if let m = schedule.momentum { rule.rule.setMomentum(m) }
+        rule.step(parameters, schedule.learningRates, stepCount)
+    }
+
+    /// torch's `optimizer.step(closure)`: `closure` sets every `grad` to the gradient at the
+    /// parameters' current values and returns the loss there. It is called first, as torch does,
+    /// and again wherever the algorithm needs another evaluation (SAM: at the perturbed point;
+    /// LBFGS: every line-search point).
+    public func step(closure: () throws -> Double) throws {
+        stepCount += 1
+        if let m = schedule.momentum { rule.rule.setMomentum(m) }
+        try withoutActuallyEscaping(closure) { closure in
+            try rule.closureStep(parameters, schedule.learningRates, stepCount, closure)
         }
+    }
+
+    /// Whether the algorithm evaluates the model elsewhere than where it takes gradients
+    /// (schedule-free: at x, a mean of the iterates, while gradients are taken at y).
+    public let hasEvaluationPoint: Bool
+
+    /// Runs `body` with the parameters set to where the model is evaluated (torch's
+    /// `optimizer.eval()` of schedule-free), then puts back the exact values stepping continues
+    /// from. For other algorithms this is just `body()`.
+    public func withEvaluationValues<R>(_ body: () throws -> R) rethrows -> R {
+        guard hasEvaluationPoint else { return try body() }
+        let saved = parameters.map { Array($0.value) }
+        rule.rule.setEvaluationValues(parameters)
+        defer { for (p, v) in zip(parameters, saved) { _ = p.value.update(from: v) } }
+        return try body()
     }
 
     /// Advances the learning-rate schedule once (torch's `scheduler.step()`; plateau's
@@ -95,11 +121,11 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// except plateau's, which is restored from `scheduleState`.
     public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] {
         var tensors: [(name: String, shape: [Int], values: [Scalar])] = []
-        let scalars = rule.base.scalarState
+        let base = rule.rule
         for i in parameters.indices {
             tensors.append(("state.\(i).step", [], [Scalar(stepCount)]))
-            for s in scalars { tensors.append(("state.\(i).\(s.name)", [], [s.value])) }
-            for b in rule.base.buffers {
+            for s in base.scalarState(i) { tensors.append(("state.\(i).\(s.name)", [], [s.value])) }
+            for b in base.buffers where b.count(i) > 0 {
                 tensors.append(("state.\(i).\(b.name)", [b[i].count], Array(b[i])))
             }
         }
@@ -127,20 +153,22 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
             }
             return n
         }
-        let base = rule.base
+        let base = rule.rule
         var expected: Set<String> = ["schedule.last_epoch"]
         let steps = parameters.isEmpty ? 0 : try count("state.0.step")
-        var scalars: [String: Scalar] = [:]
+        var scalars: [[String: Scalar]] = []
         for i in parameters.indices {
             expected.insert("state.\(i).step")
             guard try count("state.\(i).step") == steps else {
                 throw OptimError("optimizer state: 'state.\(i).step' differs from 'state.0.step'")
             }
-            for s in base.scalarState {
+            var own: [String: Scalar] = [:]
+            for s in base.scalarState(i) {
                 expected.insert("state.\(i).\(s.name)")
-                scalars[s.name] = try scalar("state.\(i).\(s.name)")
+                own[s.name] = try scalar("state.\(i).\(s.name)")
             }
-            for b in base.buffers {
+            scalars.append(own)
+            for b in base.buffers where b.count(i) > 0 {
                 let name = "state.\(i).\(b.name)"
                 expected.insert(name)
                 guard let values = tensors[name] else { throw OptimError("optimizer state: missing tensor '\(name)'") }
@@ -155,7 +183,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         let replayed = try schedule.restored(lastEpoch: try count("schedule.last_epoch"), state: scheduleState)
         // All checks passed: now write, so a failed load leaves the optimizer untouched.
         for i in parameters.indices {
-            for b in base.buffers { _ = b[i].update(from: tensors["state.\(i).\(b.name)"]!) }
+            for b in base.buffers where b.count(i) > 0 { _ = b[i].update(from: tensors["state.\(i).\(b.name)"]!) }
         }
         stepCount = steps
         base.restore(t: steps, scalars: scalars)
@@ -163,123 +191,64 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     }
 }
 
-/// What every algorithm provides besides its update loop.
+/// What every algorithm's update rule provides: its state and its update loop. Rules are
+/// classes generic over Scalar; each algorithm creates them where Scalar is concrete
+/// (`AlgorithmOptions.rule`), wrapped in an `AnyRule`, so the loops run specialised.
 protocol UpdateRule<Scalar>: AnyObject {
     associatedtype Scalar: BinaryFloatingPoint
-    /// Per-parameter state buffers, under torch's names.
+    /// State buffers under torch's names, one per parameter (a wrapper's own, then its base's).
     var buffers: [StateBuffers<Scalar>] { get }
-    /// Per-parameter scalar state besides `step` (NAdam's mu_product).
-    var scalarState: [(name: String, value: Scalar)] { get }
-    /// Resets running products to their values after t steps, as stepping computed them.
-    func restore(t: Int, scalars: [String: Scalar])
+    /// Parameter i's scalar state besides `step` (NAdam's mu_product, schedule-free's weight_sum).
+    func scalarState(_ i: Int) -> [(name: String, value: Scalar)]
+    /// Resets what depends on the step count (running products) and the scalar state to their
+    /// values after t steps, as stepping computed them. Buffers are already loaded.
+    func restore(t: Int, scalars: [[String: Scalar]])
+    /// Sets what onecycle cycles: the momentum or β₁ (only called for algorithms whose options
+    /// say they have one).
+    func setMomentum(_ m: Double)
+    /// One update from the gradients in the parameters; parameter i at learning rate lr[i].
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int)
+    /// `Optimizer.step(closure:)`: by default one evaluation, then `step`.
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws
+    var hasEvaluationPoint: Bool { get }
+    /// Overwrites the parameters with the evaluation point (only if `hasEvaluationPoint`).
+    func setEvaluationValues(_ parameters: [Parameter<Scalar>])
 }
 
 extension UpdateRule {
-    var scalarState: [(name: String, value: Scalar)] { [] }
-    func restore(t: Int, scalars: [String: Scalar]) {}
+    func scalarState(_ i: Int) -> [(name: String, value: Scalar)] { [] }
+    func restore(t: Int, scalars: [[String: Scalar]]) {}
+    func setMomentum(_ m: Double) { preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum") }
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws {
+        _ = try closure()
+        step(parameters, lr: lr, t: t)
+    }
+    var hasEvaluationPoint: Bool { false }
+    func setEvaluationValues(_ parameters: [Parameter<Scalar>]) {}
 }
 
-/// The concrete algorithm, as an enum so `Optimizer.step()` calls each update loop directly and
-/// the compiler specializes it for Float and Double (a protocol call would run generic code).
-enum Rule<Scalar: BinaryFloatingPoint> {
-    case sgd(SGD<Scalar>)
-    case adagrad(Adagrad<Scalar>)
-    case rmsprop(RMSprop<Scalar>)
-    case adadelta(Adadelta<Scalar>)
-    case adam(Adam<Scalar>)
-    case nadam(NAdam<Scalar>)
-    case radam(RAdam<Scalar>)
-    case adamax(Adamax<Scalar>)
+/// An update rule with its step loops bound where its type is concrete: the closures are
+/// created in a specialised context, so calling them runs the Float or Double loop directly (a
+/// call through `any UpdateRule` would run the generic, unspecialised code).
+struct AnyRule<Scalar: BinaryFloatingPoint> {
+    let rule: any UpdateRule<Scalar>
+    let step: ([Parameter<Scalar>], [Double], Int) -> Void
+    let closureStep: ([Parameter<Scalar>], [Double], Int, () throws -> Double) throws -> Void
 
-    init(_ options: AlgorithmOptions, _ parameters: [Parameter<Scalar>]) {
-        switch options {
-        case .sgd(let o): self = .sgd(SGD(o, parameters))
-        case .adagrad(let o): self = .adagrad(Adagrad(o, parameters))
-        case .rmsprop(let o): self = .rmsprop(RMSprop(o, parameters))
-        case .adadelta(let o): self = .adadelta(Adadelta(o, parameters))
-        case .adam(let o): self = .adam(Adam(o, parameters))
-        case .nadam(let o): self = .nadam(NAdam(o, parameters))
-        case .radam(let o): self = .radam(RAdam(o, parameters))
-        case .adamax(let o): self = .adamax(Adamax(o, parameters))
-        }
+    init<R: UpdateRule>(_ rule: R) where R.Scalar == Scalar {
+        self.rule = rule
+        step = { rule.step($0, lr: $1, t: $2) }
+        closureStep = { try rule.step($0, lr: $1, t: $2, closure: $3) }
     }
 
-    /// Sets what onecycle cycles: SGD's and RMSprop's momentum, the Adam family's β₁.
-    @inline(__always)
-    func setMomentum(_ m: Double) {
-        switch self {
-        case .sgd(let r): r.momentum = m
-        case .rmsprop(let r): r.momentum = m
-        case .adam(let r): r.beta1.set(m)
-        case .nadam(let r): r.beta1 = m
-        case .radam(let r): r.beta1.set(m)
-        case .adamax(let r): r.beta1.set(m)
-        case .adagrad, .adadelta: preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum")
-        }
-    }
-
-    var base: any UpdateRule<Scalar> {
-        switch self {
-        case .sgd(let r): r
-        case .adagrad(let r): r
-        case .rmsprop(let r): r
-        case .adadelta(let r): r
-        case .adam(let r): r
-        case .nadam(let r): r
-        case .radam(let r): r
-        case .adamax(let r): r
-        }
-    }
-}
-
-extension AlgorithmOptions {
-    var learningRate: Double {
-        get {
-            switch self {
-            case .sgd(let o): o.lr
-            case .adagrad(let o): o.lr
-            case .rmsprop(let o): o.lr
-            case .adadelta(let o): o.lr
-            case .adam(let o): o.lr
-            case .nadam(let o): o.lr
-            case .radam(let o): o.lr
-            case .adamax(let o): o.lr
-            }
-        }
-        set {
-            switch self {
-            case .sgd(var o): o.lr = newValue; self = .sgd(o)
-            case .adagrad(var o): o.lr = newValue; self = .adagrad(o)
-            case .rmsprop(var o): o.lr = newValue; self = .rmsprop(o)
-            case .adadelta(var o): o.lr = newValue; self = .adadelta(o)
-            case .adam(var o): o.lr = newValue; self = .adam(o)
-            case .nadam(var o): o.lr = newValue; self = .nadam(o)
-            case .radam(var o): o.lr = newValue; self = .radam(o)
-            case .adamax(var o): o.lr = newValue; self = .adamax(o)
-            }
-        }
-    }
-}
-
-extension AlgorithmOptions {
-    /// Whether torch's optimizer has `momentum` or `betas`, which OneCycleLR's cycle_momentum sets.
-    var hasMomentum: Bool {
-        switch self {
-        case .adagrad, .adadelta: false
-        case .sgd, .rmsprop, .adam, .nadam, .radam, .adamax: true
-        }
-    }
-
-    /// Sets SGD's and RMSprop's momentum, the Adam family's β₁ (betas[0]).
-    mutating func setMomentum(_ m: Double) {
-        switch self {
-        case .sgd(var o): o.momentum = m; self = .sgd(o)
-        case .rmsprop(var o): o.momentum = m; self = .rmsprop(o)
-        case .adam(var o): o.beta1 = m; self = .adam(o)
-        case .nadam(var o): o.beta1 = m; self = .nadam(o)
-        case .radam(var o): o.beta1 = m; self = .radam(o)
-        case .adamax(var o): o.beta1 = m; self = .adamax(o)
-        case .adagrad, .adadelta: preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum")
+    /// The options' rule for Scalar = Float or Double.
+    init(_ options: any AlgorithmOptions, _ parameters: [Parameter<Scalar>]) throws {
+        if Scalar.self == Double.self {
+            self = unsafeBitCast(try options.rule(unsafeBitCast(parameters, to: [Parameter<Double>].self)), to: Self.self)
+        } else if Scalar.self == Float.self {
+            self = unsafeBitCast(try options.rule(unsafeBitCast(parameters, to: [Parameter<Float>].self)), to: Self.self)
+        } else {
+            throw OptimError("optimizers step Float or Double parameters, not \(Scalar.self)")
         }
     }
 }

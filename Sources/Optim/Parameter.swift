@@ -9,10 +9,15 @@ public struct Parameter<Scalar: BinaryFloatingPoint> {
     public var value: UnsafeMutableBufferPointer<Scalar>
     /// Read by `Optimizer.step()`; must have as many elements as `value`.
     public var grad: UnsafeMutableBufferPointer<Scalar>
+    /// The tensor's shape (row-major), which Adafactor (factored moments for ≥ 2 dimensions) and
+    /// Muon (matrices only) look at; a flat vector unless given.
+    public var shape: [Int]
 
-    public init(name: String, value: UnsafeMutableBufferPointer<Scalar>, grad: UnsafeMutableBufferPointer<Scalar>) {
+    public init(name: String, value: UnsafeMutableBufferPointer<Scalar>, grad: UnsafeMutableBufferPointer<Scalar>,
+                shape: [Int]? = nil) {
         self.name = name
         self.value = value
         self.grad = grad
+        self.shape = shape ?? [value.count]
     }
 }

@@ -7,7 +7,9 @@
 ///     r = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ))
 ///     θ ← θ − γ · m/(1−β₁ᵗ) · r·√(1−β₂ᵗ)/(√v + ε)    if ρₜ > 5
 ///     θ ← θ − γ · m/(1−β₁ᵗ)                          otherwise (variance not yet tractable)
-struct RAdamOptions: Equatable {
+struct RAdamOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["radam"]) { _, r in try RAdamOptions(&r) }
+
     var lr, beta1, beta2, eps, weightDecay: Double
     var decoupledWeightDecay, maximize: Bool
 
@@ -21,7 +23,15 @@ struct RAdamOptions: Equatable {
     }
 }
 
+extension RAdamOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(RAdam(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(RAdam(self, parameters)) }
+    var cycledMomentum: CycledMomentum? { .beta1 }
+    mutating func setMomentum(_ m: Double) { beta1 = m }
+}
+
 final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
+    func setMomentum(_ m: Double) { beta1.set(m) }
     let o: RAdamOptions
     let expAvg, expAvgSq: StateBuffers<Scalar>
     /// β₁ (set per step by a onecycle schedule) and β₁ᵗ; β₂ᵗ.
@@ -37,7 +47,7 @@ final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [expAvg, expAvgSq] }
 
-    func restore(t: Int, scalars: [String: Scalar]) {
+    func restore(t: Int, scalars: [[String: Scalar]]) {
         beta1.restore(t: t)
         beta2Power = 1
         for _ in 0..<t { beta2Power *= o.beta2 }

@@ -6,7 +6,9 @@
 ///     d = √(v − ḡ²) + ε if centered, else √v + ε
 ///     b ← μb + g/d,  θ ← θ − γb      if μ > 0
 ///     θ ← θ − γ · g/d                otherwise
-struct RMSpropOptions: Equatable {
+struct RMSpropOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["rmsprop"]) { _, r in try RMSpropOptions(&r) }
+
     var lr, alpha, eps, weightDecay, momentum: Double
     var centered, maximize: Bool
 
@@ -21,7 +23,15 @@ struct RMSpropOptions: Equatable {
     }
 }
 
+extension RMSpropOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(RMSprop(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(RMSprop(self, parameters)) }
+    var cycledMomentum: CycledMomentum? { .momentum }
+    mutating func setMomentum(_ m: Double) { momentum = m }
+}
+
 final class RMSprop<Scalar: BinaryFloatingPoint>: UpdateRule {
+    func setMomentum(_ m: Double) { momentum = m }
     let o: RMSpropOptions
     let squareAvg: StateBuffers<Scalar>
     let momentumBuffer, gradAvg: StateBuffers<Scalar>?

@@ -5,7 +5,9 @@
 ///     b ← μb + (1−τ)g                at t > 1            } only if μ ≠ 0
 ///     g ← g + μb if nesterov, else b                     }
 ///     θ ← θ − γg
-struct SGDOptions: Equatable {
+struct SGDOptions: AlgorithmOptions, Equatable {
+    static let algorithm = Algorithm(names: ["sgd"]) { _, r in try SGDOptions(&r) }
+
     var lr, momentum, dampening, weightDecay: Double
     var nesterov, maximize: Bool
 
@@ -22,7 +24,15 @@ struct SGDOptions: Equatable {
     }
 }
 
+extension SGDOptions {
+    func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(SGD(self, parameters)) }
+    func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(SGD(self, parameters)) }
+    var cycledMomentum: CycledMomentum? { .momentum }
+    mutating func setMomentum(_ m: Double) { momentum = m }
+}
+
 final class SGD<Scalar: BinaryFloatingPoint>: UpdateRule {
+    func setMomentum(_ m: Double) { momentum = m }
     let o: SGDOptions
     let momentumBuffer: StateBuffers<Scalar>?
     /// μ: the spec's, or what a onecycle schedule set for this step.

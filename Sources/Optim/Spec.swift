@@ -12,12 +12,12 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
     public private(set) var arguments: [SpecArgument]
     public private(set) var schedule: ScheduleSpec?
     /// The hyperparameters with torch's defaults filled in, checked as torch checks them.
-    private(set) var options: AlgorithmOptions
+    private(set) var options: any AlgorithmOptions
     private var typed: SpecCall
     private var hasExplicitLabel: Bool
 
     /// The algorithm names the grammar accepts, presets included.
-    public static let names = AlgorithmOptions.names + Array(presets.keys).sorted()
+    public static let names = Algorithms.names + Array(presets.keys).sorted()
 
     static let presets: [String: [SpecArgument]] = [
         "momentum": [SpecArgument(key: "momentum", value: .number(0.9))],
@@ -42,7 +42,7 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
 
     init(_ call: SpecCall) throws {
         let preset = Self.presets[call.name]
-        guard preset != nil || AlgorithmOptions.names.contains(call.name) else {
+        guard preset != nil || Algorithms.named(call.name) != nil else {
             throw OptimError("unknown optimizer '\(call.name)'; valid: \(Self.names.joined(separator: ", "))")
         }
         typed = call
@@ -84,23 +84,31 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
     /// requires of betas, and momentum must stay > 0, since torch's SGD and RMSprop switch their
     /// momentum buffer off at 0 (a path optlab does not mirror).
     private static func checkCycledMomentum(_ cycle: (base: Double, max: Double), by scheduleName: String,
-                                            _ options: AlgorithmOptions, owner: String) throws {
-        guard options.hasMomentum else {
-            throw OptimError("\(owner): schedule \(scheduleName) cycles the momentum, which \(owner) has none of (sgd and rmsprop have momentum, adam, adamw, nadam, radam and adamax beta1); add cycle_momentum=false")
-        }
-        let usesBetas: Bool
-        switch options {
-        case .sgd, .rmsprop: usesBetas = false
-        default: usesBetas = true
+                                            _ options: any AlgorithmOptions, owner: String) throws {
+        guard let kind = options.cycledMomentum else {
+            throw OptimError("\(owner): schedule \(scheduleName) cycles the momentum, which \(owner) has none of (\(cycledNames)); add cycle_momentum=false")
         }
         for (key, value) in [("base_momentum", cycle.base), ("max_momentum", cycle.max)] {
-            if usesBetas, !(value < 1) {
+            if kind == .beta1, !(value < 1) {
                 throw OptimError("schedule \(scheduleName): \(key)=\(SpecValue.format(value)) must be in [0, 1): it becomes \(owner)'s beta1")
             }
-            if !usesBetas, !(value > 0) {
+            if kind == .momentum, !(value > 0) {
                 throw OptimError("schedule \(scheduleName): \(key)=\(SpecValue.format(value)) must be > 0 with \(owner) (torch turns momentum off at 0)")
             }
         }
+    }
+
+    /// "sgd and rmsprop have momentum, adam, ... beta1", from the registered algorithms.
+    private static var cycledNames: String {
+        func names(_ kind: CycledMomentum) -> String {
+            Algorithms.all.flatMap { algorithm in
+                algorithm.names.filter { name in
+                    var defaults = ArgumentReader(name, [])
+                    return (try? algorithm.read(name, &defaults))?.cycledMomentum == kind
+                }
+            }.joined(separator: ", ")
+        }
+        return "\(names(.momentum)) have momentum, \(names(.beta1)) beta1"
     }
 
     /// The canonical text, which parses back to the same algorithm, arguments and schedule.
@@ -122,7 +130,7 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
     }
 
     /// `lr`, or the algorithm's default.
-    public var learningRate: Double { options.learningRate }
+    public var learningRate: Double { options.lr }
 
     public var hasExplicitLearningRate: Bool { arguments.contains { $0.key == "lr" } }
 
@@ -139,44 +147,32 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
             copy.typed.arguments.insert(lr, at: 0)
         }
         if !hasExplicitLabel { copy.label = SpecValue.format(copy.typed) }
-        copy.options.learningRate = learningRate  // checked when an Optimizer is built
+        copy.options.lr = learningRate  // checked when an Optimizer is built
         return copy
     }
 
-    private static func readOptions(name: String, typedName: String, _ arguments: [SpecArgument]) throws -> AlgorithmOptions {
+    private static func readOptions(name: String, typedName: String, _ arguments: [SpecArgument]) throws -> any AlgorithmOptions {
         var reader = ArgumentReader(name == typedName ? name : "\(typedName) (\(name))", arguments)
-        let options = try AlgorithmOptions(name: name, reader: &reader)
+        guard let algorithm = Algorithms.named(name) else {
+            throw OptimError("unknown optimizer '\(name)'; valid: \(OptimizerSpec.names.joined(separator: ", "))")
+        }
+        let options = try algorithm.read(name, &reader)
         reader.allow("schedule", "label")
         try reader.finish()
         return options
     }
 }
 
-/// The hyperparameters of one algorithm, read from a spec with torch's defaults.
-enum AlgorithmOptions: Equatable {
-    case sgd(SGDOptions)
-    case adagrad(AdagradOptions)
-    case rmsprop(RMSpropOptions)
-    case adadelta(AdadeltaOptions)
-    case adam(AdamOptions)
-    case nadam(NAdamOptions)
-    case radam(RAdamOptions)
-    case adamax(AdamaxOptions)
-
-    static let names = ["sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam", "adamax"]
-
-    init(name: String, reader r: inout ArgumentReader) throws {
-        switch name {
-        case "sgd": self = .sgd(try SGDOptions(&r))
-        case "adagrad": self = .adagrad(try AdagradOptions(&r))
-        case "rmsprop": self = .rmsprop(try RMSpropOptions(&r))
-        case "adadelta": self = .adadelta(try AdadeltaOptions(&r))
-        case "adam": self = .adam(try AdamOptions(&r, adamW: false))
-        case "adamw": self = .adam(try AdamOptions(&r, adamW: true))
-        case "nadam": self = .nadam(try NAdamOptions(&r))
-        case "radam": self = .radam(try RAdamOptions(&r))
-        case "adamax": self = .adamax(try AdamaxOptions(&r))
-        default: throw OptimError("unknown optimizer '\(name)'; valid: \(OptimizerSpec.names.joined(separator: ", "))")
-        }
+extension OptimizerSpec {
+    /// Specs are equal when they name the same algorithm with the same arguments, schedule and
+    /// label (the options follow from those).
+    public static func == (a: OptimizerSpec, b: OptimizerSpec) -> Bool {
+        a.name == b.name && a.label == b.label && a.arguments == b.arguments && a.schedule == b.schedule
+            && a.typed == b.typed && a.hasExplicitLabel == b.hasExplicitLabel
     }
+
+    /// Whether sweeps may step many paths as the parameters of one optimizer and read each
+    /// path's point from its parameter: the update is separable (`AlgorithmOptions.isSeparable`)
+    /// and the model is evaluated at the iterate.
+    public var batchesPaths: Bool { options.isSeparable && !options.hasEvaluationPoint }
 }

@@ -6,10 +6,17 @@ final class StateBuffers<Scalar: BinaryFloatingPoint> {
     let name: String
     let buffers: [UnsafeMutableBufferPointer<Scalar>]
 
-    init(_ name: String, like parameters: [Parameter<Scalar>], initialValue: Scalar = 0) {
+    /// One buffer the size of each parameter.
+    convenience init(_ name: String, like parameters: [Parameter<Scalar>], initialValue: Scalar = 0) {
+        self.init(name, sizes: parameters.map(\.value.count), initialValue: initialValue)
+    }
+
+    /// Buffers of the given sizes (Adafactor's factored moments); size 0 means the parameter has
+    /// no such buffer (it is neither saved nor loaded).
+    init(_ name: String, sizes: [Int], initialValue: Scalar = 0) {
         self.name = name
-        buffers = parameters.map { p in
-            let b = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: p.value.count)
+        buffers = sizes.map { n in
+            let b = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: n)
             b.initialize(repeating: initialValue)
             return b
         }
@@ -18,4 +25,6 @@ final class StateBuffers<Scalar: BinaryFloatingPoint> {
     deinit { for b in buffers { b.deallocate() } }
 
     subscript(_ i: Int) -> UnsafeMutableBufferPointer<Scalar> { buffers[i] }
+
+    func count(_ i: Int) -> Int { buffers[i].count }
 }

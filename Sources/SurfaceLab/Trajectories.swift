@@ -100,9 +100,11 @@ public enum Trajectories {
         return TrajectoryComparison(surface: surface, start: start, steps: steps, results: results, noise: noise)
     }
 
-    /// Steps one optimizer over the surface: gradient, optimizer step, schedule step (plateau's
-    /// with the loss at the new point), `steps` times (a onecycle schedule without total_steps
-    /// spans the path).
+    /// Steps one optimizer over the surface, `steps` times torch's `step(closure)` (the closure
+    /// takes the gradient; SAM and LBFGS call it more than once per step) and a schedule step
+    /// (plateau's with the loss at the new point; a onecycle schedule without total_steps spans
+    /// the path). A path's points are where the model would be evaluated: the iterate, or for
+    /// schedule-free algorithms their averaged sequence x (`optimizer.eval()`).
     /// The path stops at the first point whose coordinates or loss are not finite, or whose loss
     /// exceeds `divergenceLoss`, and is reported as diverged there. With `noise`, every gradient
     /// gets σ × a standard normal from the stream per coordinate (σ = 0 adds nothing).
@@ -116,7 +118,9 @@ public enum Trajectories {
         let value = UnsafeMutableBufferPointer(rebasing: buffer[0..<2])
         let grad = UnsafeMutableBufferPointer(rebasing: buffer[2..<4])
         (value[0], value[1]) = (start.x, start.y)
-        let optimizer = try Optimizer(spec.fillingTotalSteps(max(1, steps)), parameters: [Parameter(name: "", value: value, grad: grad)])
+        // A 1×2 matrix, so that Muon (matrices only) steps it as torch steps a [1, 2] tensor.
+        let optimizer = try Optimizer(spec.fillingTotalSteps(max(1, steps)),
+                                      parameters: [Parameter(name: "", value: value, grad: grad, shape: [1, 2])])
 
         let startLoss = try checkedLoss(at: start, on: surface)
         var points = [start], losses = [startLoss]
@@ -128,13 +132,25 @@ public enum Trajectories {
         var state: [String: [Point]] = [:]
         while divergedAt == nil, k < steps {
             k += 1
-            (grad[0], grad[1]) = surface.gradient(value[0], value[1])
-            if let sigma = noise?.sigma, sigma > 0 {
-                grad[0] += sigma * stream!.normal()
-                grad[1] += sigma * stream!.normal()
+            // The gradient here, with the noise's next draws (SAM and LBFGS take several per step).
+            func takeGradient() {
+                (grad[0], grad[1]) = surface.gradient(value[0], value[1])
+                if let sigma = noise?.sigma, sigma > 0 {
+                    grad[0] += sigma * stream!.normal()
+                    grad[1] += sigma * stream!.normal()
+                }
             }
-            optimizer.step()
-            let p = Point(value[0], value[1]), loss = surface.value(p.x, p.y)
+            if optimizer.needsClosure {
+                try optimizer.step {
+                    takeGradient()
+                    return surface.value(value[0], value[1])
+                }
+            } else {
+                takeGradient()
+                optimizer.step()
+            }
+            let p = optimizer.hasEvaluationPoint ? optimizer.withEvaluationValues { Point(value[0], value[1]) } : Point(value[0], value[1])
+            let loss = surface.value(p.x, p.y)
             try optimizer.scheduleStep(loss: loss)
             if isDiverged(p, loss, divergenceLoss) {
                 divergedAt = k
@@ -165,10 +181,21 @@ public enum Trajectories {
     /// fixed); a block stops when all its paths have diverged. A schedule that steps with the loss
     /// (plateau) needs one loss per optimizer, so then every block is one path.
     /// With `noise`, every path's gradients get the same draws from the stream, as `run` would add them.
+    ///
+    /// Only algorithms whose update treats each parameter on its own (`isSeparable`) are batched
+    /// so; the others (SAM's and Prodigy's global norms, LBFGS's one flat vector, an evaluation
+    /// point elsewhere than the iterate) would couple the paths, and run one by one through `run`.
     public static func finalStates(_ spec: OptimizerSpec, learningRates: [Double], on surface: Surface, from start: Point,
                                    steps: Int, divergenceLoss: Double = .infinity, block: Int = 64,
                                    noise: (sigma: Double, stream: SeededRandom)? = nil) throws -> [FinalState] {
         guard steps >= 0 else { throw SettingError("steps", "must be ≥ 0, got \(steps)") }
+        guard spec.batchesPaths else {
+            return try learningRates.map { lr in
+                let path = try run(spec.with(learningRate: lr), on: surface, from: start, steps: steps, divergenceLoss: divergenceLoss,
+                                   noise: noise.map { ($0.sigma, $0.stream, 0) })
+                return FinalState(point: path.finalPoint, loss: path.finalLoss, divergedAt: path.divergedAt)
+            }
+        }
         let startLoss = try checkedLoss(at: start, on: surface)
         var states = [FinalState](repeating: FinalState(point: start, loss: startLoss, divergedAt: nil), count: learningRates.count)
         let stepsWithLoss = spec.schedule?.needsLoss == true

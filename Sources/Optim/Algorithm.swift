@@ -1,0 +1,52 @@
+/// Everything optlab knows about optimization algorithms is registered here: one line per
+/// algorithm file. Adding an optimizer is that file plus its line in `Algorithms.all`.
+enum Algorithms {
+    static let all: [Algorithm] = [
+        SGDOptions.algorithm, AdagradOptions.algorithm, RMSpropOptions.algorithm, AdadeltaOptions.algorithm,
+        AdamOptions.algorithm, NAdamOptions.algorithm, RAdamOptions.algorithm, AdamaxOptions.algorithm,
+    ]
+
+    /// Spec names, in registration order.
+    static let names = all.flatMap(\.names)
+
+    static func named(_ name: String) -> Algorithm? { all.first { $0.names.contains(name) } }
+}
+
+/// An algorithm's names and how to read its options from a spec.
+struct Algorithm: Sendable {
+    /// The spec names it answers to (`adam` and `adamw`: AdamW is Adam with decoupled decay).
+    let names: [String]
+    /// Reads the keyword arguments of the spec name given, with torch's defaults and checks.
+    let read: @Sendable (_ name: String, _ reader: inout ArgumentReader) throws -> any AlgorithmOptions
+}
+
+/// What OneCycleLR's cycle_momentum sets in an algorithm: torch's `momentum` or `betas[0]`.
+enum CycledMomentum { case momentum, beta1 }
+
+/// The hyperparameters of one algorithm, read from a spec with torch's defaults. The rule
+/// constructors are written out for Float and Double in each algorithm's file: there Scalar is
+/// concrete, so its update loops are compiled specialised.
+protocol AlgorithmOptions: Sendable {
+    var lr: Double { get set }
+    /// What a onecycle schedule may cycle; nil if the algorithm has neither momentum nor betas.
+    var cycledMomentum: CycledMomentum? { get }
+    mutating func setMomentum(_ m: Double)
+    /// Whether each parameter's update depends on that parameter alone. Sweeps step many paths
+    /// as the parameters of one optimizer, which is right only then; a rule that takes a global
+    /// norm (SAM, Prodigy) or flattens all parameters into one vector (LBFGS) is not separable.
+    var isSeparable: Bool { get }
+    /// Whether a step evaluates the loss more than once (SAM, LBFGS): `Optimizer.step(closure:)`.
+    var needsClosure: Bool { get }
+    /// Whether the model is evaluated elsewhere than at the iterate (schedule-free's x).
+    var hasEvaluationPoint: Bool { get }
+    func rule(_ parameters: [Parameter<Float>]) throws -> AnyRule<Float>
+    func rule(_ parameters: [Parameter<Double>]) throws -> AnyRule<Double>
+}
+
+extension AlgorithmOptions {
+    var cycledMomentum: CycledMomentum? { nil }
+    mutating func setMomentum(_ m: Double) { preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum") }
+    var isSeparable: Bool { true }
+    var needsClosure: Bool { false }
+    var hasEvaluationPoint: Bool { false }
+}
