@@ -4,6 +4,8 @@ enum Algorithms {
     static let all: [Algorithm] = [
         SGDOptions.algorithm, AdagradOptions.algorithm, RMSpropOptions.algorithm, AdadeltaOptions.algorithm,
         AdamOptions.algorithm, NAdamOptions.algorithm, RAdamOptions.algorithm, AdamaxOptions.algorithm,
+        RpropOptions.algorithm, ASGDOptions.algorithm, AdafactorOptions.algorithm,
+        LionOptions.algorithm,
     ]
 
     /// Spec names, in registration order.

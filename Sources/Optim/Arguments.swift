@@ -93,6 +93,50 @@ struct ArgumentReader {
         }
     }
 
+    /// A number that may also be `none` (torch's None), as Adafactor's eps=(none,1e-3) allows;
+    /// `inf` is accepted where `allowsInfinity` (Prodigy's growth_rate=inf).
+    mutating func optionalNumber(_ key: String, default value: Double?, _ bound: Bound = .nonNegative,
+                                 allowsInfinity: Bool = false) throws -> Double? {
+        guard let given = lookup(key) else { return value }
+        return try optionalNumber(key, given, bound, allowsInfinity: allowsInfinity)
+    }
+
+    /// A tuple of `count` numbers, each may be `none` where `optional[i]`: eps=(none,1e-3),
+    /// ns_coefficients=(3.4445,-4.775,2.0315).
+    mutating func numbers(_ key: String, default value: [Double?], optional: [Bool], _ bound: Bound = .any) throws -> [Double?] {
+        guard let given = lookup(key) else { return value }
+        guard case .tuple(let items) = given, items.count == value.count else {
+            throw invalid(key, given, "must be a tuple of \(value.count) numbers like \(SpecValue.tuple(value.map { $0.map(SpecValue.number) ?? .text("none") }))")
+        }
+        return try items.enumerated().map { i, item in
+            let x = try optionalNumber("\(key)[\(i)]", item, bound, allowsInfinity: false)
+            if x == nil, !optional[i] { throw invalid(key, given, "needs a number at position \(i)") }
+            return x
+        }
+    }
+
+    /// A nested optimizer spec such as base=adamw(lr=0.01) (or a bare name, base=adam); nil
+    /// if the key is absent.
+    mutating func call(_ key: String) throws -> SpecCall? {
+        guard let given = lookup(key) else { return nil }
+        switch given {
+        case .call(let c): return c
+        case .text(let name): return SpecCall(name: name, arguments: [], text: name)
+        default: throw invalid(key, given, "must be an optimizer spec like adam(lr=0.01)")
+        }
+    }
+
+    private func optionalNumber(_ key: String, _ given: SpecValue, _ bound: Bound, allowsInfinity: Bool) throws -> Double? {
+        switch given {
+        case .text(let word) where word.lowercased() == "none": return nil
+        case .text(let word) where allowsInfinity && word.lowercased() == "inf": return .infinity
+        case .number(let x):
+            try check(key, x, bound)
+            return x
+        default: throw invalid(key, given, "is not a number\(allowsInfinity ? ", inf" : "") or none")
+        }
+    }
+
     /// Marks keys handled elsewhere (schedule, label) as valid.
     mutating func allow(_ keys: String...) { validKeys += keys }
 

@@ -217,7 +217,7 @@ public enum Trajectories {
                 let parameters = (0..<paths.count).map { i in
                     (xy[4 * i], xy[4 * i + 1], xy[4 * i + 2], xy[4 * i + 3]) = (start.x, start.y, firstGradient.0, firstGradient.1)
                     return Parameter(name: "", value: UnsafeMutableBufferPointer(rebasing: xy[(4 * i)..<(4 * i + 2)]),
-                                     grad: UnsafeMutableBufferPointer(rebasing: xy[(4 * i + 2)..<(4 * i + 4)]))
+                                     grad: UnsafeMutableBufferPointer(rebasing: xy[(4 * i + 2)..<(4 * i + 4)]), shape: [1, 2])
                 }
                 let optimizer = try Optimizer(spec.fillingTotalSteps(max(1, steps)), parameters: parameters,
                                               learningRates: Array(learningRates[paths]))

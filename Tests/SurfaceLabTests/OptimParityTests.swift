@@ -70,6 +70,15 @@ final class OptimParityTests: XCTestCase {
         }
     }
 
+    /// The optimizers beyond the classic set, each against its reference implementation
+    /// (torch.optim, lion-pytorch, schedulefree, prodigyopt, pytorch-optimizer), written by
+    /// Tests/Fixtures/make_modern_trajectories.py: schedule-free paths are their evaluation points,
+    /// SAM and LBFGS evaluate the surface several times per step.
+    func testModernOptimizersMatchTheirReferences() throws {
+        let url = Self.fixtures.appendingPathComponent("modern-trajectories.json")
+        try replay(url)
+    }
+
     @discardableResult
     private func replay(_ url: URL) throws -> Int {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
@@ -78,19 +87,20 @@ final class OptimParityTests: XCTestCase {
         for c in fixture.cases {
             let surface = try Surface.named(c.surface)
             XCTAssertEqual(surface.formula, c.formula, "surface \(c.surface)")
-            let spec = try OptimizerSpec.parse(c.spec)
+            let spec: OptimizerSpec
+            do { spec = try OptimizerSpec.parse(c.spec) } catch { XCTFail("\(c.spec): \(error)"); continue }
             XCTAssertEqual(spec.name, c.optimizer, c.spec)
             let result = try Trajectories.run(spec, on: surface, from: Point(c.start[0], c.start[1]), steps: c.steps)
             XCTAssertNil(result.divergedAt, c.spec)
             XCTAssertEqual(result.points.count, c.trajectory.count, c.spec)
             var worst = 0.0
-            for (k, (p, expected)) in zip(result.points, c.trajectory).enumerated() {
+            points: for (k, (p, expected)) in zip(result.points, c.trajectory).enumerated() {
                 for (got, want) in [(p.x, expected[0]), (p.y, expected[1]), (result.losses[k], c.loss[k])] {
                     let error = abs(got - want)
                     worst = max(worst, error / max(abs(want), 1e-300))
                     if error > 1e-9 * abs(want) + 1e-12 {
                         XCTFail("\(c.surface) \(c.spec) step \(k): \(got) vs torch \(want)")
-                        break
+                        break points
                     }
                 }
             }
