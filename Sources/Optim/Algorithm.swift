@@ -5,7 +5,7 @@ enum Algorithms {
         SGDOptions.algorithm, AdagradOptions.algorithm, RMSpropOptions.algorithm, AdadeltaOptions.algorithm,
         AdamOptions.algorithm, NAdamOptions.algorithm, RAdamOptions.algorithm, AdamaxOptions.algorithm,
         RpropOptions.algorithm, ASGDOptions.algorithm, AdafactorOptions.algorithm,
-        LionOptions.algorithm,
+        LionOptions.algorithm, ScheduleFreeOptions.algorithm, ProdigyOptions.algorithm,
     ]
 
     /// Spec names, in registration order.
