@@ -6,6 +6,7 @@ enum Algorithms {
         AdamOptions.algorithm, NAdamOptions.algorithm, RAdamOptions.algorithm, AdamaxOptions.algorithm,
         RpropOptions.algorithm, ASGDOptions.algorithm, AdafactorOptions.algorithm,
         LionOptions.algorithm, ScheduleFreeOptions.algorithm, ProdigyOptions.algorithm,
+        SAMOptions.algorithm, LookaheadOptions.algorithm,
     ]
 
     /// Spec names, in registration order.
@@ -51,4 +52,49 @@ extension AlgorithmOptions {
     var isSeparable: Bool { true }
     var needsClosure: Bool { false }
     var hasEvaluationPoint: Bool { false }
+}
+
+/// A wrapper's options (sam, lookahead): a base spec whose rule it holds, and whose learning
+/// rate and cycled momentum are the wrapper's, as the wrapped optimizer shares its parameter
+/// groups with its base in torch.
+protocol WrapperOptions: AlgorithmOptions {
+    var base: OptimizerSpec { get set }
+}
+
+extension WrapperOptions {
+    var lr: Double {
+        get { base.options.lr }
+        set { base.setLearningRate(newValue) }
+    }
+    var cycledMomentum: CycledMomentum? { base.options.cycledMomentum }
+    mutating func setMomentum(_ m: Double) { base.setMomentum(m) }
+}
+
+/// A wrapper's rule: its own buffers (saved under their names) and its base rule's.
+protocol WrapperRule: UpdateRule {
+    var base: AnyRule<Scalar> { get }
+    var ownBuffers: [StateBuffers<Scalar>] { get }
+}
+
+extension WrapperRule {
+    var buffers: [StateBuffers<Scalar>] { ownBuffers + base.rule.buffers }
+    func scalarState(_ i: Int) -> [(name: String, value: Scalar)] { base.rule.scalarState(i) }
+    func restore(t: Int, scalars: [[String: Scalar]]) { base.rule.restore(t: t, scalars: scalars) }
+    func setMomentum(_ m: Double) { base.rule.setMomentum(m) }
+    var hasEvaluationPoint: Bool { base.rule.hasEvaluationPoint }
+    func setEvaluationValues(_ parameters: [Parameter<Scalar>]) { base.rule.setEvaluationValues(parameters) }
+}
+
+extension ArgumentReader {
+    /// A wrapper's required base=SPEC: any optimizer spec without a schedule of its own.
+    mutating func base() throws -> OptimizerSpec {
+        guard let call = try call("base") else {
+            throw OptimError("\(owner): missing base=SPEC (required), the optimizer it wraps, e.g. base=sgd(lr=0.1); valid: \(OptimizerSpec.names.joined(separator: ", "))")
+        }
+        let spec = try OptimizerSpec(call)
+        guard spec.schedule == nil else {
+            throw OptimError("\(owner): base=\(call.name) has a schedule; give schedule= to \(owner) instead (it schedules the base's learning rate)")
+        }
+        return spec
+    }
 }

@@ -138,18 +138,34 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
     /// follows, e.g. `momentum` becomes `momentum(lr=0.01)`.
     public func with(learningRate: Double) -> OptimizerSpec {
         var copy = self
-        let lr = SpecArgument(key: "lr", value: .number(learningRate))
-        copy.arguments.removeAll { $0.key == "lr" }
-        copy.arguments.insert(lr, at: 0)
-        if let i = copy.typed.arguments.firstIndex(where: { $0.key == "lr" }) {
-            copy.typed.arguments[i] = lr
-        } else {
-            copy.typed.arguments.insert(lr, at: 0)
-        }
+        copy.setLearningRate(learningRate)
         if !hasExplicitLabel { copy.label = SpecValue.format(copy.typed) }
-        copy.options.lr = learningRate  // checked when an Optimizer is built
         return copy
     }
+
+    /// Sets `lr` in the arguments, the typed text and the options; a wrapper's lives in its base.
+    mutating func setLearningRate(_ learningRate: Double) {
+        if var wrapper = options as? any WrapperOptions {
+            wrapper.base.setLearningRate(learningRate)
+            let base = SpecArgument(key: "base", value: .call(wrapper.base.typed))
+            for i in arguments.indices where arguments[i].key == "base" { arguments[i] = base }
+            for i in typed.arguments.indices where typed.arguments[i].key == "base" { typed.arguments[i] = base }
+            options = wrapper
+            return
+        }
+        let lr = SpecArgument(key: "lr", value: .number(learningRate))
+        arguments.removeAll { $0.key == "lr" }
+        arguments.insert(lr, at: 0)
+        if let i = typed.arguments.firstIndex(where: { $0.key == "lr" }) {
+            typed.arguments[i] = lr
+        } else {
+            typed.arguments.insert(lr, at: 0)
+        }
+        options.lr = learningRate  // checked when an Optimizer is built
+    }
+
+    /// What a onecycle schedule on a wrapper sets in its base.
+    mutating func setMomentum(_ m: Double) { options.setMomentum(m) }
 
     private static func readOptions(name: String, typedName: String, _ arguments: [SpecArgument]) throws -> any AlgorithmOptions {
         var reader = ArgumentReader(name == typedName ? name : "\(typedName) (\(name))", arguments)
