@@ -5,6 +5,8 @@ final class StateBuffers<Scalar: BinaryFloatingPoint> {
     /// torch's name for this buffer in an optimizer state_dict, e.g. "exp_avg".
     let name: String
     let buffers: [UnsafeMutableBufferPointer<Scalar>]
+    /// Views (`init(viewing:at:)`) share another's memory and free nothing.
+    private let owns: Bool
 
     /// One buffer the size of each parameter.
     convenience init(_ name: String, like parameters: [Parameter<Scalar>], initialValue: Scalar = 0) {
@@ -15,6 +17,7 @@ final class StateBuffers<Scalar: BinaryFloatingPoint> {
     /// no such buffer (it is neither saved nor loaded).
     init(_ name: String, sizes: [Int], initialValue: Scalar = 0) {
         self.name = name
+        owns = true
         buffers = sizes.map { n in
             let b = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: n)
             b.initialize(repeating: initialValue)
@@ -22,7 +25,16 @@ final class StateBuffers<Scalar: BinaryFloatingPoint> {
         }
     }
 
-    deinit { for b in buffers { b.deallocate() } }
+    /// Another rule's buffers indexed like a larger parameter list: parameter i sees
+    /// `other[positions[i]]`, or nothing (size 0) where the position is nil. Muon's `rest` rule
+    /// steps a subset of the parameters; this lets the optimizer save its state by parameter.
+    init(viewing other: StateBuffers, at positions: [Int?]) {
+        name = other.name
+        owns = false
+        buffers = positions.map { $0.map { other[$0] } ?? UnsafeMutableBufferPointer(start: nil, count: 0) }
+    }
+
+    deinit { if owns { for b in buffers { b.deallocate() } } }
 
     subscript(_ i: Int) -> UnsafeMutableBufferPointer<Scalar> { buffers[i] }
 
