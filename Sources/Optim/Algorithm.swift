@@ -4,7 +4,7 @@ enum Algorithms {
     static let all: [Algorithm] = [
         SGDOptions.algorithm, AdagradOptions.algorithm, RMSpropOptions.algorithm, AdadeltaOptions.algorithm,
         AdamOptions.algorithm, NAdamOptions.algorithm, RAdamOptions.algorithm, AdamaxOptions.algorithm,
-        RpropOptions.algorithm, ASGDOptions.algorithm, AdafactorOptions.algorithm, MuonOptions.algorithm,
+        RpropOptions.algorithm, ASGDOptions.algorithm, AdafactorOptions.algorithm, MuonOptions.algorithm, LBFGSOptions.algorithm,
         LionOptions.algorithm, ScheduleFreeOptions.algorithm, ProdigyOptions.algorithm,
         SAMOptions.algorithm, LookaheadOptions.algorithm,
     ]
