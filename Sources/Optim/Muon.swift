@@ -62,6 +62,8 @@ extension MuonOptions {
     func rule(_ parameters: [Parameter<Double>]) throws -> AnyRule<Double> { try AnyRule(Muon(self, parameters)) }
     var cycledMomentum: CycledMomentum? { .momentum }
     mutating func setMomentum(_ m: Double) { momentum = m }
+    /// Which parameters Muon steps depends on the whole set (the head is the last matrix).
+    var isSeparable: Bool { false }
 }
 
 final class Muon<Scalar: BinaryFloatingPoint>: UpdateRule {

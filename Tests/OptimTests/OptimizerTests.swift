@@ -4,13 +4,13 @@ import XCTest
 /// Owns the memory of a few parameters for a test.
 final class Buffers<Scalar: BinaryFloatingPoint> {
     let parameters: [Parameter<Scalar>]
-    init(_ values: [[Scalar]]) {
+    init(_ values: [[Scalar]], shapes: [[Int]]? = nil) {
         parameters = values.enumerated().map { i, v in
             let value = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: v.count)
             _ = value.initialize(from: v)
             let grad = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: v.count)
             grad.initialize(repeating: 0)
-            return Parameter(name: "p\(i)", value: value, grad: grad)
+            return Parameter(name: "p\(i)", value: value, grad: grad, shape: shapes?[i])
         }
     }
     deinit { for p in parameters { p.value.deallocate(); p.grad.deallocate() } }
@@ -20,6 +20,19 @@ final class Buffers<Scalar: BinaryFloatingPoint> {
         for p in parameters { for j in p.value.indices { p.grad[j] = 6 * p.value[j] + 1 } }
     }
     var values: [[Scalar]] { parameters.map { Array($0.value) } }
+
+    /// One step of `optimizer` on Σ 3·θ² + θ: torch's step(closure) where the algorithm needs it.
+    func step(_ optimizer: Optimizer<Scalar>) throws {
+        if optimizer.needsClosure {
+            try optimizer.step {
+                computeGradients()
+                return parameters.reduce(0.0) { $0 + $1.value.reduce(0.0) { $0 + 3 * Double($1) * Double($1) + Double($1) } }
+            }
+        } else {
+            computeGradients()
+            optimizer.step()
+        }
+    }
 }
 
 final class OptimizerTests: XCTestCase {
@@ -35,6 +48,44 @@ final class OptimizerTests: XCTestCase {
         "radam(lr=0.05,schedule=multistep(milestones=(2,4),gamma=0.5))",
         "adamax(lr=0.05,weight_decay=0.01)",
     ]
+
+    /// Beyond the classic set, in double: their Python-float scalars (Prodigy's d, schedule-free's
+    /// weight_sum, LBFGS's t) are saved in the parameters' dtype.
+    static let modernSpecs = [
+        "rprop(lr=0.05)", "asgd(lr=0.05,t0=2,weight_decay=0.1)", "adafactor(lr=0.05,weight_decay=0.1)",
+        "muon(lr=0.05,rest=nadam(lr=0.01))", "lbfgs(lr=0.1,history_size=2)", "lbfgs(max_iter=3,line_search_fn=strong_wolfe)",
+        "lion(lr=0.01,schedule=step(step_size=3,gamma=0.5))", "adamw_schedulefree(lr=0.05,warmup_steps=2)",
+        "sgd_schedulefree(lr=0.01,weight_decay=0.1)", "prodigy(betas=(0,0.99))", "prodigy(weight_decay=0.1,use_bias_correction=true)",
+        "sam(base=adam(lr=0.05))", "lookahead(k=3,base=sgd(lr=0.01,momentum=0.9))",
+        "lookahead(base=sam(base=nadam(lr=0.1)),schedule=onecycle(max_lr=0.1,total_steps=8))",
+    ]
+
+    func testModernStateRoundTripResumesBitExactly() throws {
+        for text in Self.modernSpecs {
+            let spec = try OptimizerSpec.parse(text)
+            let start: [[Double]] = [[0.5, -1.25, 2, 0.25], [0.75, 0.5], [-0.5]], shapes = [[2, 2], [1, 2], [1]]
+            let straight = Buffers(start, shapes: shapes), resumed = Buffers(start, shapes: shapes)
+            let a = try Optimizer(spec, parameters: straight.parameters)
+            for _ in 0..<8 { try straight.step(a); try a.scheduleStep() }
+            var b = try Optimizer(spec, parameters: resumed.parameters)
+            for _ in 0..<4 { try resumed.step(b); try b.scheduleStep() }
+            let saved = b.stateTensors()
+            XCTAssertEqual(Set(saved.map(\.name)).count, saved.count, text)
+            b = try Optimizer(spec, parameters: resumed.parameters)
+            try b.loadState(Dictionary(uniqueKeysWithValues: saved.map { ($0.name, $0.values) }))
+            for _ in 0..<4 { try resumed.step(b); try b.scheduleStep() }
+            XCTAssertEqual(resumed.values, straight.values, text)
+            XCTAssertNotEqual(straight.values, start, text)
+        }
+    }
+
+    /// Muon steps the matrices but the classifier head (the last 2-D parameter) and hands the
+    /// rest to rest=SPEC; the only matrix of a 2-D surface is Muon's.
+    func testMuonPartitionsAMatricesAndTheRest() {
+        XCTAssertEqual(MuonOptions.steps([[6, 3, 5, 5], [6], [16, 6, 5, 5], [16], [120, 400], [120], [10, 120], [10]]),
+                       [true, false, true, false, true, false, false, false])
+        XCTAssertEqual(MuonOptions.steps([[1, 2]]), [true])
+    }
 
     /// Each with a total_steps of its own (per-parameter rates do not apply to them).
     static let oneCycleSpecs = [
@@ -156,7 +207,10 @@ extension OptimizerTests {
 extension OptimizerTests {
     /// maximize=true on gradient g steps exactly as the default does on −g, for every algorithm.
     func testMaximizeIsDescentOnTheNegatedGradient() throws {
-        for name in OptimizerSpec.names {
+        // Every algorithm with torch's maximize keyword (LBFGS negates its losses too: not this test).
+        let withMaximize = OptimizerSpec.names.filter { (try? OptimizerSpec.parse("\($0)(maximize=true)")) != nil }
+        XCTAssertEqual(withMaximize.count, 15)
+        for name in withMaximize where name != "lbfgs" {
             let up = Buffers<Double>([[0.5, -1.5]]), down = Buffers<Double>([[0.5, -1.5]])
             let maximizing = try Optimizer(OptimizerSpec.parse("\(name)(maximize=true)"), parameters: up.parameters)
             let minimizing = try Optimizer(OptimizerSpec.parse(name), parameters: down.parameters)

@@ -104,6 +104,33 @@ final class SpecTests: XCTestCase {
             ("adam(schedule=onecycle(max_lr=0.1,max_momentum=1))", ["max_momentum=1 must be in [0, 1)", "beta1"]),
             ("sgd(schedule=onecycle(max_lr=0.1,base_momentum=0))", ["base_momentum=0 must be > 0"]),
             ("sgd(lr=" + String(repeating: "(", count: 10_000), ["nested deeper than 50 levels"]),
+            ("sam(rho=0.1)", ["sam: missing base=SPEC", "valid: sgd, adagrad"]),
+            ("lookahead(k=5)", ["lookahead: missing base=SPEC"]),
+            ("sam(base=adamm)", ["unknown optimizer 'adamm'"]),
+            ("sam(base=adam(beta=0.9))", ["adam: unknown key 'beta'"]),
+            ("sam(base=lbfgs)", ["base of sam must take one gradient"]),
+            ("lookahead(base=adam(schedule=step(step_size=2)))", ["give schedule= to lookahead"]),
+            ("lookahead(k=0,base=sgd)", ["k=0 must be a whole number ≥ 1"]),
+            ("lookahead(alpha=1.5,base=sgd)", ["alpha=1.5 must be in [0, 1]"]),
+            ("sam(rho=-1,base=sgd)", ["sam: rho=-1 must be ≥ 0"]),
+            ("lion(lr=0)", ["lion: lr=0 must be > 0"]),
+            ("lion(betas=(0.9,1.5))", ["betas[1]=1.5 must be in [0, 1]"]),
+            ("rprop(etas=(1.5,1.2))", ["0 < etas[0] < 1 < etas[1]"]),
+            ("asgd(lambd=-1)", ["asgd: lambd=-1 must be ≥ 0"]),
+            ("adafactor(beta2_decay=0.5)", ["beta2_decay=0.5 must be ≤ 0"]),
+            ("adafactor(d=0.5)", ["d=0.5 must be ≥ 1"]),
+            ("adafactor(eps=(none,none))", ["needs a number at position 1"]),
+            ("muon(adjust_lr_fn=cubic)", ["adjust_lr_fn=cubic must be one of original, match_rms_adamw, spectral_unclamped"]),
+            ("muon(ns_steps=100)", ["ns_steps=100 must be less than 100"]),
+            ("muon(ns_coefficients=(1,2))", ["must be a tuple of 3 numbers"]),
+            ("muon(rest=lbfgs)", ["rest=lbfgs must be a plain optimizer"]),
+            ("lbfgs(line_search_fn=armijo)", ["line_search_fn=armijo must be one of none, strong_wolfe"]),
+            ("lbfgs(history_size=0)", ["history_size=0 must be a whole number ≥ 1"]),
+            ("sgd_schedulefree(momentum=1)", ["momentum=1 must be between 0 and 1 exclusive"]),
+            ("adamw_schedulefree(warmup_steps=-1)", ["warmup_steps=-1 must be a whole number ≥ 0"]),
+            ("prodigy(d0=0)", ["prodigy: d0=0 must be > 0"]),
+            ("prodigy(lr=0)", ["prodigy: lr=0 must be > 0"]),
+            ("prodigy(growth_rate=fast)", ["growth_rate=fast is not a number, inf or none"]),
         ]
         assertOneLineErrors(cases)
     }
@@ -126,6 +153,20 @@ extension XCTestCase {
 }
 
 extension SpecTests {
+    /// A wrapper's learning rate is its base's: a sweep sets it inside base=, and the text parses back.
+    func testWrapperLearningRateLivesInItsBase() throws {
+        let sam = try OptimizerSpec.parse("sam(rho=0.1,base=lookahead(k=3,base=sgd(lr=0.1,momentum=0.9)))")
+        XCTAssertEqual(sam.learningRate, 0.1)
+        let faster = sam.with(learningRate: 0.5)
+        XCTAssertEqual(faster.learningRate, 0.5)
+        XCTAssertEqual(faster.description, "sam(rho=0.1,base=lookahead(k=3,base=sgd(lr=0.5,momentum=0.9)))")
+        XCTAssertEqual(faster.label, faster.description)
+        XCTAssertEqual(try OptimizerSpec.parse(faster.description).description, faster.description)
+        XCTAssertFalse(sam.batchesPaths)
+        XCTAssertTrue(try OptimizerSpec.parse("lookahead(base=adam)").batchesPaths)
+        XCTAssertFalse(try OptimizerSpec.parse("adamw_schedulefree").batchesPaths)
+    }
+
     /// onecycle specs print canonically and parse back; total_steps is filled in only where missing.
     func testOneCycleRoundTripsAndFillsTotalSteps() throws {
         let spec = try OptimizerSpec.parse("nesterov(lr=0.2, schedule=onecycle(max_lr=0.2, anneal_strategy='linear', three_phase=true))")

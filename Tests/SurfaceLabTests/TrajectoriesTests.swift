@@ -62,9 +62,14 @@ extension TrajectoriesTests {
     func testFinalStatesEqualTheEndsOfSinglePaths() throws {
         let bowl = try Surface.named("bowl")
         let rates = [0.001, 0.01, 0.04, 0.049, 0.05, 0.06, 0.2]  // sgd on bowl diverges above 0.05
+        // Separable rules run as one optimizer over blocks of paths; SAM, LBFGS, Prodigy and Muon
+        // (global norms, one flat vector, a parameter's role) and schedule-free (evaluated at x)
+        // must run one by one, or their paths would couple.
         for text in ["sgd", "momentum(schedule=step(step_size=5,gamma=0.5))", "adam", "nadam", "adadelta",
                      "adam(schedule=plateau(patience=2,factor=0.5,threshold=0.05))",
-                     "momentum(schedule=sequential(schedulers=(linear,cosine(T_max=55)),milestones=(5)))"] {
+                     "momentum(schedule=sequential(schedulers=(linear,cosine(T_max=55)),milestones=(5)))",
+                     "rprop", "lion", "lookahead(base=adam)", "sam(base=sgd)", "lbfgs(max_iter=3)", "prodigy", "muon",
+                     "sgd_schedulefree"] {
             let spec = try OptimizerSpec.parse(text)
             let states = try Trajectories.finalStates(spec, learningRates: rates, on: bowl, from: bowl.start, steps: 60,
                                                       divergenceLoss: 1e4, block: 3)
