@@ -18,11 +18,20 @@ public enum Checkpoint {
     static let format = "optlab-checkpoint-1"
     static let optimizerPrefix = "optimizer."
     static let schedulerPrefix = "scheduler."
+    static let trainingWeightsPrefix = "training_weights."
 
     /// Everything needed to continue or evaluate the run, written atomically.
     public static func save(_ trainer: Trainer, to url: URL) throws {
         var file = SafeTensors()
-        trainer.network.save(into: &file)
+        // The model's weights are where it is evaluated (schedule-free: x, with the batch-norm
+        // statistics its evaluation recomputed); training resumes from the optimizer's own
+        // iterate (y), saved beside the optimizer's state.
+        if trainer.optimizer.hasEvaluationPoint {
+            for p in trainer.network.parameters {
+                file.set(optimizerPrefix + trainingWeightsPrefix + p.name, floats: Array(p.value), shape: p.shape)
+            }
+        }
+        try trainer.optimizer.withEvaluationValues { trainer.network.save(into: &file) }
         for tensor in trainer.optimizer.stateTensors() {
             file.set(optimizerPrefix + tensor.name, floats: tensor.values, shape: tensor.shape)
         }
@@ -67,6 +76,11 @@ public enum Checkpoint {
         if let epochs { plan.epochs = epochs }
         let trainer = try Trainer(plan, train: train, test: test)
         try trainer.network.load(file)
+        if trainer.optimizer.hasEvaluationPoint {
+            for p in trainer.network.parameters {
+                _ = p.value.update(from: try file.floats(optimizerPrefix + trainingWeightsPrefix + p.name, shape: p.shape))
+            }
+        }
         var state: [String: [Float]] = [:]
         for name in file.names where name.hasPrefix(optimizerPrefix) {
             state[String(name.dropFirst(optimizerPrefix.count))] = try file.floats(name)

@@ -167,14 +167,29 @@ public final class Trainer {
         let epoch = position.epoch
         for batch in trainLoader.batches(epoch: epoch, startingAt: position.batch) {
             if cancellation?.isRequested == true { return .interrupted }
-            let logits = try network.forward(inputs.tensor(batch.images), training: true)
+            let images = inputs.tensor(batch.images)
+            let logits = try network.forward(images, training: true)
             let loss = try criterion(logits, batch.labels)
             guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, batch: position.batch + 1, loss: loss) }
-            network.backward(criterion.gradient)
-            optimizer.step()
+            // Counted before a closure's evaluations reuse the logits tensor.
+            let correct = Self.correctCount(logits, batch.labels)
+            if optimizer.needsClosure {
+                // torch's step(closure) on the same batch: the first evaluation is the forward above,
+                // later ones (SAM's perturbed point, LBFGS's iterations) evaluate the batch again.
+                var evaluated = false
+                try optimizer.step {
+                    let value = evaluated ? try criterion(network.forward(images, training: true), batch.labels) : loss
+                    evaluated = true
+                    network.backward(criterion.gradient)
+                    return Double(value)
+                }
+            } else {
+                network.backward(criterion.gradient)
+                optimizer.step()
+            }
             if stepsSchedulePerBatch { try scheduleStep() }
             position.lossSum += Double(loss) * Double(batch.labels.count)
-            position.correct += Self.correctCount(logits, batch.labels)
+            position.correct += correct
             position.seen += batch.labels.count
             position.batch += 1
             progress?.advance(by: batch.labels.count)
@@ -197,9 +212,34 @@ public final class Trainer {
         do { try optimizer.scheduleStep(loss: loss) } catch let error as OptimError { throw TrainingError.plan("\(error)") }
     }
 
-    /// Mean loss and the evaluation report of the network in eval mode on the test set.
+    /// Mean loss and the evaluation report of the network in eval mode on the test set. A
+    /// schedule-free optimizer's model is evaluated at its x weights, with the batch-norm
+    /// statistics recomputed for them (`recomputeBatchNormStatistics`), as its package says.
     public func evaluate() throws -> (loss: Double, report: EvaluationReport) {
-        try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs)
+        try withEvaluationWeights {
+            try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs)
+        }
+    }
+
+    /// Runs `body` with the weights the model is evaluated at (schedule-free: x, batch-norm
+    /// statistics recomputed for them first); the weights training continues from are put back.
+    func withEvaluationWeights<R>(_ body: () throws -> R) throws -> R {
+        guard optimizer.hasEvaluationPoint else { return try body() }
+        return try optimizer.withEvaluationValues {
+            try recomputeBatchNormStatistics()
+            return try body()
+        }
+    }
+
+    /// Batches of training-mode forward passes that refresh batch norm's running statistics
+    /// for the current weights (the schedulefree README's recipe, 50 batches).
+    static let batchNormRecomputeBatches = 50
+
+    private func recomputeBatchNormStatistics() throws {
+        guard network.stateShapes.contains(where: { $0.name.hasSuffix("running_mean") }) else { return }
+        for batch in trainLoader.batches(epoch: position.epoch).prefix(Self.batchNormRecomputeBatches) {
+            _ = try network.forward(inputs.tensor(batch.images), training: true)
+        }
     }
 
     /// Evaluation images (test or validation) in file order, normalised as the training images were.

@@ -24,6 +24,19 @@ public struct OptimizerStyle: Equatable, Sendable {
                   ("nadam", Color(hex: 0x999933)),  // olive
                   ("radam", Color(hex: 0x332288)),  // indigo
                   ("adamax", Color(hex: 0x44AA99))]),  // teal
+        // Beyond the classic set: Paul Tol's remaining muted, vibrant and high-contrast colours,
+        // which keep the palette's rule (distinct for the common colour-blindnesses, dark enough
+        // on white). Wrappers (sam, lookahead) have no colour of their own: they are drawn in
+        // their base's, dashed beside it.
+        ("sign and step size", [("rprop", Color(hex: 0xEE3377)),  // magenta
+                                ("lion", Color(hex: 0xCC6677))]),  // rose
+        ("averaging", [("asgd", Color(hex: 0xBBBBBB)),  // grey
+                       ("sgd_schedulefree", Color(hex: 0x88CCEE)),  // cyan
+                       ("adamw_schedulefree", Color(hex: 0xAA4499))]),  // purple
+        ("factored, orthogonalised, second-order", [("adafactor", Color(hex: 0xDDAA33)),  // ochre
+                                                    ("muon", Color(hex: 0x117733)),  // green
+                                                    ("lbfgs", Color(hex: 0x661100))]),  // brown
+        ("learning-rate-free", [("prodigy", Color(hex: 0xDDCC77))]),  // sand
     ]
 
     private static let colors = Dictionary(uniqueKeysWithValues: families.flatMap(\.algorithms).map { ($0.name, $0.color) })
@@ -46,9 +59,10 @@ public struct OptimizerStyle: Equatable, Sendable {
         }
     }
 
-    /// The algorithm whose colour a spec takes: its torch algorithm, with SGD's momentum and
+    /// The algorithm whose colour a spec takes: its torch algorithm (a wrapper's base's), with SGD's momentum and
     /// Nesterov variants told apart however they were written (`momentum` or `sgd(momentum=0.9)`).
     static func colorKey(_ spec: OptimizerSpec) -> String {
+        if let base = spec.base { return colorKey(base) }
         guard spec.name == "sgd" else { return spec.name }
         func value(_ key: String) -> SpecValue? { spec.arguments.last { $0.key == key }?.value }
         if value("nesterov") == .boolean(true) { return "nesterov" }

@@ -168,9 +168,9 @@ final class LBFGS<Scalar: BinaryFloatingPoint>: UpdateRule {
             if iterations == 1 {
                 let l1 = Double(g.reduce(Scalar(0)) { s, v in v.reduce(s) { $0 + abs($1) } })
                 let reciprocal = Double(Scalar(1 / l1))
-                t = (reciprocal < 1 ? reciprocal : 1) * lr
+                t = Double(Scalar((reciprocal < 1 ? reciprocal : 1) * lr))
             } else {
-                t = lr
+                t = Double(Scalar(lr))  // t is saved in the parameters' dtype: use what a resume reads back
             }
             let gtd = dot(g, d)
             if gtd > -o.toleranceChange { break }
@@ -179,6 +179,7 @@ final class LBFGS<Scalar: BinaryFloatingPoint>: UpdateRule {
             if o.strongWolfe {
                 copy(x, into: vector(start))
                 (loss, t, lsEvals) = try strongWolfe(parameters, closure, t: t, f: loss, gtd: gtd, maxLS: o.maxEval - currentEvals)
+                t = Double(Scalar(t))
                 add(x, t, d)
                 optimal = maxAbs(g) <= o.toleranceGrad
             } else {

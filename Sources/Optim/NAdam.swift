@@ -76,6 +76,8 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         muProduct *= Scalar(mu)
         let muProductNext = Double(muProduct) * muNext
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
+        // Options as local constants, as in SGD: the loop then tests registers, not memory.
+        let (maximize, decays, decoupled) = (o.maximize, o.weightDecay != 0, o.decoupledWeightDecay)
         let w1 = Scalar(1 - beta1), beta2 = Scalar(o.beta2), w2 = Scalar(1 - o.beta2)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, m = expAvg[i], v = expAvgSq[i]
@@ -83,9 +85,9 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
             let avgScale = Scalar(-lr[i] * muNext / (1 - muProductNext))
             let decay = Scalar(1 - lr[i] * o.weightDecay)
             for j in theta.indices {
-                var g = o.maximize ? -grad[j] : grad[j]
-                if o.weightDecay != 0 {
-                    if o.decoupledWeightDecay { theta[j] *= decay } else { g = g.addingProduct(lambda, theta[j]) }
+                var g = maximize ? -grad[j] : grad[j]
+                if decays {
+                    if decoupled { theta[j] *= decay } else { g = g.addingProduct(lambda, theta[j]) }
                 }
                 m[j] = m[j].lerp(to: g, weight: w1)
                 v[j] = (v[j] * beta2).addingProduct(w2 * g, g)

@@ -46,7 +46,8 @@ final class Prodigy<Scalar: BinaryFloatingPoint>: UpdateRule {
     let s, p0, expAvgSq: StateBuffers<Scalar>
     let expAvg: StateBuffers<Scalar>?
     /// The package's group state: d, d_max, d_numerator and k (its own step count, which a step
-    /// with Σ|s| = 0 does not advance).
+    /// with Σ|s| = 0 does not advance). Rounded to Scalar after every update, so that a checkpoint
+    /// in the parameters' dtype resumes exactly; in double this changes nothing.
     var d, dMax, dNumerator: Double
     var k = 0
 
@@ -99,11 +100,11 @@ final class Prodigy<Scalar: BinaryFloatingPoint>: UpdateRule {
             dDenom += Double(sum)
         }
         if dDenom == 0 { return }
-        dNumerator = dNumerator * beta3 + deltaNumerator
+        dNumerator = Double(Scalar(dNumerator * beta3 + deltaNumerator))
         let dHat = o.dCoef * dNumerator / dDenom
         if d == o.d0 { d = max(d, dHat) }
-        dMax = max(dMax, dHat)
-        d = min(dMax, d * o.growthRate)
+        dMax = Double(Scalar(max(dMax, dHat)))
+        d = Double(Scalar(min(dMax, d * o.growthRate)))
         let epsD = Scalar(d * o.eps), decay = Scalar(-o.weightDecay * dlr)
         let decouples = o.weightDecay != 0 && o.decouple
         let negStep = Scalar(expAvg == nil ? -dlr * d : -dlr)

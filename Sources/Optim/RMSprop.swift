@@ -50,13 +50,15 @@ final class RMSprop<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
+        // Options as local constants, as in SGD: the loop then tests registers, not memory.
+        let (maximize, decays) = (o.maximize, o.weightDecay != 0)
         let alpha = Scalar(o.alpha), w = Scalar(1 - o.alpha), mu = Scalar(momentum)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, v = squareAvg[i], b = momentumBuffer?[i], gAvg = gradAvg?[i]
             let negLR = Scalar(-lr[i])
             for j in theta.indices {
-                var g = o.maximize ? -grad[j] : grad[j]
-                if o.weightDecay != 0 { g = g.addingProduct(lambda, theta[j]) }
+                var g = maximize ? -grad[j] : grad[j]
+                if decays { g = g.addingProduct(lambda, theta[j]) }
                 v[j] = (v[j] * alpha).addingProduct(w * g, g)
                 var d: Scalar
                 if let gAvg {

@@ -59,7 +59,8 @@ final class ScheduleFree<Scalar: BinaryFloatingPoint>: UpdateRule {
     let z: StateBuffers<Scalar>
     let expAvgSq: StateBuffers<Scalar>?
     /// The package keeps these per parameter group; here per parameter, so each path of a sweep
-    /// (its own learning rate) has its own.
+    /// (its own learning rate) has its own. Rounded to Scalar after every update, so that a
+    /// checkpoint (saved in the parameters' dtype) resumes exactly; in double this changes nothing.
     var lrMax: [Double], weightSum: [Double]
 
     init(_ o: ScheduleFreeOptions, _ parameters: [Parameter<Scalar>]) {
@@ -90,9 +91,9 @@ final class ScheduleFree<Scalar: BinaryFloatingPoint>: UpdateRule {
         let (decays, decay) = (o.weightDecay != 0, Scalar(o.weightDecay))
         for (i, p) in parameters.enumerated() {
             let scheduled = lr[i] * (k < o.warmupSteps ? Double(k + 1) / Double(o.warmupSteps) : 1)
-            lrMax[i] = max(scheduled, lrMax[i])
+            lrMax[i] = Double(Scalar(max(scheduled, lrMax[i])))
             let weight = pow(Double(k + 1), o.r) * pow(lrMax[i], o.weightLRPower)
-            weightSum[i] += weight
+            weightSum[i] = Double(Scalar(weightSum[i] + weight))
             let c = weightSum[i] == 0 ? 0 : weight / weightSum[i]
             let y = p.value, grad = p.grad, zi = z[i]
             if t == 1 { _ = zi.update(from: y) }

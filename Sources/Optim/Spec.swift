@@ -187,6 +187,9 @@ extension OptimizerSpec {
             && a.typed == b.typed && a.hasExplicitLabel == b.hasExplicitLabel
     }
 
+    /// The spec a wrapper (sam, lookahead) wraps; nil for other algorithms.
+    public var base: OptimizerSpec? { (options as? any WrapperOptions)?.base }
+
     /// Whether sweeps may step many paths as the parameters of one optimizer and read each
     /// path's point from its parameter: the update is separable (`AlgorithmOptions.isSeparable`)
     /// and the model is evaluated at the iterate.

@@ -16,6 +16,21 @@ public enum Palette {
         Color(hex: 0x44AA99),  // teal (Tol)
     ]
 
+    /// Nine more for the optimizers beyond the classic set, from Paul Tol's muted, vibrant and
+    /// high-contrast schemes (the same colour-blind-safe rules); not used for hashed keys, so
+    /// the colours of existing keys stay put.
+    public static let additional: [Color] = [
+        Color(hex: 0xEE3377),  // magenta (Tol vibrant)
+        Color(hex: 0xCC6677),  // rose (Tol muted)
+        Color(hex: 0xBBBBBB),  // grey (Tol vibrant)
+        Color(hex: 0x88CCEE),  // cyan (Tol muted)
+        Color(hex: 0xAA4499),  // purple (Tol muted)
+        Color(hex: 0xDDAA33),  // ochre (Tol high contrast)
+        Color(hex: 0x117733),  // green (Tol muted)
+        Color(hex: 0x661100),  // brown (Tol)
+        Color(hex: 0xDDCC77),  // sand (Tol muted)
+    ]
+
     /// A colour for any key (case-insensitive) from a stable hash, so a series keeps its colour
     /// from run to run.
     public static func color(forKey key: String) -> Color {

@@ -57,9 +57,14 @@ public enum OptimBenchmark {
         return best
     }
 
-    /// One spec per algorithm, at the rates of the bowl parity cases.
+    /// One spec per algorithm, at the rates of the bowl parity cases. (SAM and LBFGS evaluate the
+    /// surface several times per step; the algorithms that are not separable run their sweep
+    /// paths one by one.)
     public static let specs = [
         "sgd(lr=0.04)", "momentum(lr=0.04)", "nesterov(lr=0.02)", "adagrad(lr=0.5)", "rmsprop(lr=0.05)",
         "adadelta(lr=20,rho=0.95)", "adam(lr=0.1)", "adamw(lr=0.1)", "nadam(lr=0.1)", "radam(lr=0.1)", "adamax(lr=0.1)",
+        "rprop", "asgd", "adafactor(lr=0.1)", "muon(lr=0.02)", "lbfgs(lr=0.1,max_iter=3)", "lion(lr=0.01)",
+        "adamw_schedulefree(lr=0.1)", "sgd_schedulefree(lr=0.01)", "prodigy", "sam(base=sgd(lr=0.01))",
+        "lookahead(base=adam(lr=0.1))",
     ]
 }

@@ -81,6 +81,15 @@ struct TrainCommand: ParsableCommand {
             steps; plateau's state is in the checkpoint. Schedules:
             \(ScheduleSpec.usage)
 
+            Beyond torch's classic set: sam(base=SPEC) and lbfgs take torch's step(closure) and \
+            evaluate the same batch again (twice per step; LBFGS up to max_eval times); \
+            adamw_schedulefree and sgd_schedulefree are evaluated and checkpointed at their averaged \
+            weights x, with batch-norm statistics recomputed over 50 training batches (the iterate \
+            training continues from is saved beside the optimizer state). muon steps every \
+            convolution weight (viewed [out, in·kh·kw]) and every linear weight except the classifier \
+            head (the last linear layer); biases, batch norm and the head go to rest=SPEC, default \
+            adamw(lr=3e-4,betas=(0.9,0.95),weight_decay=0), which a schedule scales with muon's lr.
+
             Examples:
               optlab train                                   # labnet with its recipe
               optlab train --model tutorial --epochs 4 --threads 1
@@ -93,6 +102,8 @@ struct TrainCommand: ParsableCommand {
               optlab train --model tutorial --epochs 10 --optimizer "sgd(lr=0.05, momentum=0.9, \
             schedule=sequential(schedulers=(linear(start_factor=0.1, total_iters=2), cosine(T_max=8)), milestones=2))"
               optlab train --model tutorial --epochs 10 --validation 2000 --optimizer "adam(schedule=plateau(patience=1))"
+              optlab train --model tutorial --optimizer "muon(lr=0.02,rest=adam(lr=0.001))"
+              optlab train --model tutorial --optimizer "sam(rho=0.05,base=sgd(lr=0.01,momentum=0.9))"
             """
     )
 

@@ -14,13 +14,18 @@ struct TrajectoriesCommand: ParsableCommand {
             Surfaces: \(Surface.builtinNames.joined(separator: ", ")), or any formula in x and y with \
             + - * / ^, parentheses, sin cos tan exp log sqrt abs tanh, pi and e (differentiated exactly).
 
-            Optimizers: NAME(key=value,...) with torch.optim's names, keywords and defaults: \
+            Optimizers: NAME(key=value,...) with the names, keywords and defaults of torch.optim (and of \
+            lion-pytorch, schedulefree, prodigyopt and pytorch-optimizer for lion, *_schedulefree, prodigy, \
+            sam and lookahead): \
             \(OptimizerSpec.names.joined(separator: ", ")). A schedule nests as schedule=NAME(...): \
             torch.optim.lr_scheduler's classes minus "LR" in snake_case, with torch's keywords and \
             defaults. It steps once after every optimizer step (plateau with the loss at the new point; \
             onecycle's total_steps defaults to --steps). Schedules:
             \(ScheduleSpec.usage)
-            label=... sets the display name. Without --optimizers: the classic nine (sgd, momentum, \
+            label=... sets the display name. Wrappers take another spec: sam(rho=0.05,base=adam(lr=0.1)), \
+            lookahead(k=5,alpha=0.5,base=SPEC); muon(rest=SPEC) names what steps a network's other \
+            parameters. The point is a 1×2 matrix (Muon's and Adafactor's view of it); schedule-free \
+            paths are drawn at their evaluation point x. Without --optimizers: the classic nine (sgd, momentum, \
             adagrad, rmsprop, adadelta, adam, adamw, sgd and momentum with step decay) at rates chosen \
             for the surface.
 

@@ -237,3 +237,57 @@ private final class CancelAfter: ProgressObserver, @unchecked Sendable {  // use
 
     func finish() {}
 }
+
+/// The optimizers beyond the classic set on a real network: each lowers the tutorial net's loss,
+/// and a run resumed from a checkpoint equals an uninterrupted one (SAM and LBFGS evaluate the
+/// batch again; schedule-free evaluates and saves x, with labnet's batch-norm statistics recomputed).
+final class ModernOptimizerTrainingTests: XCTestCase {
+    static let specs = [
+        "rprop(lr=0.001)", "asgd(lr=0.2)", "adafactor(lr=0.02)", "muon(lr=0.02)",
+        "lbfgs(lr=0.5,max_iter=3,history_size=10,line_search_fn=strong_wolfe)", "lion(lr=0.001)",
+        "adamw_schedulefree(lr=0.003)", "sgd_schedulefree(lr=1.5)", "prodigy(d0=1e-4)", "sam(base=adam(lr=0.003))",
+        "lookahead(base=adam(lr=0.002))",
+    ]
+
+    private static let splits: Result<(train: Dataset, test: Dataset), Error> = Result {
+        let folder = try DataLocation.find(option: nil).folder
+        return (try CIFAR10.load(.train, from: folder), try CIFAR10.load(.test, from: folder).prefix(20))
+    }
+
+    private func trainer(_ model: String, _ spec: String, subset: Int, batchSize: Int, epochs: Int = 1) throws -> Trainer {
+        let (train, test) = try Self.splits.get()
+        let plan = TrainingPlan(model: model, optimizer: spec, epochs: epochs, batchSize: batchSize, seed: 3, trainSubset: subset,
+                                augment: false, normalization: .tutorial)
+        return try Trainer(plan, train: train, test: test)
+    }
+
+    func testEveryNewOptimizerLowersTheTutorialNetsLoss() throws {
+        for spec in Self.specs {
+            let trainer = try trainer("tutorial", spec, subset: 640, batchSize: 32)
+            let seen = DataLoader(trainer.trainLoader.dataset, batchSize: 320, transforms: [.tutorialNormalization])
+            let before = try Trainer.evaluate(trainer.network, on: seen).loss
+            guard case .finished = try trainer.trainEpoch() else { return XCTFail("interrupted") }
+            let after = try trainer.withEvaluationWeights { try Trainer.evaluate(trainer.network, on: seen).loss }
+            print("tutorial \(spec): loss \(before) → \(after)")
+            XCTAssertLessThan(after, before - 0.02, spec)
+        }
+    }
+
+    func testResumeEqualsAnUninterruptedRun() throws {
+        let (train, test) = try Self.splits.get()
+        for (model, spec) in Self.specs.map({ ("tutorial", $0) }) + [("labnet", "adamw_schedulefree(lr=0.003)")] {
+            let straight = try trainer(model, spec, subset: 48, batchSize: 16, epochs: 2)
+            XCTAssertEqual(try straight.run(checkpoint: nil) { _ in }, .finished)
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-modern-\(UUID().uuidString).safetensors")
+            defer { try? FileManager.default.removeItem(at: url) }
+            let first = try trainer(model, spec, subset: 48, batchSize: 16, epochs: 2)
+            guard case .finished = try first.trainEpoch() else { return XCTFail("interrupted") }
+            try Checkpoint.save(first, to: url)
+            let second = try Checkpoint.resume(url, train: train, test: test)
+            XCTAssertEqual(try second.run(checkpoint: nil) { _ in }, .finished)
+            let same = second.network.parameters.map { Array($0.value) } == straight.network.parameters.map { Array($0.value) }
+            XCTAssertTrue(same, "\(model) \(spec): resumed weights differ")
+            XCTAssertEqual(second.history.map(\.testAccuracy), straight.history.map(\.testAccuracy), "\(model) \(spec)")
+        }
+    }
+}
