@@ -31,7 +31,7 @@ public enum Checkpoint {
                 file.set(optimizerPrefix + trainingWeightsPrefix + p.name, floats: Array(p.value), shape: p.shape)
             }
         }
-        try trainer.optimizer.withEvaluationValues { trainer.network.save(into: &file) }
+        trainer.optimizer.withEvaluationValues { trainer.network.save(into: &file) }
         for tensor in trainer.optimizer.stateTensors() {
             file.set(optimizerPrefix + tensor.name, floats: tensor.values, shape: tensor.shape)
         }

@@ -21,6 +21,8 @@ struct Algorithm: Sendable {
     let names: [String]
     /// Reads the keyword arguments of the spec name given, with torch's defaults and checks.
     let read: @Sendable (_ name: String, _ reader: inout ArgumentReader) throws -> any AlgorithmOptions
+    /// Whether it wraps a base=SPEC (sam, lookahead).
+    var wraps = false
 }
 
 /// What OneCycleLR's cycle_momentum sets in an algorithm: torch's `momentum` or `betas[0]`.

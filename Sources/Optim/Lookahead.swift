@@ -5,7 +5,7 @@
 ///     w ← base step                         every step
 ///     w ← w + (1−α)(w_slow − w);  w_slow ← w      every k-th step
 struct LookaheadOptions: WrapperOptions, Equatable {
-    static let algorithm = Algorithm(names: ["lookahead"]) { _, r in try LookaheadOptions(&r) }
+    static let algorithm = Algorithm(names: ["lookahead"], read: { _, r in try LookaheadOptions(&r) }, wraps: true)
 
     var k: Int
     var alpha: Double

@@ -8,7 +8,7 @@
 ///     g ← ∇f(w + e);  w ← base step from w with g
 /// The global norm couples the parameters, so SAM is not separable.
 struct SAMOptions: WrapperOptions, Equatable {
-    static let algorithm = Algorithm(names: ["sam"]) { _, r in try SAMOptions(&r) }
+    static let algorithm = Algorithm(names: ["sam"], read: { _, r in try SAMOptions(&r) }, wraps: true)
     static let perturbEps = 1e-12
 
     var rho: Double

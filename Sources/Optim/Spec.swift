@@ -40,6 +40,21 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         return try parser.parseList().map(OptimizerSpec.init)
     }
 
+    /// As `parseList`, with `defaultBase` given to every wrapper (sam, lookahead) written without
+    /// base=, as `optlab cifar --compare sam` gives it the model's SGD.
+    public static func parseList(_ text: String, defaultBase: String) throws -> [OptimizerSpec] {
+        var parser = SpecParser(text), baseParser = SpecParser(defaultBase)
+        let base = try baseParser.parseCall()
+        return try parser.parseList().map { call in
+            guard Algorithms.named(call.name)?.wraps == true, !call.arguments.contains(where: { $0.key == "base" }) else {
+                return try OptimizerSpec(call)
+            }
+            var completed = call
+            completed.arguments.append(SpecArgument(key: "base", value: .call(base)))
+            return try OptimizerSpec(completed)
+        }
+    }
+
     init(_ call: SpecCall) throws {
         let preset = Self.presets[call.name]
         guard preset != nil || Algorithms.named(call.name) != nil else {

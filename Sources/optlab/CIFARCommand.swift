@@ -23,6 +23,7 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare sgd,adam --seeds 3 --train-subset 5000
               optlab cifar --compare sgd,adam --validation 5000      # val_loss, val_acc in the CSV
               optlab cifar --compare sgd,adam --validation 5000 --target 0.7 --seeds 3
+              optlab cifar --compare muon,lion,adamw_schedulefree,sam      # sam: over the model's SGD
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
             """
     )
@@ -59,7 +60,8 @@ struct CIFARCommand: ParsableCommand {
 
     func run() throws {
         let base = try options.plan(optimizer: nil, comparing: true)
-        let specs = try OptimizerSpec.parseList(compare).map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
+        let specs = try OptimizerSpec.parseList(compare, defaultBase: CIFARModels.defaultBase(model: base.model))
+            .map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
         let firstSeed = base.seed
         options.applyThreads()
         let (train, test) = try options.datasets()
