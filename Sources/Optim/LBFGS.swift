@@ -237,11 +237,16 @@ final class LBFGS<Scalar: BinaryFloatingPoint>: UpdateRule {
         // Gradients: the start's (g_prev at first), bracket ends', the trial's.
         let gStart = vector(lsPrevious), b0 = vector(lsBracket0), b1 = vector(lsBracket1), gNew = vector(lsTrial)
         copy(g, into: gStart)
+        var evals = 0
+        /// f and gᵀd at x + t·d, its gradient in gNew.
+        func trial(_ t: Double) throws -> (Double, Double) {
+            let f = try directional(parameters, closure, t)
+            copy(g, into: gNew)
+            evals += 1
+            return (f, dot(gNew, d))
+        }
         var t = tInit
-        var fNew = try directional(parameters, closure, t)
-        copy(g, into: gNew)
-        var evals = 1
-        var gtdNew = dot(gNew, d)
+        var (fNew, gtdNew) = try trial(t)
         var (tPrev, fPrev, gtdPrev) = (0.0, f, gtd)
         let gPrev = vector(work)
         copy(gStart, into: gPrev)
@@ -272,10 +277,7 @@ final class LBFGS<Scalar: BinaryFloatingPoint>: UpdateRule {
             fPrev = fNew
             copy(gNew, into: gPrev)
             gtdPrev = gtdNew
-            fNew = try directional(parameters, closure, t)
-            copy(g, into: gNew)
-            evals += 1
-            gtdNew = dot(gNew, d)
+            (fNew, gtdNew) = try trial(t)
             lsIter += 1
         }
         if lsIter == maxLS {
@@ -299,10 +301,7 @@ final class LBFGS<Scalar: BinaryFloatingPoint>: UpdateRule {
             } else {
                 insufficientProgress = false
             }
-            fNew = try directional(parameters, closure, t)
-            copy(g, into: gNew)
-            evals += 1
-            gtdNew = dot(gNew, d)
+            (fNew, gtdNew) = try trial(t)
             lsIter += 1
             if fNew > f + c1 * t * gtd || fNew >= bracketF[low] {
                 (bracket[high], bracketF[high], bracketGtd[high]) = (t, fNew, gtdNew)
