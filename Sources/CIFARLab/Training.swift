@@ -194,8 +194,11 @@ public final class Trainer {
             position.batch += 1
             progress?.advance(by: batch.labels.count)
         }
-        let validation = try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) }
-        let test = try evaluate()
+        // Both at the evaluation weights (schedule-free's x, batch-norm statistics recomputed once).
+        let (validation, test) = try withEvaluationWeights {
+            (try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) },
+             try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs))
+        }
         let trainLoss = position.lossSum / Double(max(1, position.seen))
         if !stepsSchedulePerBatch { try scheduleStep(loss: validation?.loss ?? trainLoss) }
         let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: trainLoss,
