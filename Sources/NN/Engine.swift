@@ -76,6 +76,8 @@ final class ExecutionContext: @unchecked Sendable {
     static var inReplica: Bool { pthread_getspecific(replica) != nil }
 
     static var current: ExecutionContext { contexts[max(0, Int(bitPattern: pthread_getspecific(replica)) - 1)] }
+    /// Context 0: the caller's outside a split batch, replica 0's inside one.
+    static var first: ExecutionContext { contexts[0] }
 
     /// Creates contexts 0..<count; called on one thread, before they are used concurrently.
     static func reserve(_ count: Int) {

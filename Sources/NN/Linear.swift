@@ -42,12 +42,18 @@ public final class Linear: Module, WeightedOperation {
             return WeightedPlan(self, weight: weight, input: x, outputShape: [s[0], outFeatures], training: training,
                                 outputMemory: outputMemory)
         }
-        plan.runForward()
+        LayerProfile.measure(self, "onednn-inner-product", multiplyAdds: plan.output.shape.reduce(1, *) * inFeatures) {
+            plan.runForward()
+        }
         return plan.output
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
-        plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
+        let plan = plans.lastPlan(label)
+        return LayerProfile.measure(self, "onednn-inner-product",
+                                    multiplyAdds: (inputGradient ? 2 : 1) * plan.output.shape.reduce(1, *) * inFeatures) {
+            plan.runBackward(dy, inputGradient: inputGradient)
+        }
     }
 
     // MARK: oneDNN descriptions (inner product)
