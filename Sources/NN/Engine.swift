@@ -179,12 +179,13 @@ enum OpenMP {
 
 typealias Desc = dnnl_memory_desc_t
 
-/// A float32 descriptor with a fixed layout (`tag`) or, with `dnnl_format_tag_any`, a placeholder
-/// that lets a primitive choose its preferred (usually blocked) layout.
-func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> Desc {
+/// A descriptor (float32 unless `type` says otherwise) with a fixed layout (`tag`) or, with
+/// `dnnl_format_tag_any`, a placeholder that lets a primitive choose its preferred (usually
+/// blocked) layout.
+func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> Desc {
     var md = Desc()
     let d = dims.map { Int64($0) }
-    dnnl(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory_desc_init \(dims)")
+    dnnl(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag), "memory_desc_init \(dims)")
     return md
 }
 
@@ -199,7 +200,7 @@ func plainTag(rank: Int) -> dnnl_format_tag_t {
 }
 
 func plainDesc(_ dims: [Int]) -> Desc { desc(dims, plainTag(rank: dims.count)) }
-func anyDesc(_ dims: [Int]) -> Desc { desc(dims, dnnl_format_tag_any) }
+func anyDesc(_ dims: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> Desc { desc(dims, dnnl_format_tag_any, type) }
 
 func same(_ a: Desc, _ b: Desc) -> Bool {
     withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in dnnl_memory_desc_equal(pa, pb) != 0 } }

@@ -21,6 +21,7 @@ struct BenchCNN: ParsableCommand {
               .build/release/optlab bench --models resnet18 --explain
               .build/release/optlab bench --models vgg-small --convolutions direct
               OPTLAB_MAX_ISA=avx2 .build/release/optlab bench --models resnet18
+              .build/release/optlab bench --models labnet --precision bf16
               /tmp/torchenv/bin/python ../shared/peers/torch_bench.py --threads 2 --seconds 10 --models tutorial,vgg_small,resnet18,labnet
             """
     )
@@ -43,6 +44,9 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "How 3×3 stride-1 convolutions run: auto (the default choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's), to see what each gains.")
     var convolutions = ConvolutionPolicy.auto
 
+    @Option(help: "What convolutions and linear layers compute in: fp32 or bf16 (float32 accumulation, as torch_bench.py --amp bf16; needs AVX512_BF16 or AMX).")
+    var precision = Precision.fp32
+
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
@@ -51,6 +55,7 @@ struct BenchCNN: ParsableCommand {
             throw ValidationError("unknown model '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         if selected.isEmpty { throw ValidationError("--models is empty") }
+        if let reason = precision.unsupportedReason { throw ValidationError(reason) }
         if let reason = convolutions.unsupportedReason { throw ValidationError("--convolutions \(convolutions.rawValue): \(reason)") }
     }
 
@@ -62,14 +67,15 @@ struct BenchCNN: ParsableCommand {
         #endif
         if let threads { Threads.set(threads) }
         Conv2d.policy = convolutions
-        print("optlab CNN benchmark, \(Threads.count) threads, \(convolutions.rawValue) 3×3 convolutions (optlab kernels: \(KernelISA.current.rawValue)), \(seconds) s per measurement")
+        Precision.current = precision
+        print("optlab CNN benchmark, \(Threads.count) threads, \(precision.rawValue), \(convolutions.rawValue) 3×3 convolutions (optlab kernels: \(KernelISA.current.rawValue)), \(seconds) s per measurement")
         var table = CSVTable(header: CNNBenchmark.csvHeader)
         for (model, batch) in CNNBenchmark.cases where selected.contains(model) {
             let f = try CNNBenchmark.measure(model: model, batch: batch, seconds: seconds, explain: explain)
             let name = model.padding(toLength: 10, withPad: " ", startingAt: 0)
-            print(name + String(format: " batch %4d: train %9.1f img/s   eval %9.1f img/s   peak RSS %7.1f MB",
-                                batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes))
-            table.append([model, batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes])
+            print(name + String(format: " batch %4d: train %9.1f img/s   eval %9.1f img/s   peak RSS %7.1f MB   train %9.1f img/CPU-s",
+                                batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes, f.trainImagesPerCPUSecond))
+            table.append([model, batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes, f.trainImagesPerCPUSecond])
             if explain { printLayers(f) }
         }
         if let csv { try AtomicFile.write(table.text, to: csv) }

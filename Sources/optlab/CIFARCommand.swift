@@ -61,7 +61,7 @@ struct CIFARCommand: ParsableCommand {
         let base = try options.plan(optimizer: nil, comparing: true)
         let specs = try OptimizerSpec.parseList(compare).map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
         let firstSeed = base.seed
-        options.applyThreads()
+        options.applyKernelSettings()
         let (train, test) = try options.datasets()
         print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
               + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")

@@ -41,9 +41,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
     var threads: Int?
 
+    @Option(help: "What convolutions and linear layers compute in: fp32, or bf16 with float32 accumulation as torch.autocast does (needs AVX512_BF16 or AMX). A resumed run needs the same --precision and --threads for the same bits.")
+    var precision = Precision.fp32
+
     func validate() throws {
         try checkingOptions { try plan(optimizer: nil).check() }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let reason = precision.unsupportedReason { throw ValidationError(reason) }
     }
 
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
@@ -53,8 +57,10 @@ struct TrainingOptions: ParsableArguments {
                                 labelSmoothing: labelSmoothing, comparing: comparing)
     }
 
-    func applyThreads() {
+    /// Threads and precision of the kernels, set before any network is made.
+    func applyKernelSettings() {
         if let threads { Threads.set(threads) }
+        Precision.current = precision
     }
 
     /// Both splits, every file checked; a missing folder says where optlab looked.
@@ -113,7 +119,7 @@ struct TrainCommand: ParsableCommand {
         if exists && !resume {
             throw Failure("\(out) exists: pass --resume to continue that run, or choose another --out")
         }
-        options.applyThreads()
+        options.applyKernelSettings()
         let (train, test) = try options.datasets()
         let trainer: Trainer
         if resume && exists {
@@ -194,3 +200,5 @@ struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension Precision: ExpressibleByArgument {}
