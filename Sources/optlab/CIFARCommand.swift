@@ -24,6 +24,7 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare sgd,adam --validation 5000      # val_loss, val_acc in the CSV
               optlab cifar --compare sgd,adam --validation 5000 --target 0.7 --seeds 3
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
+              optlab cifar --compare sgd,adam --precision bf16
             """
     )
 

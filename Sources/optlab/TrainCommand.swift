@@ -90,6 +90,7 @@ struct TrainCommand: ParsableCommand {
             Examples:
               optlab train                                   # labnet with its recipe
               optlab train --model tutorial --epochs 4 --threads 1
+              optlab train --precision bf16                  # bf16 convolutions and linear layers
               optlab train --model tutorial --optimizer "sgd(lr=0.01,momentum=0.9)"
               optlab train --optimizer adam --epochs 5 --out checkpoints/adam.safetensors
               optlab train --out checkpoints/run.safetensors --resume
