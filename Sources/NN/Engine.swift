@@ -40,15 +40,20 @@ final class ExecutionContext: @unchecked Sendable {
     }
 
     /// Scratch memory for a primitive: calls of one context run one at a time, so a single buffer
-    /// serves them all. It only grows; memories bound to an outgrown buffer keep it alive.
+    /// serves them all. It grows to the largest need; a call points its view at the current buffer
+    /// before each run (`refresh`), so an outgrown buffer is freed after the step instead of being
+    /// kept by the calls made before it grew (with oneDNN's AVX-512 kernels, whose scratch reaches
+    /// ~150 MB for resnet18, the kept chain cost ~700 MB).
     func scratchpad(_ desc: Desc) -> Memory {
-        if let scratch, scratch.desc.byteCount >= desc.byteCount {
-            return Memory(desc, borrowing: scratch.data, keeping: scratch)
+        if scratch == nil || scratch!.desc.byteCount < desc.byteCount {
+            scratch = Memory(plainDesc([(desc.byteCount + 3) / 4]))
         }
-        let bytes = max(desc.byteCount, 2 * (scratch?.desc.byteCount ?? 0))
-        let buffer = Memory(plainDesc([(bytes + 3) / 4]))
-        scratch = buffer
-        return Memory(desc, borrowing: buffer.data, keeping: buffer)
+        return Memory(desc, borrowing: scratch!.data, keeping: scratch)
+    }
+
+    /// Points `view` (made by `scratchpad`) at the current buffer if that has grown since.
+    func refresh(_ view: Memory) {
+        if let scratch, view.data != scratch.data { view.rebind(to: scratch) }
     }
 
     private var buffers: [(pointer: UnsafeMutablePointer<Float>, count: Int)] = []
@@ -244,6 +249,14 @@ final class Memory {
         handle = Memory.create(desc, pointer)
     }
 
+    /// Points this view of storage owned elsewhere at `owner`'s storage instead (the handle stays).
+    func rebind(to owner: Memory) {
+        precondition(!owned, "only a borrowing memory can be rebound")
+        data = owner.data
+        self.owner = owner
+        dnnl(dnnl_memory_set_data_handle(handle, data), "memory_set_data_handle")
+    }
+
     private static func create(_ desc: Desc, _ data: UnsafeMutableRawPointer) -> dnnl_memory_t {
         var handle: dnnl_memory_t?
         withUnsafePointer(to: desc) { dnnl(dnnl_memory_create(&handle, $0, Engine.shared.engine, data), "memory_create") }
@@ -322,17 +335,21 @@ struct Call {
     let primitive: Primitive
     let args: [dnnl_exec_arg_t]
     private let memories: [Memory]  // keeps every bound memory alive as long as the call
+    private let scratch: Memory?
 
     init(_ primitive: Primitive, _ args: [(Int32, Memory)]) {
         self.primitive = primitive
         var args = args
         let scratch = primitive.desc(dnnl_query_scratchpad_md)
-        if scratch.byteCount > 0 { args.append((DNNL_ARG_SCRATCHPAD, ExecutionContext.current.scratchpad(scratch))) }
+        self.scratch = scratch.byteCount > 0 ? ExecutionContext.current.scratchpad(scratch) : nil
+        if let view = self.scratch { args.append((DNNL_ARG_SCRATCHPAD, view)) }
         self.args = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
         memories = args.map(\.1)
     }
 
+    /// Runs in the context the call was made in (see `ExecutionContext`).
     func run(on stream: dnnl_stream_t) {
+        if let scratch { ExecutionContext.current.refresh(scratch) }
         args.withUnsafeBufferPointer { a in
             dnnl(dnnl_primitive_execute(primitive.primitive, stream, Int32(a.count), a.baseAddress), "execute")
         }
