@@ -43,7 +43,11 @@ let package = Package(
         .target(name: "Plot", dependencies: ["CCairo", "CGif", "CFFmpeg", "Support"], swiftSettings: kernels),
         // Tensors, layers, losses and models on oneDNN kernels.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        .target(name: "NN", dependencies: ["CDNNL", "Optim", "Support"], swiftSettings: kernels),
+        // optlab's own vector kernels in C, one source compiled per vector width with per-function
+        // target attributes (AVX2, AVX-512) and chosen at run time, since Swift's SIMD code follows
+        // module-wide flags and the binary must run on AVX2-only CPUs. -O3 in debug builds too.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "NN", dependencies: ["CDNNL", "CKernels", "Optim", "Support"], swiftSettings: kernels),
         // CIFAR-10 files, transforms, the batch loader and the archive download (gunzip via zlib).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Data", dependencies: ["CZlib", "Support"], swiftSettings: fast),

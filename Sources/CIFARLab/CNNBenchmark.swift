@@ -14,20 +14,28 @@ public enum CNNBenchmark {
         public let batch: Int
         public let trainImagesPerSecond: Double
         public let evalImagesPerSecond: Double
+        /// Training images per second of the process's CPU time (every thread's): on a machine
+        /// shared with other work, wall-clock rates follow the scheduler, this follows the code.
+        public let trainImagesPerCPUSecond: Double
         /// Peak resident memory of the process while this model was measured.
         public let peakRSSMegabytes: Double
+        /// With `explain`: each convolution and linear layer's time over training steps, and the
+        /// steps' whole time, which the layers' shares are of.
+        public let layers: [LayerProfile.Entry]
+        public let profiledSeconds: Double
     }
 
-    /// The measurements `optlab bench cnn` makes, as torch_bench.py makes them.
+    /// The measurements `optlab bench cnn` makes, as torch_bench.py makes them: every model
+    /// `train` knows (`CIFARModels.names`).
     public static let cases: [(model: String, batch: Int)] = [
-        ("tutorial", 4), ("tutorial", 64), ("vgg-small", 128), ("resnet18", 128),
+        ("tutorial", 4), ("tutorial", 64), ("vgg-small", 128), ("resnet18", 128), ("labnet", 256),
     ]
 
-    public static let csvHeader = ["model", "batch", "train_img_per_s", "eval_img_per_s", "peak_rss_mb"]
+    public static let csvHeader = ["model", "batch", "train_img_per_s", "eval_img_per_s", "peak_rss_mb", "train_img_per_cpu_s"]
 
-    public static func measure(model: String, batch: Int, seconds: Double, seed: UInt64 = 0) throws -> Throughput {
+    public static func measure(model: String, batch: Int, seconds: Double, explain: Bool = false, seed: UInt64 = 0) throws -> Throughput {
         PeakMemory.reset()
-        let network = try Models.make(model, seed: seed)
+        let network = try CIFARModels.make(model, seed: seed)
         let optimizer = try Optimizer<Float>(OptimizerSpec.parse("sgd(lr=0.01,momentum=0.9)"), parameters: network.parameters)
         var random = Random(seed: seed)
         let input = Tensor(shape: [batch, 3, 32, 32])
@@ -41,14 +49,30 @@ public enum CNNBenchmark {
             optimizer.step()
         }
         for _ in 0..<3 { try step() }
-        let train = try throughput(seconds: seconds, batch: batch, step)
+        let training = try repeated(seconds: seconds, step)
         let eval = try throughput(seconds: seconds / 2, batch: batch) { _ = try network.forward(input, training: false) }
-        return Throughput(model: model, batch: batch, trainImagesPerSecond: train, evalImagesPerSecond: eval,
-                      peakRSSMegabytes: PeakMemory.megabytes)
+        let peak = PeakMemory.megabytes
+        var (layers, profiled) = ([LayerProfile.Entry](), 0.0)
+        if explain {
+            LayerProfile.start()
+            profiled = try repeated(seconds: seconds / 2, step).elapsed
+            layers = LayerProfile.stop()
+        }
+        return Throughput(model: model, batch: batch, trainImagesPerSecond: Double(training.steps * batch) / training.elapsed,
+                          evalImagesPerSecond: eval, trainImagesPerCPUSecond: Double(training.steps * batch) / training.cpu,
+                      peakRSSMegabytes: peak, layers: layers, profiledSeconds: profiled)
     }
 
     /// Images per second of `body` repeated until `seconds` have passed (at least once).
     private static func throughput(seconds: Double, batch: Int, _ body: () throws -> Void) throws -> Double {
+        let run = try repeated(seconds: seconds, body)
+        return Double(run.steps * batch) / run.elapsed
+    }
+
+    /// Runs `body` until `seconds` have passed (at least once): how often, in how many seconds,
+    /// and in how many seconds of the process's CPU time.
+    private static func repeated(seconds: Double, _ body: () throws -> Void) throws -> (steps: Int, elapsed: Double, cpu: Double) {
+        let cpuStarted = processCPUSeconds()
         let started = ContinuousClock.now
         var steps = 0, elapsed = 0.0
         repeat {
@@ -57,7 +81,13 @@ public enum CNNBenchmark {
             let d = started.duration(to: .now)
             elapsed = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         } while elapsed < seconds
-        return Double(steps * batch) / elapsed
+        return (steps, elapsed, processCPUSeconds() - cpuStarted)
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }
 

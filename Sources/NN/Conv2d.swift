@@ -6,12 +6,13 @@ public final class Conv2d: Module, WeightedOperation {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     let weight: Weight
     let bias: Weight?
+    let precision: Precision
     private var plans = PlanCache<any LayerPlan>()
-    /// Whether this layer runs by `Winograd`'s algorithm rather than oneDNN's direct kernels:
-    /// wherever it applies, unless turned off (tests and `bench` compare the two).
-    var usesWinograd: Bool
-    /// Whether convolutions created from now on may run by `Winograd`'s algorithm.
-    nonisolated(unsafe) public static var allowsWinograd = true
+    /// How this layer runs: `ConvolutionAlgorithm.choose` under `policy` when it is made; tests
+    /// and `bench` compare algorithms by setting it before the first forward.
+    public internal(set) var algorithm: ConvolutionAlgorithm
+    /// The policy convolutions created from now on are chosen under.
+    nonisolated(unsafe) public static var policy = ConvolutionPolicy.auto
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0, "invalid Conv2d configuration")
@@ -22,8 +23,10 @@ public final class Conv2d: Module, WeightedOperation {
         self.padding = padding
         weight = Weight([outChannels, inChannels, kernel, kernel])
         self.bias = bias ? Weight([outChannels]) : nil
-        usesWinograd = Conv2d.allowsWinograd && Winograd.applies(kernel: kernel, stride: stride, padding: padding,
-                                                                 inChannels: inChannels, outChannels: outChannels)
+        precision = Precision.current
+        // Both Winograd algorithms compute in float32; bf16 convolutions run oneDNN's direct kernels.
+        algorithm = precision == .bf16 ? .direct : .choose(Conv2d.policy, kernel: kernel, stride: stride, padding: padding,
+                                                           inChannels: inChannels, outChannels: outChannels)
     }
 
     /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.
@@ -32,7 +35,8 @@ public final class Conv2d: Module, WeightedOperation {
         (kernel, stride, padding) = (other.kernel, other.stride, other.padding)
         weight = Weight(sharingValueOf: other.weight)
         bias = other.bias.map { Weight(sharingValueOf: $0) }
-        usesWinograd = other.usesWinograd
+        algorithm = other.algorithm
+        precision = other.precision
     }
 
     override var weights: [(name: String, weight: Weight)] {
@@ -59,20 +63,31 @@ public final class Conv2d: Module, WeightedOperation {
             guard s[2] + 2 * padding >= kernel, s[3] + 2 * padding >= kernel else {
                 throw ShapeError("\(label): input \(s[2])×\(s[3]) is smaller than the \(kernel)×\(kernel) kernel")
             }
-            if usesWinograd { return WinogradPlan(self, input: x, outputMemory: outputMemory) }
+            if case .winograd(let isa) = algorithm { return WinogradPlan(self, isa: isa, input: x, outputMemory: outputMemory) }
             return WeightedPlan(self, weight: weight, input: x,
                                 outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training,
                                 outputMemory: outputMemory)
         }
-        plan.runForward()
+        LayerProfile.measure(self, algorithm.description + precision.suffix, multiplyAdds: multiplyAdds(plan)) { plan.runForward() }
         return plan.output
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
-        plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
+        let plan = plans.lastPlan(label)
+        return LayerProfile.measure(self, algorithm.description + precision.suffix, multiplyAdds: (inputGradient ? 2 : 1) * multiplyAdds(plan)) {
+            plan.runBackward(dy, inputGradient: inputGradient)
+        }
     }
 
+    /// A direct convolution's multiply-adds for one pass: one per weight tap feeding each output.
+    private func multiplyAdds(_ plan: any LayerPlan) -> Int { plan.output.shape.reduce(1, *) * inChannels * kernel * kernel }
+
     // MARK: oneDNN descriptions
+
+    /// oneDNN's algorithm for this layer's primitives.
+    private var oneDNNAlgorithm: dnnl_alg_kind_t {
+        algorithm == .oneDNNWinograd ? dnnl_convolution_winograd : dnnl_convolution_direct
+    }
 
     private func geometry(_ src: Desc) -> (strides: [Int64], left: [Int64], right: [Int64]) {
         let s = src.shape
@@ -86,7 +101,7 @@ public final class Conv2d: Module, WeightedOperation {
         let g = geometry(src)
         withOptionalPointer(bias) { bias in
             dnnl(dnnl_convolution_forward_desc_init(&op, training ? dnnl_forward_training : dnnl_forward_inference,
-                                                    dnnl_convolution_direct, &src, &weights, bias,
+                                                    oneDNNAlgorithm, &src, &weights, bias,
                                                     &dst, g.strides, g.left, g.right), "\(label) forward")
         }
         return Primitive(&op, "\(label) forward")
@@ -96,7 +111,7 @@ public final class Conv2d: Module, WeightedOperation {
         var op = dnnl_convolution_desc_t()
         var (diffSrc, weights, diffDst) = (diffSrc, weights, diffDst)
         let g = geometry(diffSrc)
-        dnnl(dnnl_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &diffSrc, &weights, &diffDst,
+        dnnl(dnnl_convolution_backward_data_desc_init(&op, oneDNNAlgorithm, &diffSrc, &weights, &diffDst,
                                                       g.strides, g.left, g.right), "\(label) backward data")
         return Primitive(&op, hint: hint, "\(label) backward data")
     }
@@ -106,10 +121,61 @@ public final class Conv2d: Module, WeightedOperation {
         var (src, diffWeights, diffDst) = (src, diffWeights, diffDst)
         let g = geometry(src)
         withOptionalPointer(diffBias) { diffBias in
-            dnnl(dnnl_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &src, &diffWeights,
+            dnnl(dnnl_convolution_backward_weights_desc_init(&op, oneDNNAlgorithm, &src, &diffWeights,
                                                              diffBias, &diffDst, g.strides, g.left, g.right),
                  "\(label) backward weights")
         }
         return Primitive(&op, hint: hint, "\(label) backward weights")
+    }
+}
+
+/// Which kernels run a convolution. Each gives a convolution's result up to float rounding, each
+/// its own rounding; the choice is a function of the policy, the layer's shape and what the CPU
+/// runs (`KernelISA.current`, oneDNN's ISA), so one machine, seed and thread count give the same bits.
+public enum ConvolutionAlgorithm: Equatable, Sendable, CustomStringConvertible {
+    /// oneDNN's direct kernels (any shape).
+    case direct
+    /// oneDNN 2.6's Winograd F(4×4, 3×3): AVX-512 only, 3×3 stride-1 convolutions.
+    case oneDNNWinograd
+    /// optlab's Winograd F(2×2, 3×3) (`Winograd`) with that ISA's matrix products; the ISA changes
+    /// the speed only, never the bits.
+    case winograd(KernelISA)
+
+    public var description: String {
+        switch self {
+        case .direct: return "onednn-direct"
+        case .oneDNNWinograd: return "onednn-winograd"
+        case .winograd(let isa): return "winograd-\(isa.rawValue)"
+        }
+    }
+
+    /// The algorithm for a convolution of this shape under `policy`. `auto`: where oneDNN runs
+    /// AVX-512, its Winograd F(4×4, 3×3) (a quarter of a direct convolution's multiplications, where
+    /// optlab's F(2×2, 3×3) does 4/9; it measured faster than optlab's at 16 lanes on every layer
+    /// of vgg-small, resnet18 and labnet, AMD EPYC with AVX-512); elsewhere optlab's Winograd at the
+    /// widest ISA (oneDNN's direct kernels already run about as fast as AVX2's FMA units allow).
+    /// Both need a 3×3, stride-1, padding-1 convolution with channel counts that are multiples of
+    /// 16; other convolutions run direct.
+    static func choose(_ policy: ConvolutionPolicy, kernel: Int, stride: Int, padding: Int,
+                       inChannels: Int, outChannels: Int) -> ConvolutionAlgorithm {
+        let winograd = Winograd.applies(kernel: kernel, stride: stride, padding: padding,
+                                        inChannels: inChannels, outChannels: outChannels)
+        switch policy {
+        case .auto where winograd && KernelISA.oneDNNHasAVX512, .onednnWinograd where winograd && KernelISA.oneDNNHasAVX512:
+            return .oneDNNWinograd
+        case .auto where winograd, .winograd where winograd: return .winograd(KernelISA.current)
+        default: return .direct
+        }
+    }
+}
+
+/// What `ConvolutionAlgorithm.choose` may pick: `auto` is the default, the others exist to compare.
+public enum ConvolutionPolicy: String, CaseIterable, Sendable {
+    case auto, winograd, onednnWinograd = "onednn-winograd", direct
+
+    /// Why this CPU cannot run the policy, if it cannot.
+    public var unsupportedReason: String? {
+        self == .onednnWinograd && !KernelISA.oneDNNHasAVX512
+            ? "oneDNN's Winograd convolutions need AVX-512 (avx512_core), which this CPU lacks or ONEDNN_MAX_CPU_ISA excludes" : nil
     }
 }

@@ -40,15 +40,20 @@ final class ExecutionContext: @unchecked Sendable {
     }
 
     /// Scratch memory for a primitive: calls of one context run one at a time, so a single buffer
-    /// serves them all. It only grows; memories bound to an outgrown buffer keep it alive.
+    /// serves them all. It grows to the largest need; a call points its view at the current buffer
+    /// before each run (`refresh`), so an outgrown buffer is freed after the step instead of being
+    /// kept by the calls made before it grew (with oneDNN's AVX-512 kernels, whose scratch reaches
+    /// ~150 MB for resnet18, the kept chain cost ~700 MB).
     func scratchpad(_ desc: Desc) -> Memory {
-        if let scratch, scratch.desc.byteCount >= desc.byteCount {
-            return Memory(desc, borrowing: scratch.data, keeping: scratch)
+        if scratch == nil || scratch!.desc.byteCount < desc.byteCount {
+            scratch = Memory(plainDesc([(desc.byteCount + 3) / 4]))
         }
-        let bytes = max(desc.byteCount, 2 * (scratch?.desc.byteCount ?? 0))
-        let buffer = Memory(plainDesc([(bytes + 3) / 4]))
-        scratch = buffer
-        return Memory(desc, borrowing: buffer.data, keeping: buffer)
+        return Memory(desc, borrowing: scratch!.data, keeping: scratch)
+    }
+
+    /// Points `view` (made by `scratchpad`) at the current buffer if that has grown since.
+    func refresh(_ view: Memory) {
+        if let scratch, view.data != scratch.data { view.rebind(to: scratch) }
     }
 
     private var buffers: [(pointer: UnsafeMutablePointer<Float>, count: Int)] = []
@@ -76,6 +81,8 @@ final class ExecutionContext: @unchecked Sendable {
     static var inReplica: Bool { pthread_getspecific(replica) != nil }
 
     static var current: ExecutionContext { contexts[max(0, Int(bitPattern: pthread_getspecific(replica)) - 1)] }
+    /// Context 0: the caller's outside a split batch, replica 0's inside one.
+    static var first: ExecutionContext { contexts[0] }
 
     /// Creates contexts 0..<count; called on one thread, before they are used concurrently.
     static func reserve(_ count: Int) {
@@ -177,12 +184,13 @@ enum OpenMP {
 
 typealias Desc = dnnl_memory_desc_t
 
-/// A float32 descriptor with a fixed layout (`tag`) or, with `dnnl_format_tag_any`, a placeholder
-/// that lets a primitive choose its preferred (usually blocked) layout.
-func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> Desc {
+/// A descriptor (float32 unless `type` says otherwise) with a fixed layout (`tag`) or, with
+/// `dnnl_format_tag_any`, a placeholder that lets a primitive choose its preferred (usually
+/// blocked) layout.
+func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> Desc {
     var md = Desc()
     let d = dims.map { Int64($0) }
-    dnnl(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory_desc_init \(dims)")
+    dnnl(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag), "memory_desc_init \(dims)")
     return md
 }
 
@@ -197,7 +205,7 @@ func plainTag(rank: Int) -> dnnl_format_tag_t {
 }
 
 func plainDesc(_ dims: [Int]) -> Desc { desc(dims, plainTag(rank: dims.count)) }
-func anyDesc(_ dims: [Int]) -> Desc { desc(dims, dnnl_format_tag_any) }
+func anyDesc(_ dims: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> Desc { desc(dims, dnnl_format_tag_any, type) }
 
 func same(_ a: Desc, _ b: Desc) -> Bool {
     withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in dnnl_memory_desc_equal(pa, pb) != 0 } }
@@ -239,6 +247,14 @@ final class Memory {
         owned = false
         self.owner = owner
         handle = Memory.create(desc, pointer)
+    }
+
+    /// Points this view of storage owned elsewhere at `owner`'s storage instead (the handle stays).
+    func rebind(to owner: Memory) {
+        precondition(!owned, "only a borrowing memory can be rebound")
+        data = owner.data
+        self.owner = owner
+        dnnl(dnnl_memory_set_data_handle(handle, data), "memory_set_data_handle")
     }
 
     private static func create(_ desc: Desc, _ data: UnsafeMutableRawPointer) -> dnnl_memory_t {
@@ -319,17 +335,21 @@ struct Call {
     let primitive: Primitive
     let args: [dnnl_exec_arg_t]
     private let memories: [Memory]  // keeps every bound memory alive as long as the call
+    private let scratch: Memory?
 
     init(_ primitive: Primitive, _ args: [(Int32, Memory)]) {
         self.primitive = primitive
         var args = args
         let scratch = primitive.desc(dnnl_query_scratchpad_md)
-        if scratch.byteCount > 0 { args.append((DNNL_ARG_SCRATCHPAD, ExecutionContext.current.scratchpad(scratch))) }
+        self.scratch = scratch.byteCount > 0 ? ExecutionContext.current.scratchpad(scratch) : nil
+        if let view = self.scratch { args.append((DNNL_ARG_SCRATCHPAD, view)) }
         self.args = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
         memories = args.map(\.1)
     }
 
+    /// Runs in the context the call was made in (see `ExecutionContext`).
     func run(on stream: dnnl_stream_t) {
+        if let scratch { ExecutionContext.current.refresh(scratch) }
         args.withUnsafeBufferPointer { a in
             dnnl(dnnl_primitive_execute(primitive.primitive, stream, Int32(a.count), a.baseAddress), "execute")
         }

@@ -5,6 +5,7 @@ public final class Linear: Module, WeightedOperation {
     public let inFeatures: Int, outFeatures: Int
     let weight: Weight
     let bias: Weight?
+    let precision: Precision
     private var plans = PlanCache<WeightedPlan>()
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
@@ -13,6 +14,7 @@ public final class Linear: Module, WeightedOperation {
         self.outFeatures = outFeatures
         weight = Weight([outFeatures, inFeatures])
         self.bias = bias ? Weight([outFeatures]) : nil
+        precision = Precision.current
     }
 
     /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.
@@ -20,6 +22,7 @@ public final class Linear: Module, WeightedOperation {
         (inFeatures, outFeatures) = (other.inFeatures, other.outFeatures)
         weight = Weight(sharingValueOf: other.weight)
         bias = other.bias.map { Weight(sharingValueOf: $0) }
+        precision = other.precision
     }
 
     override var weights: [(name: String, weight: Weight)] {
@@ -42,12 +45,18 @@ public final class Linear: Module, WeightedOperation {
             return WeightedPlan(self, weight: weight, input: x, outputShape: [s[0], outFeatures], training: training,
                                 outputMemory: outputMemory)
         }
-        plan.runForward()
+        LayerProfile.measure(self, "onednn-inner-product" + precision.suffix, multiplyAdds: plan.output.shape.reduce(1, *) * inFeatures) {
+            plan.runForward()
+        }
         return plan.output
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
-        plans.lastPlan(label).runBackward(dy, inputGradient: inputGradient)
+        let plan = plans.lastPlan(label)
+        return LayerProfile.measure(self, "onednn-inner-product" + precision.suffix,
+                                    multiplyAdds: (inputGradient ? 2 : 1) * plan.output.shape.reduce(1, *) * inFeatures) {
+            plan.runBackward(dy, inputGradient: inputGradient)
+        }
     }
 
     // MARK: oneDNN descriptions (inner product)

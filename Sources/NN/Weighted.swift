@@ -10,6 +10,8 @@ protocol WeightedOperation {
     /// a reorder per step for convolutions); inner products run as GEMMs on the plain layout.
     var weightTag: dnnl_format_tag_t { get }
     var bias: Weight? { get }
+    /// What the layer computes in (fixed when it is made).
+    var precision: Precision { get }
     func forward(src: Desc, weights: Desc, bias: Desc?, dst: Desc, training: Bool) -> Primitive
     func backwardData(diffSrc: Desc, weights: Desc, diffDst: Desc, hint: Primitive) -> Primitive
     func backwardWeights(src: Desc, diffWeights: Desc, diffBias: Desc?, diffDst: Desc, hint: Primitive) -> Primitive
@@ -50,7 +52,10 @@ final class WeightedPlan: LayerPlan {
         // oneDNN shapes a primitive's work split for the thread count at its creation, so the
         // primitives are made with the count they will run with.
         Threads.use(threads)
-        forward = op.forward(src: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag),
+        // In bf16 the inputs and weights are reordered to bf16 on the way in; outputs, gradients and
+        // bias stay float32, so the layers around (batch norm, pooling, loss) see float32 only.
+        let low = op.precision.dataType
+        forward = op.forward(src: anyDesc(inputShape, low), weights: desc(op.weightShape, op.weightTag, low),
                              bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: training)
         let (src, srcReorder) = conform(x, to: forward.desc(dnnl_query_src_md))
         self.src = src
@@ -83,8 +88,9 @@ final class WeightedPlan: LayerPlan {
     private func backwardCalls(_ dy: Memory, inputGradient: Bool) -> (calls: [Call], dx: Memory?) {
         if let b = backward, b.dy === dy, b.inputGradient == inputGradient { return (b.calls, b.dx) }
         var calls: [Call] = []
-        let bw = op.backwardWeights(src: anyDesc(inputShape), diffWeights: desc(op.weightShape, op.weightTag),
-                                    diffBias: op.bias.map { plainDesc($0.shape) }, diffDst: anyDesc(outputShape), hint: forward)
+        let low = op.precision.dataType
+        let bw = op.backwardWeights(src: anyDesc(inputShape, low), diffWeights: desc(op.weightShape, op.weightTag),
+                                    diffBias: op.bias.map { plainDesc($0.shape) }, diffDst: anyDesc(outputShape, low), hint: forward)
         let (dyW, dyReorder) = conform(dy, to: bw.desc(dnnl_query_diff_dst_md))
         let (srcW, srcReorder) = conform(src, to: bw.desc(dnnl_query_src_md))
         calls += [dyReorder, srcReorder].compactMap { $0 }
@@ -99,8 +105,8 @@ final class WeightedPlan: LayerPlan {
         }
         var dx: Memory?
         if inputGradient {
-            let bd = op.backwardData(diffSrc: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag),
-                                     diffDst: anyDesc(outputShape), hint: forward)
+            let bd = op.backwardData(diffSrc: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag, low),
+                                     diffDst: anyDesc(outputShape, low), hint: forward)
             let wantedDy = bd.desc(dnnl_query_diff_dst_md)
             let (dyD, dyDReorder) = same(wantedDy, dyW.desc) ? (dyW, nil) : conform(dy, to: wantedDy)
             let wantedW = bd.desc(dnnl_query_weights_md)

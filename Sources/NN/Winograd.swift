@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 
 /// 3×3 convolutions with stride 1 and padding 1 by Winograd's minimal filtering F(2×2, 3×3)
 /// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). Each 2×2 output tile
@@ -224,64 +225,22 @@ enum Winograd {
     // MARK: - Products
 
     /// c[i, j] (+)= Σ_r a[i·aRow + r·aDepth] · b[r·bRow + j] for i < rows, j < columns (a multiple
-    /// of 16): 6×16 blocks of c in 12 vector registers, each step a broadcast of 6 values of a
-    /// times 2 vectors of b. Columns outermost, so a depth × 16 panel of b stays in L1 while the
-    /// rows pass over it.
-    static func multiply(rows: Int, columns: Int, depth: Int,
+    /// of 16), by `CKernels`' register-blocked kernel for `isa`. Each element's terms are fused
+    /// multiply-adds in order of r at either width, so the ISA does not change a bit of the result.
+    static func multiply(_ isa: KernelISA, rows: Int, columns: Int, depth: Int,
                          _ a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                          _ b: UnsafePointer<Float>, bRow: Int,
                          _ c: UnsafeMutablePointer<Float>, cRow: Int, accumulate: Bool) {
-        for j in stride(from: 0, to: columns, by: 16) {
-            var i = 0
-            while i < rows {
-                let (ai, bj, cij) = (a + i * aRow, b + j, c + i * cRow + j)
-                switch rows - i {
-                case 1: block(1, depth, ai, aRow, aDepth, bj, bRow, cij, cRow, accumulate)
-                case 2: block(2, depth, ai, aRow, aDepth, bj, bRow, cij, cRow, accumulate)
-                case 3: block(3, depth, ai, aRow, aDepth, bj, bRow, cij, cRow, accumulate)
-                case 4: block(4, depth, ai, aRow, aDepth, bj, bRow, cij, cRow, accumulate)
-                case 5: block(5, depth, ai, aRow, aDepth, bj, bRow, cij, cRow, accumulate)
-                default: block(6, depth, ai, aRow, aDepth, bj, bRow, cij, cRow, accumulate)
-                }
-                i += 6
-            }
+        switch isa {
+        case .avx2:
+            optlab_multiply_8lanes(rows, columns, depth, a, aRow, aDepth, b, bRow, c, cRow, accumulate)
+        case .avx512:
+            #if arch(x86_64)
+            optlab_multiply_16lanes(rows, columns, depth, a, aRow, aDepth, b, bRow, c, cRow, accumulate)
+            #else
+            preconditionFailure("AVX-512 kernels on a CPU that is not x86-64")  // `KernelISA.available` excludes it
+            #endif
         }
-    }
-
-    /// One `rows` × 16 block of `multiply` (rows ≤ 6, a constant after inlining).
-    @inline(__always)
-    private static func block(_ rows: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ aRow: Int, _ aDepth: Int,
-                              _ b: UnsafePointer<Float>, _ bRow: Int,
-                              _ c: UnsafeMutablePointer<Float>, _ cRow: Int, _ accumulate: Bool) {
-        var (c00, c01, c10, c11, c20, c21) = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
-        var (c30, c31, c40, c41, c50, c51) = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
-        if accumulate {
-            (c00, c01) = (load(c), load(c + 8))
-            if rows > 1 { (c10, c11) = (load(c + cRow), load(c + cRow + 8)) }
-            if rows > 2 { (c20, c21) = (load(c + 2 * cRow), load(c + 2 * cRow + 8)) }
-            if rows > 3 { (c30, c31) = (load(c + 3 * cRow), load(c + 3 * cRow + 8)) }
-            if rows > 4 { (c40, c41) = (load(c + 4 * cRow), load(c + 4 * cRow + 8)) }
-            if rows > 5 { (c50, c51) = (load(c + 5 * cRow), load(c + 5 * cRow + 8)) }
-        }
-        var (ap, bp) = (a, b)
-        for _ in 0..<depth {
-            let (b0, b1) = (load(bp), load(bp + 8))
-            var s = Vector(repeating: ap[0])
-            c00.addProduct(s, b0); c01.addProduct(s, b1)
-            if rows > 1 { s = Vector(repeating: ap[aRow]); c10.addProduct(s, b0); c11.addProduct(s, b1) }
-            if rows > 2 { s = Vector(repeating: ap[2 * aRow]); c20.addProduct(s, b0); c21.addProduct(s, b1) }
-            if rows > 3 { s = Vector(repeating: ap[3 * aRow]); c30.addProduct(s, b0); c31.addProduct(s, b1) }
-            if rows > 4 { s = Vector(repeating: ap[4 * aRow]); c40.addProduct(s, b0); c41.addProduct(s, b1) }
-            if rows > 5 { s = Vector(repeating: ap[5 * aRow]); c50.addProduct(s, b0); c51.addProduct(s, b1) }
-            ap += aDepth
-            bp += bRow
-        }
-        store(c00, c); store(c01, c + 8)
-        if rows > 1 { store(c10, c + cRow); store(c11, c + cRow + 8) }
-        if rows > 2 { store(c20, c + 2 * cRow); store(c21, c + 2 * cRow + 8) }
-        if rows > 3 { store(c30, c + 3 * cRow); store(c31, c + 3 * cRow + 8) }
-        if rows > 4 { store(c40, c + 4 * cRow); store(c41, c + 4 * cRow + 8) }
-        if rows > 5 { store(c50, c + 5 * cRow); store(c51, c + 5 * cRow + 8) }
     }
 
     @inline(__always)
@@ -297,7 +256,7 @@ enum Winograd {
 extension Winograd {
     /// y = x ⋆ g (+ bias) from transformed weights u ([16][inputs][outputs]). Blocks of tiles are
     /// split across the threads in contiguous runs; each thread has its own V and M blocks.
-    static func convolve(_ x: UnsafePointer<Float>, inputs: Int, _ u: UnsafePointer<Float>, outputs: Int,
+    static func convolve(_ isa: KernelISA, _ x: UnsafePointer<Float>, inputs: Int, _ u: UnsafePointer<Float>, outputs: Int,
                          bias: UnsafePointer<Float>?, _ geometry: Tiles, into y: UnsafeMutablePointer<Float>,
                          _ context: ExecutionContext) {
         let tilesPerBlock = blockTiles(inputs, outputs)
@@ -313,7 +272,7 @@ extension Winograd {
                 let tiles = block * tilesPerBlock ..< min(geometry.count, (block + 1) * tilesPerBlock)
                 transformInput(x, channels: inputs, geometry, tiles, into: v, plane: vPlane)
                 for e in 0..<16 {
-                    multiply(rows: tiles.count, columns: outputs, depth: inputs,
+                    multiply(isa, rows: tiles.count, columns: outputs, depth: inputs,
                              v + e * vPlane, aRow: inputs, aDepth: 1,
                              u + e * inputs * outputs, bRow: outputs,
                              m + e * mPlane, cRow: outputs, accumulate: false)
@@ -326,7 +285,7 @@ extension Winograd {
     /// dW = Gᵀ [Σ_t Z ⊙ V] G for input x (`inputs` channels) and output gradient dy, into weights
     /// gradient dw ([outputs, inputs, 3, 3]). Each thread sums its tiles into its own dU; the sums
     /// are added in thread order, so a thread count gives the same bits every run.
-    static func weightGradient(_ x: UnsafePointer<Float>, inputs: Int, _ dy: UnsafePointer<Float>, outputs: Int,
+    static func weightGradient(_ isa: KernelISA, _ x: UnsafePointer<Float>, inputs: Int, _ dy: UnsafePointer<Float>, outputs: Int,
                                _ geometry: Tiles, into dw: UnsafeMutablePointer<Float>, _ context: ExecutionContext) {
         let tilesPerBlock = blockTiles(inputs, outputs, weightGradient: true)
         let blocks = (geometry.count + tilesPerBlock - 1) / tilesPerBlock
@@ -345,7 +304,7 @@ extension Winograd {
                 transformInput(x, channels: inputs, geometry, tiles, into: v, plane: vPlane)
                 transformGradient(dy, channels: outputs, geometry, tiles, into: z, plane: mPlane)
                 for e in 0..<16 {
-                    multiply(rows: inputs, columns: outputs, depth: tiles.count,
+                    multiply(isa, rows: inputs, columns: outputs, depth: tiles.count,
                              v + e * vPlane, aRow: 1, aDepth: inputs,
                              z + e * mPlane, bRow: outputs,
                              du + e * inputs * outputs, cRow: outputs, accumulate: true)
@@ -385,14 +344,16 @@ extension Winograd {
 final class WinogradPlan: LayerPlan {
     let output: Memory
     private let conv: Conv2d
+    private let isa: KernelISA
     private let geometry: Winograd.Tiles
     private let input: Memory
     private let inputReorder: Call?
     private var gradient: (dy: Memory, conformed: Memory, reorder: Call?)?
     private var inputGradient: Memory?
 
-    init(_ conv: Conv2d, input x: Memory, outputMemory: (Desc) -> Memory) {
+    init(_ conv: Conv2d, isa: KernelISA, input x: Memory, outputMemory: (Desc) -> Memory) {
         self.conv = conv
+        self.isa = isa
         let s = x.shape
         geometry = Winograd.Tiles(images: s[0], height: s[2], width: s[3])
         (input, inputReorder) = conform(x, to: desc(s, dnnl_aBcd8b))
@@ -406,7 +367,7 @@ final class WinogradPlan: LayerPlan {
         let (c, k) = (conv.inChannels, conv.outChannels)
         let u = context.floats(0, 16 * c * k)
         Winograd.transformWeights(conv.weight.value.baseAddress!, inputs: c, outputs: k, adjoint: false, into: u)
-        Winograd.convolve(input.floats.baseAddress!, inputs: c, u, outputs: k, bias: conv.bias?.value.baseAddress,
+        Winograd.convolve(isa, input.floats.baseAddress!, inputs: c, u, outputs: k, bias: conv.bias?.value.baseAddress,
                           geometry, into: output.floats.baseAddress!, context)
     }
 
@@ -421,7 +382,7 @@ final class WinogradPlan: LayerPlan {
         let context = ExecutionContext.current
         let (c, k) = (conv.inChannels, conv.outChannels)
         let g = conformed.floats.baseAddress!
-        Winograd.weightGradient(input.floats.baseAddress!, inputs: c, g, outputs: k, geometry,
+        Winograd.weightGradient(isa, input.floats.baseAddress!, inputs: c, g, outputs: k, geometry,
                                 into: conv.weight.grad!.baseAddress!, context)
         if let bias = conv.bias {
             Winograd.biasGradient(g, channels: k, images: geometry.images, pixels: geometry.height * geometry.width,
@@ -432,7 +393,7 @@ final class WinogradPlan: LayerPlan {
         inputGradient = dx
         let u = context.floats(0, 16 * c * k)
         Winograd.transformWeights(conv.weight.value.baseAddress!, inputs: k, outputs: c, adjoint: true, into: u)
-        Winograd.convolve(g, inputs: k, u, outputs: c, bias: nil, geometry, into: dx.floats.baseAddress!, context)
+        Winograd.convolve(isa, g, inputs: k, u, outputs: c, bias: nil, geometry, into: dx.floats.baseAddress!, context)
         return dx
     }
 }

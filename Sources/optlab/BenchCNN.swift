@@ -11,18 +11,26 @@ struct BenchCNN: ParsableCommand {
         discussion: """
             Random CIFAR-shaped batches, SGD (lr 0.01, momentum 0.9) on cross-entropy, 3 warm-up steps, \
             training for --seconds, then inference for half as long: tutorial at batch 4 and 64, vgg-small \
-            and resnet18 at batch 128. Run the PyTorch peer right before or after and compare ratios.
+            and resnet18 at batch 128, labnet at 256. Run the PyTorch peer right before or after and \
+            compare ratios. --explain then trains for another half --seconds timing each convolution and \
+            linear layer (with a split batch, the first slice's layers).
 
             Examples:
               swift build -c release && .build/release/optlab bench cnn
               .build/release/optlab bench --models tutorial,vgg-small --seconds 5 --csv bench.csv
+              .build/release/optlab bench --models resnet18 --explain
               .build/release/optlab bench --models vgg-small --convolutions direct
-              /tmp/torchenv/bin/python ../shared/peers/torch_bench.py --threads 2 --seconds 10
+              OPTLAB_MAX_ISA=avx2 .build/release/optlab bench --models resnet18
+              .build/release/optlab bench --models labnet --precision bf16
+              /tmp/torchenv/bin/python ../shared/peers/torch_bench.py --threads 2 --seconds 10 --models tutorial,vgg_small,resnet18,labnet
             """
     )
 
     @Option(help: "Comma-separated models to measure (\(Set(CNNBenchmark.cases.map(\.model)).sorted().joined(separator: ", "))).")
-    var models = "tutorial,vgg-small,resnet18"
+    var models = "tutorial,vgg-small,resnet18,labnet"
+
+    @Flag(help: "Also print, per convolution and linear layer, the algorithm chosen, its GFLOP/s (a direct convolution's count of operations) and its share of a training step.")
+    var explain = false
 
     @Option(help: "Seconds of training per measurement (inference runs half as long).")
     var seconds = 10.0
@@ -33,12 +41,11 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "Also write the measurements to this CSV file.")
     var csv: String?
 
-    enum Convolutions: String, ExpressibleByArgument, CaseIterable {
-        case winograd, direct
-    }
+    @Option(help: "How 3×3 stride-1 convolutions run: auto (the default choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's), to see what each gains.")
+    var convolutions = ConvolutionPolicy.auto
 
-    @Option(help: "How 3×3 stride-1 convolutions run: winograd (optlab's kernels) or direct (oneDNN's), to see what the algorithm gains.")
-    var convolutions = Convolutions.winograd
+    @Option(help: "What convolutions and linear layers compute in: fp32 or bf16 (float32 accumulation, as torch_bench.py --amp bf16; needs AVX512_BF16 or AMX).")
+    var precision = Precision.fp32
 
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
@@ -48,6 +55,8 @@ struct BenchCNN: ParsableCommand {
             throw ValidationError("unknown model '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         if selected.isEmpty { throw ValidationError("--models is empty") }
+        if let reason = precision.unsupportedReason { throw ValidationError(reason) }
+        if let reason = convolutions.unsupportedReason { throw ValidationError("--convolutions \(convolutions.rawValue): \(reason)") }
     }
 
     private var selected: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -57,16 +66,33 @@ struct BenchCNN: ParsableCommand {
         print("note: this is a debug build; build with `swift build -c release` for real figures")
         #endif
         if let threads { Threads.set(threads) }
-        Conv2d.allowsWinograd = convolutions == .winograd
-        print("optlab CNN benchmark, \(Threads.count) threads, \(convolutions.rawValue) 3×3 convolutions, \(seconds) s per measurement")
+        Conv2d.policy = convolutions
+        Precision.current = precision
+        print("optlab CNN benchmark, \(Threads.count) threads, \(precision.rawValue), \(convolutions.rawValue) 3×3 convolutions (optlab kernels: \(KernelISA.current.rawValue)), \(seconds) s per measurement")
         var table = CSVTable(header: CNNBenchmark.csvHeader)
         for (model, batch) in CNNBenchmark.cases where selected.contains(model) {
-            let f = try CNNBenchmark.measure(model: model, batch: batch, seconds: seconds)
+            let f = try CNNBenchmark.measure(model: model, batch: batch, seconds: seconds, explain: explain)
             let name = model.padding(toLength: 10, withPad: " ", startingAt: 0)
-            print(name + String(format: " batch %4d: train %9.1f img/s   eval %9.1f img/s   peak RSS %7.1f MB",
-                                batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes))
-            table.append([model, batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes])
+            print(name + String(format: " batch %4d: train %9.1f img/s   eval %9.1f img/s   peak RSS %7.1f MB   train %9.1f img/CPU-s",
+                                batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes, f.trainImagesPerCPUSecond))
+            table.append([model, batch, f.trainImagesPerSecond, f.evalImagesPerSecond, f.peakRSSMegabytes, f.trainImagesPerCPUSecond])
+            if explain { printLayers(f) }
         }
         if let csv { try AtomicFile.write(table.text, to: csv) }
     }
+
+    /// One line per layer, then what the rest of the step took (batch norm, pooling, loss, optimizer).
+    private func printLayers(_ f: CNNBenchmark.Throughput) {
+        let width = max(24, f.layers.map(\.path.count).max() ?? 0)
+        print("  " + "layer".padding(toLength: width, withPad: " ", startingAt: 0) + "  algorithm              GFLOP/s   share")
+        for layer in f.layers {
+            print("  " + layer.path.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                  + layer.algorithm.padding(toLength: 20, withPad: " ", startingAt: 0)
+                  + String(format: " %9.1f %6.1f %%", layer.gigaflopsPerSecond, 100 * layer.seconds / f.profiledSeconds))
+        }
+        let rest = 1 - f.layers.map(\.seconds).reduce(0, +) / f.profiledSeconds
+        print("  " + "everything else".padding(toLength: width + 32, withPad: " ", startingAt: 0) + String(format: " %6.1f %%", 100 * rest))
+    }
 }
+
+extension ConvolutionPolicy: ExpressibleByArgument {}

@@ -25,6 +25,7 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare sgd,adam --validation 5000 --target 0.7 --seeds 3
               optlab cifar --compare muon,lion,adamw_schedulefree,sam      # sam: over the model's SGD
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
+              optlab cifar --compare sgd,adam --precision bf16
             """
     )
 
@@ -63,7 +64,7 @@ struct CIFARCommand: ParsableCommand {
         let specs = try OptimizerSpec.parseList(compare, defaultBase: CIFARModels.defaultBase(model: base.model))
             .map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
         let firstSeed = base.seed
-        options.applyThreads()
+        options.applyKernelSettings()
         let (train, test) = try options.datasets()
         print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
               + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")

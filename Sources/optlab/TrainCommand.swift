@@ -41,9 +41,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
     var threads: Int?
 
+    @Option(help: "What convolutions and linear layers compute in: fp32, or bf16 with float32 accumulation as torch.autocast does (needs AVX512_BF16 or AMX). A resumed run needs the same --precision and --threads for the same bits.")
+    var precision = Precision.fp32
+
     func validate() throws {
         try checkingOptions { try plan(optimizer: nil).check() }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let reason = precision.unsupportedReason { throw ValidationError(reason) }
     }
 
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
@@ -53,8 +57,10 @@ struct TrainingOptions: ParsableArguments {
                                 labelSmoothing: labelSmoothing, comparing: comparing)
     }
 
-    func applyThreads() {
+    /// Threads and precision of the kernels, set before any network is made.
+    func applyKernelSettings() {
         if let threads { Threads.set(threads) }
+        Precision.current = precision
     }
 
     /// Both splits, every file checked; a missing folder says where optlab looked.
@@ -93,6 +99,7 @@ struct TrainCommand: ParsableCommand {
             Examples:
               optlab train                                   # labnet with its recipe
               optlab train --model tutorial --epochs 4 --threads 1
+              optlab train --precision bf16                  # bf16 convolutions and linear layers
               optlab train --model tutorial --optimizer "sgd(lr=0.01,momentum=0.9)"
               optlab train --optimizer adam --epochs 5 --out checkpoints/adam.safetensors
               optlab train --out checkpoints/run.safetensors --resume
@@ -124,7 +131,7 @@ struct TrainCommand: ParsableCommand {
         if exists && !resume {
             throw Failure("\(out) exists: pass --resume to continue that run, or choose another --out")
         }
-        options.applyThreads()
+        options.applyKernelSettings()
         let (train, test) = try options.datasets()
         let trainer: Trainer
         if resume && exists {
@@ -205,3 +212,5 @@ struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -1,22 +1,22 @@
 import XCTest
 @testable import NN
 
-/// Winograd's F(2×2, 3×3) convolutions against oneDNN's direct ones on the same weights: outputs,
+/// Winograd's F(2×2, 3×3) convolutions, at every vector width this CPU runs, and oneDNN's own
+/// Winograd where it has one, against oneDNN's direct convolutions on the same weights: outputs,
 /// weight and bias gradients, and (through the convolution in front) the input gradient, on shapes
 /// with odd sizes, partial tiles, single pixels and batches that span several tile blocks.
 final class WinogradTests: XCTestCase {
-    func compare(inChannels: Int, outChannels: Int, bias: Bool, input shape: [Int],
+    func compare(_ algorithm: ConvolutionAlgorithm, inChannels: Int, outChannels: Int, bias: Bool, input shape: [Int],
                  file: StaticString = #filePath, line: UInt = #line) throws {
-        func network(winograd: Bool) -> Network {
+        func network(_ algorithm: ConvolutionAlgorithm) -> Network {
             let conv = Conv2d(inChannels, outChannels, kernel: 3, padding: 1, bias: bias)
-            XCTAssertTrue(conv.usesWinograd, "a 3×3 padding-1 convolution of 16k channels should run by Winograd", file: file, line: line)
-            conv.usesWinograd = winograd
+            conv.algorithm = algorithm
             // A direct 1×1 convolution in front receives the Winograd layer's input gradient.
             let network = Network(Sequential([Conv2d(shape[1], inChannels, kernel: 1), conv, ReLU()]), name: "winograd", seed: 3)
             network.splitsBatches = false
             return network
         }
-        let fast = network(winograd: true), direct = network(winograd: false)
+        let fast = network(algorithm), direct = network(.direct)
         var random = Random(seed: 17)
         let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in random.uniform(-1, 1) })
         let y = try fast.forward(x, training: true).storage
@@ -33,20 +33,50 @@ final class WinogradTests: XCTestCase {
                     tolerance: 1e-5, "evaluation output \(shape)", file: file, line: line)
     }
 
-    func testMatchesDirectConvolution() throws {
-        try compare(inChannels: 16, outChannels: 32, bias: true, input: [3, 5, 7, 9])
-        try compare(inChannels: 32, outChannels: 16, bias: false, input: [2, 3, 8, 8])
-        try compare(inChannels: 16, outChannels: 16, bias: true, input: [2, 3, 1, 1])
-        try compare(inChannels: 48, outChannels: 64, bias: false, input: [2, 3, 2, 3])
+    func compareShapes(_ algorithm: ConvolutionAlgorithm, file: StaticString = #filePath, line: UInt = #line) throws {
+        try compare(algorithm, inChannels: 16, outChannels: 32, bias: true, input: [3, 5, 7, 9], file: file, line: line)
+        try compare(algorithm, inChannels: 32, outChannels: 16, bias: false, input: [2, 3, 8, 8], file: file, line: line)
+        try compare(algorithm, inChannels: 16, outChannels: 16, bias: true, input: [2, 3, 1, 1], file: file, line: line)
+        // 48 and 80 columns: a 16-lane kernel's 32-column blocks plus a 16-column one.
+        try compare(algorithm, inChannels: 48, outChannels: 80, bias: false, input: [2, 3, 2, 3], file: file, line: line)
         // 20 × 16 × 16 tiles: several blocks per thread, the last one partial.
-        try compare(inChannels: 16, outChannels: 16, bias: false, input: [20, 3, 31, 32])
+        try compare(algorithm, inChannels: 16, outChannels: 16, bias: false, input: [20, 3, 31, 32], file: file, line: line)
+    }
+
+    func testEveryAvailableWidthMatchesDirectConvolution() throws {
+        for isa in KernelISA.available { try compareShapes(.winograd(isa)) }
+    }
+
+    func testOneDNNWinogradMatchesDirectConvolution() throws {
+        try XCTSkipUnless(KernelISA.oneDNNHasAVX512, "oneDNN's Winograd needs AVX-512")
+        try compareShapes(.oneDNNWinograd)
+    }
+
+    /// Each element's products are summed in the same order at every width: the same bits.
+    func testWidthsGiveIdenticalBits() throws {
+        try XCTSkipUnless(KernelISA.available.count > 1, "this CPU runs one width")
+        var random = Random(seed: 5)
+        let (rows, columns, depth) = (29, 80, 37)
+        let a = (0..<rows * depth).map { _ in random.uniform(-1, 1) }, b = (0..<depth * columns).map { _ in random.uniform(-1, 1) }
+        let products = KernelISA.available.map { isa in
+            var c = [Float](repeating: 0.5, count: rows * columns)
+            Winograd.multiply(isa, rows: rows, columns: columns, depth: depth, a, aRow: depth, aDepth: 1, b, bRow: columns,
+                              &c, cRow: columns, accumulate: true)
+            return c
+        }
+        for c in products.dropFirst() { XCTAssertEqual(c, products[0]) }
+    }
+
+    func testAutomaticChoice() {
+        let expected: ConvolutionAlgorithm = KernelISA.oneDNNHasAVX512 ? .oneDNNWinograd : .winograd(KernelISA.current)
+        XCTAssertEqual(Conv2d(16, 32, kernel: 3, padding: 1).algorithm, expected)
     }
 
     func testOtherConvolutionsStayDirect() {
-        XCTAssertFalse(Conv2d(16, 16, kernel: 3, stride: 2, padding: 1).usesWinograd)
-        XCTAssertFalse(Conv2d(16, 16, kernel: 3, padding: 0).usesWinograd)
-        XCTAssertFalse(Conv2d(3, 16, kernel: 3, padding: 1).usesWinograd)
-        XCTAssertFalse(Conv2d(16, 24, kernel: 3, padding: 1).usesWinograd)
-        XCTAssertFalse(Conv2d(16, 16, kernel: 5, padding: 2).usesWinograd)
+        XCTAssertEqual(Conv2d(16, 16, kernel: 3, stride: 2, padding: 1).algorithm, .direct)
+        XCTAssertEqual(Conv2d(16, 16, kernel: 3, padding: 0).algorithm, .direct)
+        XCTAssertEqual(Conv2d(3, 16, kernel: 3, padding: 1).algorithm, .direct)
+        XCTAssertEqual(Conv2d(16, 24, kernel: 3, padding: 1).algorithm, .direct)
+        XCTAssertEqual(Conv2d(16, 16, kernel: 5, padding: 2).algorithm, .direct)
     }
 }

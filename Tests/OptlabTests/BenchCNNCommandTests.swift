@@ -10,7 +10,7 @@ final class BenchCNNCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssert(result.stdout.contains("tutorial   batch    4: train"), result.stdout)
         let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines.first, "model,batch,train_img_per_s,eval_img_per_s,peak_rss_mb")
+        XCTAssertEqual(lines.first, "model,batch,train_img_per_s,eval_img_per_s,peak_rss_mb,train_img_per_cpu_s")
         XCTAssertEqual(lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }, ["tutorial,4", "tutorial,64"])
         for line in lines.dropFirst() {
             XCTAssert(line.split(separator: ",").dropFirst(2).allSatisfy { Double($0).map { $0 > 0 } ?? false }, String(line))
@@ -30,5 +30,30 @@ final class BenchCNNCommandTests: XCTestCase {
         let unknown = try runOptlab(["bench", "cnn", "--convolutions", "fft"])
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssert(unknown.stderr.contains("'fft'") && unknown.stderr.contains("winograd"), unknown.stderr)
+    }
+
+    /// vgg-small: six convolutions (the stem runs direct, its 3 channels fill no vector) and a linear layer.
+    func testExplainNamesEachLayersAlgorithm() throws {
+        let result = try runOptlab(["bench", "--models", "vgg-small", "--seconds", "0.05", "--explain"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ") }
+        let layers = lines.filter { $0.count == 5 && $0.last == "%" }
+        XCTAssertEqual(layers.map { String($0[0]) }, ["0", "3", "7", "10", "14", "17", "22"], result.stdout)
+        XCTAssertEqual(layers.first?[1], "onednn-direct")
+        XCTAssertEqual(layers.last?[1], "onednn-inner-product")
+        XCTAssert(result.stdout.contains("everything else"), result.stdout)
+    }
+
+    func testInstructionSetCaps() throws {
+        let avx2 = try runOptlab(["bench", "--models", "tutorial", "--seconds", "0.05"], environment: ["OPTLAB_MAX_ISA": "avx2"])
+        XCTAssertEqual(avx2.status, 0, avx2.stderr)
+        XCTAssert(avx2.stdout.contains("optlab kernels: avx2"), avx2.stdout)
+        let unknown = try runOptlab(["bench", "--models", "tutorial"], environment: ["OPTLAB_MAX_ISA": "sse9"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssert(unknown.stderr.contains("OPTLAB_MAX_ISA=sse9"), unknown.stderr)
+        let capped = try runOptlab(["bench", "--models", "vgg-small", "--convolutions", "onednn-winograd"],
+                                   environment: ["ONEDNN_MAX_CPU_ISA": "AVX2"])
+        XCTAssertNotEqual(capped.status, 0)
+        XCTAssert(capped.stderr.contains("need AVX-512"), capped.stderr)
     }
 }
