@@ -101,7 +101,9 @@ sbatch --wait --quiet --array=2 "$state/grid/slurm.sbatch"
 grep -q "is finished already" "$state"/grid/logs/*_2.out
 
 "$optlab" cifar --collect "$state/grid" --target 0.1 --out "$state/collect/cmp.png"
+start=$SECONDS
 "$optlab" cifar "${grid[@]}" --target 0.1 --out "$state/local/cmp.png" >/dev/null
+echo "slurm-check: the same grid run locally, one run after another: $((SECONDS - start)) s"
 # All but the seconds: the metrics CSV's `seconds`, the summary's `minutes` and `seconds_to_target`.
 for f in cmp.csv:10 cmp-summary.csv:7,10; do
     name=${f%%:*} columns=${f##*:}
