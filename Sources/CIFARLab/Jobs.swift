@@ -39,15 +39,6 @@ public struct JobFile: Codable, Equatable, Sendable {
     public var data: String
     /// Kernel threads; nil = every core the machine has.
     public var threads: Int?
-
-    public init(index: Int, label: String, plan: TrainingPlan, optlab: String, data: String, threads: Int? = nil) {
-        self.index = index
-        self.label = label
-        self.plan = plan
-        self.optlab = optlab
-        self.data = data
-        self.threads = threads
-    }
 }
 
 /// A run's end: its per-epoch metrics, and where it diverged if it did (a result too: the

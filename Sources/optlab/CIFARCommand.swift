@@ -24,8 +24,8 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare sgd,adam --validation 5000      # val_loss, val_acc in the CSV
               optlab cifar --compare sgd,adam --validation 5000 --target 0.7 --seeds 3
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
-              optlab cifar --compare sgd,adam --seeds 5 --jobs jobs/compare   # then: sbatch jobs/compare/slurm.sbatch
-              optlab cifar --collect jobs/compare                              # the same figure and CSVs
+              optlab cifar --compare sgd,adam --seeds 5 --jobs jobs/cmp
+              optlab cifar --collect jobs/cmp       # after: sbatch jobs/cmp/slurm.sbatch
             """
     )
 

@@ -19,7 +19,7 @@ struct JobCommand: ParsableCommand {
 
             Examples:
               optlab job jobs/compare/runs/0003.json
-              optlab job jobs/compare/runs/0003.json --threads 4 --data /scratch/cifar-10-batches-bin
+              optlab job jobs/compare/runs/0003.json --threads 4 --data /scratch/cifar
               xargs -P 2 -I{} sh -c {} < jobs/compare/commands.txt
             """
     )
@@ -48,9 +48,9 @@ struct JobCommand: ParsableCommand {
         let folder = try DataLocation.find(option: data ?? job.data).folder
         let (train, test) = (try CIFAR10.load(.train, from: folder), try CIFAR10.load(.test, from: folder))
         let resuming = FileManager.default.fileExists(atPath: JobRunner.checkpointPath(file))
-        printNow("\(resuming ? "Resuming" : "Starting") \(name): \(job.plan.model), \(job.plan.optimizer), \(job.plan.epochs) epochs")
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
+        printNow("\(resuming ? "Resuming" : "Starting") \(name): \(job.plan.model), \(job.plan.optimizer), \(job.plan.epochs) epochs")
         let outcome = try JobRunner.run(file, train: train, test: test,
                                         progress: { ProgressBar("epoch \($0)/\($1)", total: $2) }, cancellation: cancellation,
                                         interruption: { Interrupt.signalName ?? "a cancellation" }) {

@@ -39,4 +39,40 @@ final class JobCommandTests: XCTestCase {
         XCTAssertEqual(csv.count, 2)
         XCTAssert(csv[1].hasPrefix("sgd(lr=1e30),0,1,nan,"), String(csv[1]))
     }
+
+    /// SIGTERM (a scheduler's time limit, scancel) stops a job with a checkpoint; the same command
+    /// then resumes it and finishes.
+    func testATerminatedJobResumes() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let written = try runOptlab(["cifar", "--compare", "sgd", "--model", "tutorial", "--epochs", "2", "--train-subset", "2000",
+                                     "--batch-size", "16", "--data", data, "--jobs", "grid"], in: folder)
+        XCTAssertEqual(written.status, 0, written.stderr)
+
+        let process = Process(), output = Pipe()
+        process.executableURL = optlabBinary()
+        process.arguments = ["job", "grid/runs/0001.json"]
+        process.currentDirectoryURL = folder
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var printed = ""
+        while !printed.contains("Starting job 1") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        process.terminate()  // SIGTERM
+        printed += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, printed)
+        XCTAssert(printed.contains("checkpoint saved; run the same command to resume"), printed)
+
+        let collected = try runOptlab(["cifar", "--collect", "grid"], in: folder)
+        XCTAssert(collected.stdout.contains("job 1 (sgd(lr=0.01), seed 0): stopped by SIGTERM in epoch 1"), collected.stdout)
+        let resumed = try runOptlab(["job", "grid/runs/0001.json"], in: folder)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssert(resumed.stdout.hasPrefix("Resuming job 1"), resumed.stdout)
+        XCTAssert(resumed.stdout.contains("job 1 (sgd(lr=0.01), seed 0) finished"), resumed.stdout)
+    }
 }
