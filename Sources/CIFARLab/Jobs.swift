@@ -199,6 +199,9 @@ public enum JobRunner {
                            report: (EpochMetrics) -> Void = { _ in }) throws -> Outcome {
         if isDone(path) { return .alreadyDone }
         let job = try load(path)
+        let lock = try lock(path)
+        defer { close(lock) }
+        if isDone(path) { return .alreadyDone }  // finished by the process that held the lock
         let checkpoint = URL(fileURLWithPath: checkpointPath(path))
         try writeStatus(.running, path)
         do {
@@ -224,6 +227,19 @@ public enum JobRunner {
             try? writeStatus(.failed, path, reason: "\(error)")
             throw error
         }
+    }
+
+    /// An exclusive lock on `NNNN.lock` for as long as this process runs the job, so a task
+    /// submitted twice cannot train the same run twice at once; the kernel drops it when the
+    /// process ends, however it ends.
+    static func lock(_ path: String) throws -> Int32 {
+        let descriptor = open(stem(path) + ".lock", O_CREAT | O_RDWR, 0o644)
+        guard descriptor >= 0 else { throw FileError("cannot lock '\(stem(path)).lock': \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw TrainingError.plan("\(path) is running already in another process; run it again once that one has ended")
+        }
+        return descriptor
     }
 
     static func writeStatus(_ state: JobStatus.State, _ path: String, reason: String? = nil) throws {

@@ -15,7 +15,8 @@ struct JobCommand: ParsableCommand {
             Idempotent: a finished run is skipped, an interrupted one (SIGTERM from a time limit \
             or scancel, Ctrl-C, a killed node) resumes from its checkpoint, written after every \
             epoch and on SIGTERM/SIGINT. The result file beside the job file appears, atomically, \
-            only when the run has ended (finished or diverged); `optlab cifar --collect DIR` reads it.
+            only when the run has ended (finished or diverged); `optlab cifar --collect DIR` reads it. \
+            A job already running in another process is refused.
 
             Examples:
               optlab job jobs/compare/runs/0003.json
