@@ -69,7 +69,7 @@ struct CIFARCommand: ParsableCommand {
         let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
         if let dir = jobOptions.jobs {
             return try jobOptions.write(JobGrid.comparison(specs, seeds: seedList, plan: base), to: dir, data: options.data,
-                                        threads: options.threads)
+                                        threads: options.threads, collecting: target.map { " --target \($0)" } ?? "")
         }
         options.applyThreads()
         let (train, test) = try options.datasets()

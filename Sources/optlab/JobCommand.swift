@@ -101,7 +101,8 @@ struct JobOptions: ParsableArguments {
             ?? Bundle.main.executablePath ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     }
 
-    func write(_ grid: JobGrid, to dir: String, data: String?, threads: Int?) throws {
+    /// `collecting` holds the options (such as --target) that only `--collect` applies.
+    func write(_ grid: JobGrid, to dir: String, data: String?, threads: Int?, collecting: String = "") throws {
         let folder = JobFolder(dir)
         let dataFolder = URL(fileURLWithPath: try DataLocation.find(option: data).folder.path).standardizedFileURL.path
         let executable = URL(fileURLWithPath: optlab ?? Self.thisExecutable).standardizedFileURL.path
@@ -112,7 +113,7 @@ struct JobOptions: ParsableArguments {
                   sbatch \(folder.sbatchPath)
                   parallel --jobs 1 --sshloginfile hosts < \(folder.commandsPath)
                   xargs -P 2 -I{} sh -c {} < \(folder.commandsPath)
-                then: optlab cifar --collect \(folder.path)
+                then: optlab cifar --collect \(folder.path)\(collecting)
                 """)
         case .unchanged(let done, let runs):
             print("\(folder.path) holds this grid already: \(done) of \(runs) runs done; nothing written")
