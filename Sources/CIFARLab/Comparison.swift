@@ -54,30 +54,38 @@ public enum Comparison {
                            progress: ((_ run: Run, _ epoch: Int, _ epochs: Int, _ images: Int) -> any ProgressObserver)? = nil,
                            report: (Run) -> Void) throws -> [Run] {
         var runs: [Run] = []
-        for seed in seeds {
-            for spec in specs {
+        for (spec, runPlan) in grid(specs, seeds: seeds, plan: plan) {
+            var run = Run(spec: spec, seed: runPlan.seed)
+            let trainer = try Trainer(runPlan, train: train, test: test)
+            do {
+                // Not cancellable, so the run always finishes (or diverges).
+                let epochProgress: Trainer.EpochProgress? = progress.map { progress in
+                    { [run] epoch, epochs, images in progress(run, epoch, epochs, images) }
+                }
+                _ = try trainer.run(checkpoint: nil, progress: epochProgress) { metrics in
+                    run.epochs.append(metrics)
+                    report(run)
+                }
+            } catch TrainingError.diverged(let epoch, let batch, _) {
+                run.divergedAt = (epoch, batch, trainer.seconds)
+                report(run)
+            }
+            runs.append(run)
+        }
+        return runs
+    }
+
+    /// The comparison's runs in order, seed by seed and every spec with each: `plan` with the
+    /// spec's optimizer and the seed. One list for a local run and for its jobs (`JobGrid`).
+    public static func grid(_ specs: [OptimizerSpec], seeds: [UInt64], plan: TrainingPlan) -> [(spec: OptimizerSpec, plan: TrainingPlan)] {
+        seeds.flatMap { seed in
+            specs.map { spec in
                 var runPlan = plan
                 runPlan.optimizer = spec.description
                 runPlan.seed = seed
-                var run = Run(spec: spec, seed: seed)
-                let trainer = try Trainer(runPlan, train: train, test: test)
-                do {
-                    // Not cancellable, so the run always finishes (or diverges).
-                    let epochProgress: Trainer.EpochProgress? = progress.map { progress in
-                        { [run] epoch, epochs, images in progress(run, epoch, epochs, images) }
-                    }
-                    _ = try trainer.run(checkpoint: nil, progress: epochProgress) { metrics in
-                        run.epochs.append(metrics)
-                        report(run)
-                    }
-                } catch TrainingError.diverged(let epoch, let batch, _) {
-                    run.divergedAt = (epoch, batch, trainer.seconds)
-                    report(run)
-                }
-                runs.append(run)
+                return (spec, runPlan)
             }
         }
-        return runs
     }
 
     /// `optimizer,seed,epoch,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds,val_images`

@@ -17,25 +17,42 @@ public final class Cancellation: Sendable {
     fileprivate func withdraw() { flag.store(false, ordering: .relaxed) }
 }
 
-/// Ctrl-C as a request rather than a kill: while watched, SIGINT requests the token `watch()` returns.
-/// A second Ctrl-C exits at once, as users expect when the first seems to be ignored.
+/// Ctrl-C (and SIGTERM, what a scheduler such as Slurm sends at a time limit or on scancel) as a
+/// request rather than a kill: while watched, either signal requests the token `watch()` returns.
+/// A second signal exits at once, as users expect when the first seems to be ignored.
 public enum Interrupt {
     /// A signal handler cannot capture anything, so the token it requests is this global one.
     private static let cancellation = Cancellation()
+    private static let received = Atomic<Int32>(0)
+    private static let signals = [SIGINT, SIGTERM]
 
-    /// Routes SIGINT to the returned token (no request pending) until `stopWatching()`.
+    /// Routes SIGINT and SIGTERM to the returned token (no request pending) until `stopWatching()`.
     public static func watch() -> Cancellation {
         cancellation.withdraw()
-        signal(SIGINT) { _ in
-            // Async-signal-safe: a lock-free store, then the default action for the next Ctrl-C.
-            Interrupt.cancellation.request()
-            signal(SIGINT, SIG_DFL)
+        received.store(0, ordering: .relaxed)
+        for number in signals {
+            signal(number) { number in
+                // Async-signal-safe: lock-free stores, then the default action for the next signal.
+                Interrupt.received.store(number, ordering: .relaxed)
+                Interrupt.cancellation.request()
+                signal(number, SIG_DFL)
+            }
         }
         return cancellation
     }
 
-    /// Restores Ctrl-C's default action.
+    /// The signal that requested the cancellation, by name (`SIGTERM`); nil while none has.
+    public static var signalName: String? {
+        switch received.load(ordering: .relaxed) {
+        case 0: nil
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        case let other: "signal \(other)"
+        }
+    }
+
+    /// Restores the signals' default actions.
     public static func stopWatching() {
-        signal(SIGINT, SIG_DFL)
+        for number in signals { signal(number, SIG_DFL) }
     }
 }

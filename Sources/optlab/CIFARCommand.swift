@@ -26,6 +26,8 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare muon,lion,adamw_schedulefree,sam      # sam: over the model's SGD
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
               optlab cifar --compare sgd,adam --precision bf16
+              optlab cifar --compare sgd,adam --seeds 5 --jobs jobs/cmp
+              optlab cifar --collect jobs/cmp       # after: sbatch jobs/cmp/slurm.sbatch
             """
     )
 
@@ -43,6 +45,8 @@ struct CIFARCommand: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
+    @OptionGroup var jobOptions: JobOptions
+
     @Option(help: ArgumentHelp("The figure (.png, .svg or .pdf).", valueName: "file"))
     var out = "plots/cifar-compare.png"
 
@@ -53,22 +57,28 @@ struct CIFARCommand: ParsableCommand {
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
         if let target {
             guard target > 0, target <= 1 else { throw ValidationError("--target must be a fraction in (0, 1] (0.8 for 80 %), got \(target)") }
-            guard options.validation != nil else {
+            guard options.validation != nil || jobOptions.collect != nil else {
                 throw ValidationError("--target reads validation accuracy, never the test set's: add --validation N (e.g. 5000)")
             }
         }
     }
 
     func run() throws {
+        if let dir = jobOptions.collect { return try collect(dir) }
         let base = try options.plan(optimizer: nil, comparing: true)
         let specs = try OptimizerSpec.parseList(compare, defaultBase: CIFARModels.defaultBase(model: base.model))
             .map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
         let firstSeed = base.seed
+        let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
+        if let dir = jobOptions.jobs {
+            return try jobOptions.write(JobGrid.comparison(specs, seeds: seedList, plan: base), to: dir, data: options.data,
+                                        threads: options.threads, collecting: target.map { " --target \($0)" } ?? "")
+        }
         options.applyKernelSettings()
         let (train, test) = try options.datasets()
         print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
               + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
-        let runs = try Comparison.run(specs, seeds: (0..<UInt64(seeds)).map { firstSeed + $0 }, plan: base, train: train, test: test,
+        let runs = try Comparison.run(specs, seeds: seedList, plan: base, train: train, test: test,
                                       progress: { run, epoch, epochs, images in
             ProgressBar("\(run.label) seed \(run.seed) epoch \(epoch)/\(epochs)", total: images)
         }) { run in
@@ -78,14 +88,31 @@ struct CIFARCommand: ParsableCommand {
                 printNow("\(run.label) seed \(run.seed): " + TrainCommand.line(m, of: base.epochs))
             }
         }
+        try write(runs, model: base.model, validation: base.validation)
+    }
+
+    /// The figure, the metrics CSV and the summary CSV, and the summary printed.
+    private func write(_ runs: [Comparison.Run], model: String, validation: ValidationSplit?) throws {
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
         let summaryPath = (csvPath as NSString).deletingPathExtension + "-summary.csv"
         try OutputFolder.createParent(of: out)
         try OutputFolder.createParent(of: csvPath)
-        try AtomicFile.write(Comparison.csv(runs, validation: base.validation).text, to: csvPath)
+        try AtomicFile.write(Comparison.csv(runs, validation: validation).text, to: csvPath)
         try AtomicFile.write(Comparison.summaryCSV(runs, target: target).text, to: summaryPath)
-        try ComparisonFigure.make(runs, model: base.model, target: target).save(to: out)
+        try ComparisonFigure.make(runs, model: model, target: target).save(to: out)
         print(Comparison.summary(runs, target: target))
         print("Wrote \(out), \(csvPath) and \(summaryPath)")
+    }
+
+    /// The outputs of a job folder's finished runs; status 2 when some are missing.
+    private func collect(_ dir: String) throws {
+        let collection = try jobOptions.collected(dir)
+        guard !collection.runs.isEmpty else { throw Failure("no run in \(dir) has finished yet: nothing to collect") }
+        let plan = collection.grid.runs[0].plan
+        if target != nil && plan.validation == nil {
+            throw Failure("--target reads validation accuracy, and the grid in \(dir) has no --validation split")
+        }
+        try write(collection.runs, model: plan.model, validation: plan.validation)
+        if !collection.missing.isEmpty { throw ExitCode(2) }
     }
 }

@@ -221,7 +221,7 @@ final class TrainingTests: XCTestCase {
 }
 
 /// Requests the cancellation once `steps` training steps have reported, as Ctrl-C would then.
-private final class CancelAfter: ProgressObserver, @unchecked Sendable {  // used from the training thread only
+final class CancelAfter: ProgressObserver, @unchecked Sendable {  // used from the training thread only
     private var remaining: Int
     private let cancellation: Cancellation
 
