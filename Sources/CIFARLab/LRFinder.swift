@@ -73,11 +73,12 @@ public struct LRFinder {
         LRSuggestions(trimming: points.map(\.lr), points.map(\.smoothedLoss), requestedIterations: settings.iterations)
     }
 
-    /// The plan's optimizer spec with `lr=start` and an exponential schedule to `end`; a spec with
-    /// its own schedule is refused, since the test sets the rate itself.
-    public static func spec(_ optimizer: String, _ settings: Settings) throws -> OptimizerSpec {
+    /// The plan's optimizer spec with `lr=start` and an exponential schedule to `end`. The test
+    /// sets the rate itself, so a spec with its own schedule is refused, or with
+    /// `droppingSchedule` (a model's recipe) tested without it.
+    public static func spec(_ optimizer: String, _ settings: Settings, droppingSchedule: Bool = false) throws -> OptimizerSpec {
         let spec = try OptimizerSpec.parse(optimizer)
-        if spec.schedule != nil {
+        if spec.schedule != nil && !droppingSchedule {
             throw TrainingError.plan("the range test sets the learning rate itself: remove the schedule from \(spec.label)")
         }
         let started = spec.with(learningRate: settings.start)
@@ -85,15 +86,22 @@ public struct LRFinder {
         return try OptimizerSpec.parse(started.name + "(" + arguments.joined(separator: ",") + ")")
     }
 
-    /// Runs the test on `plan` (its model, optimizer, batch size, seed, subset, validation split,
-    /// augmentation): the data order of a training run with that plan, epoch after epoch until
+    /// What the test runs, for titles: the algorithm and its arguments but the rate and schedule
+    /// the test sets, e.g. `sgd(momentum=0.9,nesterov=true)`.
+    public static func label(_ spec: OptimizerSpec) -> String {
+        let fixed = spec.arguments.filter { $0.key != "lr" }.map { "\($0.key)=\($0.value)" }
+        return fixed.isEmpty ? spec.name : spec.name + "(" + fixed.joined(separator: ",") + ")"
+    }
+
+    /// Runs the test on `plan` (its model, optimizer as `spec` makes it, batch size, seed, subset,
+    /// validation split, augmentation): the data order of a training run with that plan, epoch after epoch until
     /// the test ends. Never reads a test set. `progress` hears of every step; `cancellation`
     /// stops it between two steps, with the points so far.
-    public static func run(_ plan: TrainingPlan, _ settings: Settings, train: Dataset,
+    public static func run(_ plan: TrainingPlan, _ settings: Settings, droppingSchedule: Bool = false, train: Dataset,
                            progress: (any ProgressObserver)? = nil, cancellation: Cancellation? = nil) throws -> LRFinder {
         try settings.check()
         var plan = plan
-        plan.optimizer = try spec(plan.optimizer, settings).description
+        plan.optimizer = try spec(plan.optimizer, settings, droppingSchedule: droppingSchedule).description
         let trainer = try Trainer(plan, train: train, test: train.prefix(0))
         guard trainer.trainLoader.batchCount > 0 else { throw TrainingError.plan("no training images left to run the range test on") }
         defer { progress?.finish() }
@@ -158,9 +166,9 @@ public struct LRSuggestions: Equatable, Sendable {
                   minimum: Self.minimum(lrs, losses), slide: Self.slide(lrs, losses))
     }
 
-    /// The suggestions with their names, in fastai's order.
+    /// The suggestions with their names, in fastai's order (fastai's `minimum` is a tenth of the minimum's rate).
     public var named: [(name: String, lr: Double?)] {
-        [("valley", valley), ("steep", steep), ("minimum", minimum), ("slide", slide)]
+        [("valley", valley), ("steep", steep), ("minimum/10", minimum), ("slide", slide)]
     }
 
     /// fastai's longest-valley rule, its loop kept as written (including Python's negative index
