@@ -12,10 +12,9 @@ public enum LRFindFigure {
         let figure = Figure(width: 9, height: 5.4)
         let settings = finder.settings
         figure.title = "Learning-rate range test on \(model)"
-        let ending = finder.diverged ? "stopped when the smoothed loss passed \(Ticks.compact(settings.divergence)) × its minimum"
-            : "all \(settings.iterations) steps"
-        figure.subtitle = "\(LRFinder.label(spec)), \(finder.points.count) steps of \(batchSize) images, rate from \(Ticks.compact(settings.start)) "
-            + "toward \(Ticks.compact(settings.end)) (\(ending)); smoothing \(Ticks.compact(settings.smoothing))"
+        let ending = finder.diverged ? "stopped at \(Ticks.compact(settings.divergence)) × the minimum" : "all steps"
+        figure.subtitle = "\(LRFinder.label(spec)) · \(finder.points.count) steps × \(batchSize) images · lr \(Ticks.compact(settings.start))"
+            + " → \(Ticks.compact(settings.end)), \(ending) · smoothing \(Ticks.compact(settings.smoothing))"
         let axes = figure.panels[0]
         axes.xScale = .log
         axes.showsGrid = true
