@@ -94,8 +94,8 @@ public final class Trainer {
     var position = Position()
     /// Seconds spent in earlier sessions of this run (before a resume).
     var earlierSeconds: Double = 0
-    private let criterion: CrossEntropyLoss
-    private let inputs = InputTensors()
+    let criterion: CrossEntropyLoss
+    let inputs = InputTensors()
 
     /// Where the run is: `epoch` epochs are complete; the next one continues at `batch`.
     struct Position: Codable, Equatable {
