@@ -69,7 +69,7 @@ struct LRFindCommand: ParsableCommand {
         let spec = try LRFinder.spec(plan.optimizer, settings, droppingSchedule: optimizer == nil)
         let out = try self.out ?? FigureOutput.defaultPath("lr-find-\(plan.model)")
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
-        options.applyThreads()
+        options.applyKernelSettings()
         let train = try options.datasets().train
         print("Range test: \(plan.model) with \(LRFinder.label(spec)), batch \(plan.batchSize), seed \(plan.seed), lr \(start) → \(end) over \(iters) steps"
               + (plan.validation.map { ", \($0.count.grouped) images held out" } ?? ""))
