@@ -20,9 +20,9 @@ struct ServeCommand: ParsableCommand {
             a file. Each request is capped (at most 10000 steps and 12 optimizers a request).
 
             Examples:
-              optlab serve                                  # then open http://127.0.0.1:8080/
+              optlab serve                      # then open http://127.0.0.1:8080/
               optlab serve --port 9000 --runs checkpoints
-              optlab serve --port 0                         # any free port; the address is printed
+              optlab serve --port 0             # any free port, printed
             """
     )
 
