@@ -20,9 +20,9 @@ struct ServeCommand: ParsableCommand {
             a file. Each request is capped (at most 10000 steps and 12 optimizers a request).
 
             Examples:
-              optlab serve                                  # then open http://127.0.0.1:8080/
+              optlab serve                      # then open http://127.0.0.1:8080/
               optlab serve --port 9000 --runs checkpoints
-              optlab serve --port 0                         # any free port; the address is printed
+              optlab serve --port 0             # any free port, printed
             """
     )
 
@@ -32,8 +32,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The port (0: any free one).")
     var port = 8080
 
-    @Option(help: ArgumentHelp("The folder whose runs the dashboard lists.", valueName: "dir"))
-    var runs = "checkpoints"
+    @Option(help: ArgumentHelp("The folder whose runs the dashboard lists (default: checkpoints, where `optlab train` writes).",
+                               valueName: "dir"))
+    var runs: String?
 
     @Option(help: ArgumentHelp("The cifar-10-batches-bin folder for evaluating finished runs (default: see `optlab data --help`).",
                                valueName: "dir"))
@@ -41,13 +42,15 @@ struct ServeCommand: ParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        // The default folder may not exist yet: the dashboard then lists nothing until a run writes there.
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: runs, isDirectory: &isFolder), isFolder.boolValue else {
+        if let runs, !(FileManager.default.fileExists(atPath: runs, isDirectory: &isFolder) && isFolder.boolValue) {
             throw ValidationError("--runs \(runs) is not a folder")
         }
     }
 
     func run() throws {
+        let runs = runs ?? "checkpoints"
         let server = try Server(host: host, port: port, runs: URL(fileURLWithPath: runs), data: data)
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)

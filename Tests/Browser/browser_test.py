@@ -57,6 +57,14 @@ def browser():
     return webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
 
 
+def save_page(driver, path):
+    """The whole page, as tall as its content, 1280 pixels wide."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    driver.save_screenshot(path)
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 def wait_for(driver, script, timeout=30, what=""):
     """Polls a JavaScript expression until it is truthy; returns its value."""
     try:
@@ -88,21 +96,21 @@ def playground(driver, optlab, folder, screenshots):
     check(bool(ok), "choosing himmelblau loads its contours and paths")
     check(driver.execute_script("return document.getElementById('contours').naturalWidth") > 0, "the contour image loaded")
 
-    # Click where (-1.5, 2.5) is drawn: the start moves there (rounded to the window's precision).
+    # Click where (0.3, -0.8) is drawn: the start moves there (rounded to the window's precision).
     canvas = driver.find_element(By.ID, "paths")
-    px, py = driver.execute_script("return window.optlabToCanvas(-1.5, 2.5)")
+    px, py = driver.execute_script("return window.optlabToCanvas(0.3, -0.8)")
     width, height = driver.execute_script("const c = arguments[0]; return [c.width, c.height]", canvas)
     ActionChains(driver).move_to_element_with_offset(canvas, px - width / 2, py - height / 2).click().perform()
     start = wait_for(driver, "(() => { const s = window.optlabState;"
-                             " return !s.inFlight && s.result && Math.abs(s.result.start[0] + 1.5) < 0.05 && s.result.start })()",
+                             " return !s.inFlight && s.result && Math.abs(s.result.start[0] - 0.3) < 0.05 && s.result.start })()",
                      what="the clicked start")
-    check(start is not None and abs(start[0] + 1.5) < 0.05 and abs(start[1] - 2.5) < 0.05, f"clicking sets the start: {start}")
+    check(start is not None and abs(start[0] - 0.3) < 0.05 and abs(start[1] + 0.8) < 0.05, f"clicking sets the start: {start}")
 
     # Move the first optimizer's lr slider with the keyboard, as a user nudging it would.
     slider = driver.find_element(By.CSS_SELECTOR, "#optimizers .optimizer input[type=range][data-key=lr]")
     before = driver.execute_script("return window.optlabState.optimizers[0]")
     driver.execute_script("window.optlabLatencies.length = 0")
-    for _ in range(30):
+    for _ in range(60):  # 0.01 a press on log10(lr): 0.04 → 0.01
         slider.send_keys(Keys.ARROW_LEFT)
         time.sleep(0.05)
     wait_for(driver, "!window.optlabState.inFlight && !window.optlabState.pending", what="the last slider update")
@@ -137,7 +145,7 @@ def playground(driver, optlab, folder, screenshots):
     check(bool(wait_for(driver, "!window.optlabState.playing && window.optlabState.frame === window.optlabState.result.steps",
                         what="the animation's end")), "play animates to the last step")
     if screenshots:
-        driver.save_screenshot(os.path.join(screenshots, "serve-playground.png"))
+        save_page(driver, os.path.join(screenshots, "serve-playground.png"))
 
 
 def dashboard(driver, optlab, runs, screenshots):
@@ -173,7 +181,7 @@ def dashboard(driver, optlab, runs, screenshots):
     cells = driver.execute_script("return Array.from(document.querySelectorAll('#run-detail table.confusion td')).reduce((s, td) => s + Number(td.textContent), 0)")
     check(cells == 10000, f"the confusion matrix counts the 10,000 test images: {cells}")
     if screenshots:
-        driver.save_screenshot(os.path.join(screenshots, "serve-dashboard.png"))
+        save_page(driver, os.path.join(screenshots, "serve-dashboard.png"))
 
 
 def main():
@@ -190,7 +198,6 @@ def main():
             driver.set_window_size(1280, 1000)
             driver.get(address)
             playground(driver, os.path.abspath(args.optlab), folder, args.screenshots)
-            driver.set_window_size(1280, 1240)
             dashboard(driver, os.path.abspath(args.optlab), runs, args.screenshots)
         finally:
             driver.quit()

@@ -408,18 +408,20 @@ function drawChart() {
   canvas.height = canvas.clientHeight * ratio;
   const ctx = canvas.getContext("2d");
   ctx.scale(ratio, ratio);
-  const W = canvas.clientWidth, H = canvas.clientHeight, pad = { l: 60, r: 190, t: 16, b: 40 };
   const metric = $("metric").value, xKey = $("x-axis").value;
+  ctx.font = "12px DejaVu Sans, sans-serif";
+  const names = dashboard.runs.filter((r) => dashboard.selected.has(r.id)).map((r) => r.label.replace(/\.safetensors$/, ""));
+  const legendWidth = Math.max(0, ...names.map((n) => ctx.measureText(n).width));
+  const W = canvas.clientWidth, H = canvas.clientHeight, pad = { l: 60, r: legendWidth + 56, t: 16, b: 40 };
   const percent = metric.endsWith("Accuracy");
   const series = dashboard.runs.filter((r) => dashboard.selected.has(r.id)).map((r) => ({
     run: r, points: r.metrics.filter((m) => m[metric] !== null && m[metric] !== undefined).map((m) => [m[xKey], percent ? 100 * m[metric] : m[metric]]),
   }));
   dashboard.plotted = Object.fromEntries(series.map((s) => [s.run.id, s.points.length]));
   const all = series.flatMap((s) => s.points);
-  ctx.font = "12px DejaVu Sans, sans-serif";
   ctx.fillStyle = "#777";
   if (!all.length) { ctx.fillText("Select runs with at least one finished epoch.", pad.l, H / 2); return; }
-  let [xmin, xmax] = [Math.min(0, ...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
+  let [xmin, xmax] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   let [ymin, ymax] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
   if (xmax === xmin) xmax = xmin + 1;
   if (ymax === ymin) { ymin -= 1; ymax += 1; }
@@ -428,7 +430,7 @@ function drawChart() {
   const Y = (y) => H - pad.b - (y - ymin) / (ymax - ymin) * (H - pad.t - pad.b);
   ctx.strokeStyle = "#e3e3e3"; ctx.lineWidth = 1; ctx.fillStyle = "#444";
   ctx.textAlign = "right";
-  const yTicks = ticks(ymin, ymax), xTicks = ticks(xmin, xmax);
+  const yTicks = ticks(ymin, ymax), xTicks = ticks(xmin, xmax, xKey === "epoch" ? 1 : 0);
   for (const y of yTicks.values) {
     ctx.beginPath(); ctx.moveTo(pad.l, Y(y)); ctx.lineTo(W - pad.r, Y(y)); ctx.stroke();
     ctx.fillText(y.toFixed(yTicks.decimals), pad.l - 6, Y(y) + 4);
@@ -454,16 +456,16 @@ function drawChart() {
     ctx.beginPath(); ctx.moveTo(W - pad.r + 10, ly - 4); ctx.lineTo(W - pad.r + 34, ly - 4); ctx.stroke();
     ctx.setLineDash([]);
     ctx.fillStyle = "#222";
-    const name = s.run.label.length > 24 ? s.run.label.slice(0, 23) + "…" : s.run.label;
-    ctx.fillText(name, W - pad.r + 40, ly);
+    ctx.fillText(names[i], W - pad.r + 40, ly);
   });
   ctx.setLineDash([]);
 }
 
 // Round values 1, 2 or 5 × 10^k apart, at most 7 of them, and the decimals that tell them apart.
-function ticks(lo, hi) {
+function ticks(lo, hi, minimumStep = 0) {
   const power = Math.floor(Math.log10((hi - lo) / 5));
-  const [m, step] = [1, 2, 5, 10].map((m) => [m, m * 10 ** power]).find(([, s]) => (hi - lo) / s <= 7);
+  const [m, step] = [1, 2, 5, 10].map((m) => [m, m * 10 ** power]).find(([, s]) => (hi - lo) / s <= 7 && s >= minimumStep) ||
+    [1, minimumStep];
   const values = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) values.push(Number(v.toPrecision(12)));
   return { values, decimals: Math.max(0, -(m === 10 ? power + 1 : power)) };
@@ -496,9 +498,10 @@ function showEvaluation(box, ev) {
     const t = n / max, light = t < 0.5;
     return `<td style="background:rgba(0,114,178,${t.toFixed(3)});color:${light ? "#222" : "#fff"}">${n}</td>`;
   }).join("") + "</tr>");
-  box.innerHTML = `<h2>Test accuracy ${(100 * ev.accuracy).toFixed(2)} %</h2><table>${perClass.join("")}</table>` +
-    `<h2>Confusion matrix <span class="hint">rows: true class, columns: predicted</span></h2>` +
-    `<table class="confusion"><tr><th></th>${ev.classes.map((c) => `<th>${c.slice(0, 5)}</th>`).join("")}</tr>${cells.join("")}</table>`;
+  box.className = "evaluation";
+  box.innerHTML = `<div><h2>Test accuracy ${(100 * ev.accuracy).toFixed(2)} %</h2><table class="per-class">${perClass.join("")}</table></div>` +
+    `<div><h2>Confusion matrix <span class="hint">rows: true class, columns: predicted</span></h2>` +
+    `<table class="confusion"><tr><th></th>${ev.classes.map((c) => `<th>${c.slice(0, 5)}</th>`).join("")}</tr>${cells.join("")}</table></div>`;
 }
 
 function showView(name) {
