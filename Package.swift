@@ -82,3 +82,24 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["Support", "optlab"]),
     ]
 )
+
+// Fuzz targets (`make fuzz`): one libFuzzer executable per parser of outside input. They start
+// libFuzzer, which exists only with `-sanitize=fuzzer`, so they join the manifest only when
+// OPTLAB_FUZZ is set; `swift build` and `swift test` never see them.
+if Context.environment["OPTLAB_FUZZ"] != nil {
+    package.targets += [
+        .systemLibrary(name: "CFuzzer", path: "Fuzz/CFuzzer"),
+        .target(name: "FuzzDriver", dependencies: ["CFuzzer"], path: "Fuzz/Driver"),
+    ]
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("spec", ["Optim"]), ("formula", ["Surfaces"]), ("experiment", ["Lab"]), ("safetensors", ["NN"]),
+        ("cifar", ["Data"]), ("archive", ["Data"]), ("checkpoint", ["Lab", "Data"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: ["FuzzDriver"] + target.dependencies,
+                                                 path: "Fuzz/\(target.name)",
+                                                 // gold fails on libFuzzer's runtime with sanitizers (an internal error); lld links it.
+                                                 linkerSettings: [.unsafeFlags(["-use-ld=lld"])]))
+        package.products.append(.executable(name: "fuzz-\(target.name)", targets: ["fuzz-\(target.name)"]))
+    }
+}
