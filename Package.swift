@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "CIFARLabTests", dependencies: ["CIFARLab", "CIFARFigures", "NN", "Data", "Optim", "Support"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "CIFARFigures", "Experiments", "SurfaceLab", "CIFARLab", "Plot", "Optim", "Surfaces"]),
         // Runs the built optlab executable as a user would.
-        .testTarget(name: "OptlabTests", dependencies: ["optlab"]),
+        .testTarget(name: "OptlabTests", dependencies: ["optlab", "CIFARLab", "NN", "Data"]),
         // Runs `optlab serve` and asks it over HTTP as the page does.
         .testTarget(name: "ServerTests", dependencies: ["Support", "optlab"]),
     ]

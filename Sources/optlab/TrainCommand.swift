@@ -109,6 +109,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let lock = try PathLock(out)
+        defer { withExtendedLifetime(lock) {} }
         let exists = FileManager.default.fileExists(atPath: url.path)
         if exists && !resume {
             throw Failure("\(out) exists: pass --resume to continue that run, or choose another --out")

@@ -1,0 +1,41 @@
+import Foundation
+
+/// An advisory lock on an output path, held while a run writes it, so a second optlab process
+/// given the same path fails at once instead of clobbering the first one's file. It is a
+/// `flock` on `.<name>.lock` beside the path (the path itself is replaced by rename, so it cannot
+/// carry the lock); the kernel drops it when the process dies, so a killed run blocks nobody.
+/// Taking it also clears the temporary files killed writers left for that path.
+public final class PathLock {
+    private let descriptor: Int32
+    private let lockPath: String
+
+    public init(_ path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        lockPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).lock").path
+        while true {
+            let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw FileError("cannot lock '\(path)': \(String(cString: strerror(errno)))") }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                close(descriptor)
+                throw FileError("'\(path)' is in use by another optlab process\(holder.map { $0.isEmpty ? "" : " (pid \($0))" } ?? ""); wait for it or choose another path")
+            }
+            // A holder that was releasing may have unlinked the file we opened; lock the one on disk.
+            var opened = stat(), onDisk = stat()
+            if fstat(descriptor, &opened) == 0, stat(lockPath, &onDisk) == 0, opened.st_ino == onDisk.st_ino, opened.st_dev == onDisk.st_dev {
+                self.descriptor = descriptor
+                break
+            }
+            close(descriptor)
+        }
+        let pid = "\(getpid())\n"
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withCString { write(descriptor, $0, strlen($0)) }
+        AtomicFile.removeLeftovers(of: path)
+    }
+
+    deinit {
+        unlink(lockPath)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,142 @@
+import Data
+import Foundation
+import NN
+import XCTest
+import CIFARLab
+
+/// A training run killed (SIGKILL) at random moments: inside steps, during checkpoint writes,
+/// during evaluation. Every time, the checkpoint on disk must load and evaluate; each next run
+/// resumes from it, and the last one must end with the weights of a run never interrupted.
+final class CrashSafetyTests: XCTestCase {
+    private static let kills = 25
+
+    func testKilledRunsResumeToTheWeightsOfAnUninterruptedRun() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        // The tutorial net on 256 images, 3 epochs: a checkpoint every 16 steps and a test-set
+        // evaluation; a few seconds in all.
+        let training = ["train", "--model", "tutorial", "--optimizer", "sgd(lr=0.01,momentum=0.9)", "--epochs", "3",
+                        "--train-subset", "256", "--batch-size", "16", "--no-augment", "--threads", "1", "--data", data]
+        let started = Date()
+        let straight = try optlabProcess(training + ["--out", "straight.safetensors"], in: folder)
+        let duration = Date().timeIntervalSince(started)
+        XCTAssertEqual(straight.status, 0, straight.errors)
+        let expected = try SafeTensors(contentsOf: folder.appendingPathComponent("straight.safetensors"))
+        let test = try CIFAR10.load(.test, from: URL(fileURLWithPath: data)).prefix(250)
+
+        let checkpoint = folder.appendingPathComponent("run.safetensors")
+        var random = SeededRandom(seed: 10)  // fixed, so a failing sequence of kill moments replays
+        var killedWhileWriting = 0, finishedBeforeTheKill = 0
+        for kill in 0..<Self.kills {
+            let process = try startOptlab(training + ["--out", "run.safetensors", "--resume"], in: folder)
+            // Half the kills come as soon as a checkpoint's temporary file appears (mid-write);
+            // the others at a random moment of the run (steps, evaluation, start-up).
+            if kill % 2 == 0 {
+                waitForTemporaryFile(in: folder, while: process)
+            } else {
+                usleep(UInt32(Double.random(in: 0...duration, using: &random) * 1e6))
+            }
+            if process.isRunning {
+                Foundation.kill(process.processIdentifier, SIGKILL)
+            } else {
+                finishedBeforeTheKill += 1
+            }
+            process.waitUntilExit()
+            let leftovers = try temporaryFiles(in: folder)
+            killedWhileWriting += leftovers.isEmpty ? 0 : 1
+            guard FileManager.default.fileExists(atPath: checkpoint.path) else { continue }
+            // What is on disk is a whole checkpoint: it loads and evaluates.
+            let evaluated = try Evaluation.run(checkpoint: checkpoint, model: nil, test: test) { XCTFail("not needed"); return test }
+            XCTAssertEqual(evaluated.report.images, 250, "kill \(kill)")
+            if process.terminationReason == .exit {
+                // A finished run: compare it, then start the chain again.
+                XCTAssertEqual(try tensors(SafeTensors(contentsOf: checkpoint)), try tensors(expected), "kill \(kill)")
+                try FileManager.default.removeItem(at: checkpoint)
+            }
+        }
+        let last = try optlabProcess(training + ["--out", "run.safetensors", "--resume"], in: folder)
+        XCTAssertEqual(last.status, 0, last.errors)
+        XCTAssertEqual(try tensors(SafeTensors(contentsOf: checkpoint)), try tensors(expected))
+        XCTAssertEqual(try temporaryFiles(in: folder), [], "the next run removes what killed writers left")
+        print("\(Self.kills) kills: \(killedWhileWriting) while writing a checkpoint, \(finishedBeforeTheKill) after the run had finished")
+        XCTAssertGreaterThan(killedWhileWriting, 0, "no kill landed during a checkpoint write")
+    }
+
+    /// A disk that fills mid-run: a 700 kB tmpfs holds the first checkpoint (about 500 kB: weights and
+    /// momentum) but not the temporary copy of the second. The run stops with one line and a
+    /// non-zero status, and the first checkpoint is still there, whole.
+    func testAFullDiskStopsTheRunAndKeepsThePreviousCheckpoint() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let disk = folder.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=700k", "tmpfs", disk.path]) == 0 else {
+            throw XCTSkip("needs to mount a small tmpfs (root); the disk-full path is not checked here")
+        }
+        defer { _ = run("/bin/umount", [disk.path]) }
+        let outcome = try optlabProcess(["train", "--model", "tutorial", "--optimizer", "sgd(lr=0.01,momentum=0.9)", "--epochs", "3",
+                                         "--train-subset", "64", "--batch-size", "16", "--no-augment", "--threads", "1",
+                                         "--data", data, "--out", "disk/run.safetensors"], in: folder)
+        XCTAssertNotEqual(outcome.status, 0)
+        let message = outcome.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(message.split(separator: "\n").count, 1, message)
+        XCTAssert(message.contains("space") && message.contains("run.safetensors"), message)
+        let kept = try SafeTensors(contentsOf: disk.appendingPathComponent("run.safetensors"))
+        XCTAssertEqual(kept.metadata["epoch"], "1")
+        XCTAssertEqual(try temporaryFiles(in: disk), [])
+    }
+
+    /// A second run given the same checkpoint fails at once, naming the path, while the first runs on.
+    func testASecondRunOnTheSameCheckpointFailsAtOnce() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let training = ["train", "--model", "tutorial", "--epochs", "50", "--train-subset", "64", "--threads", "1",
+                        "--data", data, "--out", "run.safetensors"]
+        let first = try startOptlab(training, in: folder)
+        defer { first.terminate(); first.waitUntilExit() }
+        while first.isRunning && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(".run.safetensors.lock").path) {
+            usleep(10_000)
+        }
+        XCTAssert(first.isRunning)
+        let second = try optlabProcess(training, in: folder)
+        XCTAssertNotEqual(second.status, 0)
+        XCTAssert(second.errors.contains("'run.safetensors' is in use by another optlab process (pid \(first.processIdentifier))"), second.errors)
+        XCTAssert(first.isRunning)
+    }
+
+    private func run(_ tool: String, _ arguments: [String]) -> Int32 {
+        guard let process = try? Process.run(URL(fileURLWithPath: tool), arguments: arguments) else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Every tensor of a checkpoint (weights and optimizer state), by name.
+    private func tensors(_ file: SafeTensors) throws -> [String: [Float]] {
+        Dictionary(uniqueKeysWithValues: try file.names.map { ($0, try file.floats($0)) })
+    }
+
+    private func temporaryFiles(in folder: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }.sorted()
+    }
+
+    /// Polls until a temporary file shows up in `folder` or the process ends.
+    private func waitForTemporaryFile(in folder: URL, while process: Process) {
+        while process.isRunning {
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path), names.contains(where: { $0.hasSuffix(".tmp") }) {
+                return
+            }
+            usleep(100)
+        }
+    }
+
+    private func startOptlab(_ arguments: [String], in folder: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = optlabBinary()
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
