@@ -106,7 +106,9 @@ public struct Experiment: Sendable {
             } else {
                 guard let range = try string(map, "range").map(LRSweep.parseRange) else { throw ExperimentError("an lr-sweep needs 'range: A...B'") }
                 let logarithmic = try flag(map, "log") ?? false
-                let rates = try LRSweep.learningRates(range, count: try integer(map, "points") ?? 101, logarithmic: logarithmic)
+                let points = try integer(map, "points") ?? 101
+                try LRSweep.checkBudget(points: points, optimizers: specs?.count ?? LRSweep.defaultOptimizers.count, steps: steps)
+                let rates = try LRSweep.learningRates(range, count: points, logarithmic: logarithmic)
                 let tolerance = try map["tol"].map { guard let t = number($0) else { throw ExperimentError("'tol' must be a positive number") }; return t }
                 try LRSweep.checkTolerance(tolerance)
                 kind = .lrSweep(learningRates: rates, logarithmic: logarithmic, tolerance: tolerance)

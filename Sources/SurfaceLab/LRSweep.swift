@@ -63,6 +63,7 @@ public struct LRSweep: Sendable {
     /// the machine's cores; results do not depend on how.
     public static func run(_ specs: [OptimizerSpec], on surface: Surface, from start: Surfaces.Point? = nil, steps: Int,
                            learningRates: [Double], tolerance: Double? = nil, progress: (any ProgressObserver)? = nil) throws -> LRSweep {
+        try checkBudget(points: learningRates.count, optimizers: specs.count, steps: steps)
         let start = start ?? surface.start
         let startLoss = surface.value(start.x, start.y)
         guard startLoss.isFinite else { throw SurfaceLabError("the start \(start) is outside the surface's domain") }
@@ -98,6 +99,14 @@ public struct LRSweep: Sendable {
         let runs = specs.indices.map { i in Array(results[(i * learningRates.count)..<((i + 1) * learningRates.count)]) }
         return LRSweep(surface: surface, start: start, steps: steps, learningRates: learningRates, specs: specs,
                        runs: runs, startLoss: startLoss, tolerance: tolerance ?? 1e-3 * startLoss)
+    }
+
+    /// Refuses a sweep too big to run (`Budget`): every run is `steps` optimizer steps, and its
+    /// final state and CSV row (about 120 bytes) are kept.
+    public static func checkBudget(points: Int, optimizers: Int, steps: Int) throws {
+        let runs = Double(points) * Double(optimizers)
+        try Budget.check("lr-sweep: \(points.grouped) learning rates × \(optimizers) optimizers × \(steps.grouped) steps",
+                         bytes: runs * 120, steps: runs * Double(steps), advice: "use fewer points, steps or optimizers")
     }
 
     /// `optimizer,lr,final_loss,final_x,final_y,diverged`; a diverged run has nan for its final values.

@@ -51,6 +51,9 @@ public enum Trajectories {
     /// Runs every spec from `start` (default: the surface's) for `steps` steps.
     public static func compare(_ specs: [OptimizerSpec], on surface: Surface, from start: Point? = nil,
                                steps: Int) throws -> TrajectoryComparison {
+        // Every path keeps its points and losses (24 bytes a step) and becomes CSV rows (about 60).
+        try Budget.check("\(specs.count) paths × \(steps.grouped) steps", bytes: Double(specs.count) * Double(steps) * 84,
+                         steps: Double(specs.count) * Double(steps), advice: "use fewer steps or optimizers")
         let start = start ?? surface.start
         return TrajectoryComparison(surface: surface, start: start, steps: steps,
                                     results: try specs.map { try run($0, on: surface, from: start, steps: steps) })

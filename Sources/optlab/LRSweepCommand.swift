@@ -61,9 +61,10 @@ struct LRSweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rates = try learningRates()
         let surface = try path.surface()
         let specs = try (optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse))
+        try LRSweep.checkBudget(points: points, optimizers: specs.count, steps: path.steps)
+        let rates = try learningRates()
         let started = ContinuousClock.now
         let sweep = try LRSweep.run(specs, on: surface, from: try path.startPoint(),
                                     steps: path.steps, learningRates: rates, tolerance: tol,
