@@ -53,7 +53,7 @@ seed("safetensors", "mixed", safetensors({
 }, {"format": "pt"}))
 seed("safetensors", "empty", safetensors({}))
 
-# The class-name file and a few records: a label byte, then 3072 pixel bytes (tiled by the fuzzer).
+# The class-name file and two records: a label byte, then 3072 pixel bytes.
 seed("cifar", "meta", "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n")
 seed("cifar", "records", bytes([3]) + bytes(range(256)) * 12 + bytes([9]) + bytes(3072))
 
@@ -77,6 +77,21 @@ members = [("cifar-10-batches-bin", None), ("cifar-10-batches-bin/batches.meta.t
 seed("archive", "gnu.tar.gz", gzip.compress(tar(members, tarfile.GNU_FORMAT), mtime=0))
 seed("archive", "pax.tar", tar(members, tarfile.PAX_FORMAT))
 seed("archive", "ustar.tar.gz", gzip.compress(tar(members[:2], tarfile.USTAR_FORMAT), mtime=0))
+
+
+
+def damaged_size(field):
+    """A ustar member "x" whose size field is `field`, with a valid checksum: the inputs of
+    ArchiveTests.testOutOfRangeMemberSizesAreRefused (they made the reader trap)."""
+    header = bytearray(512)
+    header[0:1], header[124:124 + len(field)], header[156:157], header[257:263] = b"x", field, b"0", b"ustar\0"
+    checksum = sum(header[:148]) + 8 * 32 + sum(header[156:])
+    header[148:156] = b"%06o\0 " % checksum
+    return bytes(header) + bytes(1024)
+
+
+seed("archive", "negative-size.tar", damaged_size(b"-1\0"))
+seed("archive", "base256-overflow.tar", damaged_size(b"\xff" * 12))
 
 # A checkpoint's metadata as optlab writes it (the tensors left out, so resuming fails at the
 # weights, after the plan has built a trainer).
