@@ -18,6 +18,8 @@ done
 # leaks, LeakSanitizer not seeing the global that holds them; -malloc_limit_mb and -rss_limit_mb still
 # catch any input that makes a parser allocate without bound.
 export ASAN_OPTIONS=detect_leaks=0
+# Swift's own crash handler fails under ASan (it reads memory ASan guards); libFuzzer prints the trace.
+export SWIFT_BACKTRACE=enable=no
 options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -detect_leaks=0 -print_final_stats=1)
 failed=()
 report="$scratch/fuzz-report.txt"

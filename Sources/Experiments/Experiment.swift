@@ -69,7 +69,9 @@ public struct Experiment: Sendable {
     }
 
     public static func parse(_ text: String, name: String) throws -> Experiment {
-        guard let map = try Yams.load(yaml: text) as? [String: Any] else { throw ExperimentError("expected a mapping of keys to values") }
+        guard let node = try Yams.compose(yaml: text), let map = try plainValue(node) as? [String: Any] else {
+            throw ExperimentError("expected a mapping of keys to values")
+        }
         guard let kindText = map["kind"] as? String, let allowed = keys[kindText] else {
             throw ExperimentError("'kind' must be trajectories or lr-sweep")
         }
@@ -138,6 +140,22 @@ public struct Experiment: Sendable {
             try AtomicFile.write(sweep.csv, to: csvPath)
         }
         return [figurePath, csvPath]
+    }
+
+    /// The YAML as strings, numbers, booleans, lists and maps with string keys. (Yams' own `load`
+    /// traps on a key that is not a scalar, such as `? [a]: b`: found by fuzzing.)
+    private static func plainValue(_ node: Node) throws -> Any {
+        switch node {
+        case .scalar: return node.any
+        case .sequence(let items): return try items.map(plainValue)
+        case .mapping(let pairs):
+            var map: [String: Any] = [:]
+            for (key, value) in pairs {
+                guard let name = key.scalar?.string else { throw ExperimentError("a key must be a name, not \(key.sequence == nil ? "a mapping" : "a list")") }
+                map[name] = try plainValue(value)
+            }
+            return map
+        }
     }
 
     private static func string(_ map: [String: Any], _ key: String) throws -> String? {

@@ -35,6 +35,9 @@ final class ExperimentTests: XCTestCase {
             ("kind: trajectories\noptimizers: [adamm]", "unknown optimizer 'adamm'"),
             ("kind: trajectories\nstart: [1]", "'start' must be [x, y]"),
             ("- a\n- b", "expected a mapping"),
+            // Keys that are not names made Yams trap (found by the experiment fuzzer).
+            ("? [a, b]\n: c\nkind: trajectories", "a key must be a name, not a list"),
+            ("kind: trajectories\nfn: {? {a: 1}: b}", "a key must be a name, not a mapping"),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try Experiment.parse(text, name: "x")) { XCTAssertTrue("\($0)".contains(message), "\(text): \($0)") }
