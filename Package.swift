@@ -92,8 +92,8 @@ if Context.environment["OPTLAB_FUZZ"] != nil {
         .target(name: "FuzzDriver", dependencies: ["CFuzzer"], path: "Fuzz/Driver"),
     ]
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
-        ("spec", ["Optim"]), ("formula", ["Surfaces"]), ("experiment", ["Lab"]), ("safetensors", ["NN"]),
-        ("cifar", ["Data"]), ("archive", ["Data"]), ("checkpoint", ["Lab", "Data"]),
+        ("spec", ["Optim"]), ("formula", ["Surfaces"]), ("experiment", ["Experiments"]), ("safetensors", ["NN"]),
+        ("cifar", ["Data"]), ("archive", ["Data"]), ("checkpoint", ["CIFARLab", "Data"]),
     ]
     for target in fuzzTargets {
         package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: ["FuzzDriver"] + target.dependencies,

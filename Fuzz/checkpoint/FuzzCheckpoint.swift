@@ -1,7 +1,7 @@
+import CIFARLab
 import Data
 import Foundation
 import FuzzDriver
-import Lab
 
 /// A checkpoint file (safetensors whose metadata holds the plan, metrics and position): loading
 /// it for evaluation or to resume gives a network or an error, never a trap or a huge allocation.

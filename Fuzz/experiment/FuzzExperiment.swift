@@ -1,5 +1,5 @@
+import Experiments
 import FuzzDriver
-import Lab
 
 /// An experiment file: it parses into a checked experiment or throws, never traps.
 @main enum FuzzExperiment {
