@@ -73,7 +73,9 @@ struct TrainCommand: ParsableCommand {
             the checkpoint (model weights under PyTorch's names, optimizer state, epoch, metrics) \
             atomically after every epoch. Ctrl-C stops cleanly between two steps with a checkpoint \
             that --resume continues exactly; a non-finite loss stops the run and keeps the last \
-            good checkpoint. A schedule in --optimizer (schedule=NAME(...): torch.optim.lr_scheduler's \
+            good checkpoint. A second run given the same --out fails at once while the first holds \
+            it (an advisory lock), and a full disk stops the run with the previous checkpoint kept. \
+            A schedule in --optimizer (schedule=NAME(...): torch.optim.lr_scheduler's \
             classes minus "LR" in snake_case, with torch's keywords and defaults) advances once per \
             epoch after the evaluation, plateau with the epoch's validation loss (--validation; the \
             training loss without one), except onecycle and cyclic, which advance after every batch \
