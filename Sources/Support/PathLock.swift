@@ -13,7 +13,9 @@ public final class PathLock {
         let url = URL(fileURLWithPath: path)
         lockPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).lock").path
         while true {
-            let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            // Read-only: flock needs no more, and a descriptor open for writing would keep the
+            // file system from being remounted read-only under a running job.
+            let descriptor = open(lockPath, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw FileError("cannot lock '\(path)': \(String(cString: strerror(errno)))") }
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
                 let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -28,9 +30,8 @@ public final class PathLock {
             }
             close(descriptor)
         }
-        let pid = "\(getpid())\n"
-        _ = ftruncate(descriptor, 0)
-        _ = pid.withCString { write(descriptor, $0, strlen($0)) }
+        // The holder's pid, for the message a second process gives.
+        try? "\(getpid())\n".write(toFile: lockPath, atomically: false, encoding: .utf8)
         AtomicFile.removeLeftovers(of: path)
     }
 

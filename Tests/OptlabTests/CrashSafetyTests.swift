@@ -86,6 +86,31 @@ final class CrashSafetyTests: XCTestCase {
         XCTAssertEqual(try temporaryFiles(in: disk), [])
     }
 
+    /// A folder that turns read-only mid-run (a tmpfs remounted read-only after the first
+    /// checkpoint; root ignores file permissions): one line, a non-zero status, epoch 1's checkpoint kept.
+    func testAFolderTurnedReadOnlyStopsTheRunAndKeepsThePreviousCheckpoint() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let out = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", out.path]) == 0 else {
+            throw XCTSkip("needs to mount a small tmpfs (root); the read-only path is not checked here")
+        }
+        defer { _ = run("/bin/umount", [out.path]) }
+        let train = try startOptlab(["train", "--model", "tutorial", "--epochs", "3", "--train-subset", "64", "--batch-size", "16",
+                                     "--threads", "1", "--data", data, "--out", "out/run.safetensors"], in: folder, errors: true)
+        let checkpoint = out.appendingPathComponent("run.safetensors")
+        while train.isRunning && !FileManager.default.fileExists(atPath: checkpoint.path) { usleep(1_000) }
+        XCTAssertEqual(run("/bin/mount", ["-o", "remount,ro", out.path]), 0)
+        let errors = String(decoding: (train.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        train.waitUntilExit()
+        XCTAssertNotEqual(train.terminationStatus, 0)
+        let message = errors.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(message.split(separator: "\n").count, 1, message)
+        XCTAssert(message.contains("run.safetensors") && message.contains("not writable"), message)
+        XCTAssertEqual(try SafeTensors(contentsOf: checkpoint).metadata["epoch"], "1")
+    }
+
     /// A second run given the same checkpoint fails at once, naming the path, while the first runs on.
     func testASecondRunOnTheSameCheckpointFailsAtOnce() throws {
         let data = try realDataPath()
@@ -129,13 +154,14 @@ final class CrashSafetyTests: XCTestCase {
         }
     }
 
-    private func startOptlab(_ arguments: [String], in folder: URL) throws -> Process {
+    /// Starts optlab with its output discarded, and its errors too unless `errors` (then a Pipe).
+    private func startOptlab(_ arguments: [String], in folder: URL, errors: Bool = false) throws -> Process {
         let process = Process()
         process.executableURL = optlabBinary()
         process.arguments = arguments
         process.currentDirectoryURL = folder
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors ? Pipe() : FileHandle.nullDevice
         try process.run()
         return process
     }
