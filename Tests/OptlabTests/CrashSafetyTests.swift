@@ -63,52 +63,56 @@ final class CrashSafetyTests: XCTestCase {
     }
 
     /// A disk that fills mid-run: a 700 kB tmpfs holds the first checkpoint (about 500 kB: weights and
-    /// momentum) but not the temporary copy of the second. The run stops with one line and a
-    /// non-zero status, and the first checkpoint is still there, whole.
+    /// momentum) but not the temporary copy of the second.
     func testAFullDiskStopsTheRunAndKeepsThePreviousCheckpoint() throws {
         let data = try realDataPath()
         let folder = try temporaryFolder(self)
-        let disk = folder.appendingPathComponent("disk")
-        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=700k", "tmpfs", disk.path]) == 0 else {
-            throw XCTSkip("needs to mount a small tmpfs (root); the disk-full path is not checked here")
-        }
-        defer { _ = run("/bin/umount", [disk.path]) }
+        let disk = try mountTmpfs(size: "700k", in: folder)
         let outcome = try optlabProcess(["train", "--model", "tutorial", "--optimizer", "sgd(lr=0.01,momentum=0.9)", "--epochs", "3",
                                          "--train-subset", "64", "--batch-size", "16", "--no-augment", "--threads", "1",
                                          "--data", data, "--out", "disk/run.safetensors"], in: folder)
-        XCTAssertNotEqual(outcome.status, 0)
-        let message = outcome.errors.trimmingCharacters(in: .whitespacesAndNewlines)
-        XCTAssertEqual(message.split(separator: "\n").count, 1, message)
-        XCTAssert(message.contains("space") && message.contains("run.safetensors"), message)
-        let kept = try SafeTensors(contentsOf: disk.appendingPathComponent("run.safetensors"))
-        XCTAssertEqual(kept.metadata["epoch"], "1")
-        XCTAssertEqual(try temporaryFiles(in: disk), [])
+        try assertStoppedKeepingEpochOne(outcome.status, outcome.errors, reason: "space", in: disk)
     }
 
     /// A folder that turns read-only mid-run (a tmpfs remounted read-only after the first
-    /// checkpoint; root ignores file permissions): one line, a non-zero status, epoch 1's checkpoint kept.
+    /// checkpoint; root ignores file permissions).
     func testAFolderTurnedReadOnlyStopsTheRunAndKeepsThePreviousCheckpoint() throws {
         let data = try realDataPath()
         let folder = try temporaryFolder(self)
-        let out = folder.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", out.path]) == 0 else {
-            throw XCTSkip("needs to mount a small tmpfs (root); the read-only path is not checked here")
-        }
-        defer { _ = run("/bin/umount", [out.path]) }
+        let disk = try mountTmpfs(size: "4m", in: folder)
         let train = try startOptlab(["train", "--model", "tutorial", "--epochs", "3", "--train-subset", "64", "--batch-size", "16",
-                                     "--threads", "1", "--data", data, "--out", "out/run.safetensors"], in: folder, errors: true)
-        let checkpoint = out.appendingPathComponent("run.safetensors")
-        while train.isRunning && !FileManager.default.fileExists(atPath: checkpoint.path) { usleep(1_000) }
-        XCTAssertEqual(run("/bin/mount", ["-o", "remount,ro", out.path]), 0)
+                                     "--threads", "1", "--data", data, "--out", "disk/run.safetensors"], in: folder, errors: true)
+        while train.isRunning && !FileManager.default.fileExists(atPath: disk.appendingPathComponent("run.safetensors").path) {
+            usleep(1_000)
+        }
+        XCTAssertEqual(run("/bin/mount", ["-o", "remount,ro", disk.path]), 0)
         let errors = String(decoding: (train.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         train.waitUntilExit()
-        XCTAssertNotEqual(train.terminationStatus, 0)
+        try assertStoppedKeepingEpochOne(train.terminationStatus, errors, reason: "not writable", in: disk)
+    }
+
+    /// The run failed with one line naming the checkpoint and `reason`, and left epoch 1's
+    /// checkpoint whole and no temporary file in `disk`.
+    private func assertStoppedKeepingEpochOne(_ status: Int32, _ errors: String, reason: String, in disk: URL,
+                                              file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertNotEqual(status, 0, file: file, line: line)
         let message = errors.trimmingCharacters(in: .whitespacesAndNewlines)
-        XCTAssertEqual(message.split(separator: "\n").count, 1, message)
-        XCTAssert(message.contains("run.safetensors") && message.contains("not writable"), message)
-        XCTAssertEqual(try SafeTensors(contentsOf: checkpoint).metadata["epoch"], "1")
+        XCTAssertEqual(message.split(separator: "\n").count, 1, message, file: file, line: line)
+        XCTAssert(message.contains(reason) && message.contains("run.safetensors"), message, file: file, line: line)
+        XCTAssertEqual(try SafeTensors(contentsOf: disk.appendingPathComponent("run.safetensors")).metadata["epoch"], "1", file: file, line: line)
+        XCTAssertEqual(try temporaryFiles(in: disk), [], file: file, line: line)
+    }
+
+    /// `folder`/disk with a tmpfs of `size` mounted on it until the test ends; the test is skipped
+    /// where mounting is not allowed (not root).
+    private func mountTmpfs(size: String, in folder: URL) throws -> URL {
+        let disk = folder.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", disk.path]) == 0 else {
+            throw XCTSkip("needs to mount a small tmpfs (root); this fault is not checked here")
+        }
+        addTeardownBlock { _ = self.run("/bin/umount", [disk.path]) }
+        return disk
     }
 
     /// A second run given the same checkpoint fails at once, naming the path, while the first runs on.
