@@ -18,9 +18,9 @@ final class CrashSafetyTests: XCTestCase {
         let training = ["train", "--model", "tutorial", "--optimizer", "sgd(lr=0.01,momentum=0.9)", "--epochs", "3",
                         "--train-subset", "256", "--batch-size", "16", "--no-augment", "--threads", "1", "--data", data]
         let started = Date()
-        let straight = try optlabProcess(training + ["--out", "straight.safetensors"], in: folder)
+        let straight = try runOptlab(training + ["--out", "straight.safetensors"], in: folder)
         let duration = Date().timeIntervalSince(started)
-        XCTAssertEqual(straight.status, 0, straight.errors)
+        XCTAssertEqual(straight.status, 0, straight.stderr)
         let expected = try SafeTensors(contentsOf: folder.appendingPathComponent("straight.safetensors"))
         let test = try CIFAR10.load(.test, from: URL(fileURLWithPath: data)).prefix(250)
 
@@ -54,8 +54,8 @@ final class CrashSafetyTests: XCTestCase {
                 try FileManager.default.removeItem(at: checkpoint)
             }
         }
-        let last = try optlabProcess(training + ["--out", "run.safetensors", "--resume"], in: folder)
-        XCTAssertEqual(last.status, 0, last.errors)
+        let last = try runOptlab(training + ["--out", "run.safetensors", "--resume"], in: folder)
+        XCTAssertEqual(last.status, 0, last.stderr)
         XCTAssertEqual(try tensors(SafeTensors(contentsOf: checkpoint)), try tensors(expected))
         XCTAssertEqual(try temporaryFiles(in: folder), [], "the next run removes what killed writers left")
         print("\(Self.kills) kills: \(killedWhileWriting) while writing a checkpoint, \(finishedBeforeTheKill) after the run had finished")
@@ -68,10 +68,10 @@ final class CrashSafetyTests: XCTestCase {
         let data = try realDataPath()
         let folder = try temporaryFolder(self)
         let disk = try mountTmpfs(size: "700k", in: folder)
-        let outcome = try optlabProcess(["train", "--model", "tutorial", "--optimizer", "sgd(lr=0.01,momentum=0.9)", "--epochs", "3",
+        let outcome = try runOptlab(["train", "--model", "tutorial", "--optimizer", "sgd(lr=0.01,momentum=0.9)", "--epochs", "3",
                                          "--train-subset", "64", "--batch-size", "16", "--no-augment", "--threads", "1",
                                          "--data", data, "--out", "disk/run.safetensors"], in: folder)
-        try assertStoppedKeepingEpochOne(outcome.status, outcome.errors, reason: "space", in: disk)
+        try assertStoppedKeepingEpochOne(outcome.status, outcome.stderr, reason: "space", in: disk)
     }
 
     /// A folder that turns read-only mid-run (a tmpfs remounted read-only after the first
@@ -127,9 +127,9 @@ final class CrashSafetyTests: XCTestCase {
             usleep(10_000)
         }
         XCTAssert(first.isRunning)
-        let second = try optlabProcess(training, in: folder)
+        let second = try runOptlab(training, in: folder)
         XCTAssertNotEqual(second.status, 0)
-        XCTAssert(second.errors.contains("'run.safetensors' is in use by another optlab process (pid \(first.processIdentifier))"), second.errors)
+        XCTAssert(second.stderr.contains("'run.safetensors' is in use by another optlab process (pid \(first.processIdentifier))"), second.stderr)
         XCTAssert(first.isRunning)
     }
 

@@ -13,10 +13,10 @@ final class RequestLimitTests: XCTestCase {
              "lr-sweep: 1,000,000 learning rates × 6 optimizers × 100,000 steps is 6e+11 optimizer steps; the limit is 1e+10"),
         ]
         for (arguments, message) in cases {
-            let outcome = try optlabProcess(arguments, in: folder)
+            let outcome = try runOptlab(arguments, in: folder)
             XCTAssertNotEqual(outcome.status, 0, arguments.joined(separator: " "))
-            XCTAssert(outcome.errors.contains(message), outcome.errors)
-            XCTAssertEqual(outcome.errors.trimmingCharacters(in: .newlines).split(separator: "\n").count, 1, outcome.errors)
+            XCTAssert(outcome.stderr.contains(message), outcome.stderr)
+            XCTAssertEqual(outcome.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").count, 1, outcome.stderr)
         }
     }
 }
