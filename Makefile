@@ -1,10 +1,11 @@
 # `make demo` builds optlab in release mode and renders every figure in plots/;
-# `make test` runs the whole test suite, after finding (or downloading) CIFAR-10.
-# Both install missing Debian packages first.
+# `make test` runs the whole test suite, after finding (or downloading) CIFAR-10; `make fuzz` runs
+# every fuzz target for FUZZ_SECONDS each (default 60); `make sanitize` runs the test suite under
+# AddressSanitizer and ThreadSanitizer. Each installs missing Debian packages first.
 SWIFT ?= swift
 OPTLAB = .build/release/optlab
 
-.PHONY: setup data build demo test bench
+.PHONY: setup data build demo test bench fuzz sanitize
 setup:
 	@scripts/setup.sh
 
@@ -22,3 +23,10 @@ test: data
 
 bench: build
 	$(OPTLAB) bench
+
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+sanitize: data
+	scripts/sanitize.sh

@@ -86,8 +86,29 @@ let package = Package(
         .testTarget(name: "CIFARLabTests", dependencies: ["CIFARLab", "CIFARFigures", "NN", "Data", "Optim", "Support"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "CIFARFigures", "Experiments", "SurfaceLab", "CIFARLab", "Plot", "Optim", "Surfaces"]),
         // Runs the built optlab executable as a user would.
-        .testTarget(name: "OptlabTests", dependencies: ["optlab"]),
+        .testTarget(name: "OptlabTests", dependencies: ["optlab", "CIFARLab", "NN", "Data"]),
         // Runs `optlab serve` and asks it over HTTP as the page does.
         .testTarget(name: "ServerTests", dependencies: ["Support", "optlab"]),
     ]
 )
+
+// Fuzz targets (`make fuzz`): one libFuzzer executable per parser of outside input. They start
+// libFuzzer, which exists only with `-sanitize=fuzzer`, so they join the manifest only when
+// OPTLAB_FUZZ is set; `swift build` and `swift test` never see them.
+if Context.environment["OPTLAB_FUZZ"] != nil {
+    package.targets += [
+        .systemLibrary(name: "CFuzzer", path: "Fuzz/CFuzzer"),
+        .target(name: "FuzzDriver", dependencies: ["CFuzzer"], path: "Fuzz/Driver"),
+    ]
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("spec", ["Optim"]), ("formula", ["Surfaces"]), ("experiment", ["Experiments"]), ("safetensors", ["NN"]),
+        ("cifar", ["Data"]), ("archive", ["Data"]), ("checkpoint", ["CIFARLab", "Data"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: ["FuzzDriver"] + target.dependencies,
+                                                 path: "Fuzz/\(target.name)",
+                                                 // gold fails on libFuzzer's runtime with sanitizers (an internal error); lld links it.
+                                                 linkerSettings: [.unsafeFlags(["-use-ld=lld"])]))
+        package.products.append(.executable(name: "fuzz-\(target.name)", targets: ["fuzz-\(target.name)"]))
+    }
+}

@@ -116,7 +116,7 @@ struct TarEntry {
             try verifyChecksum(header, at: offset)
             let size = try number(header, 124, 12, at: offset)
             let start = offset + block
-            guard start + size <= bytes.count else {
+            guard size <= bytes.count - start else {
                 throw DataError.archive("truncated: the tar member at byte \(offset) needs \(size) bytes, \(bytes.count - start) remain")
             }
             let body = bytes[start..<(start + size)]
@@ -148,12 +148,19 @@ struct TarEntry {
     /// Octal digits (NUL- or space-terminated), or GNU base-256 when the top bit is set.
     private static func number(_ header: ArraySlice<UInt8>, _ field: Int, _ width: Int, at offset: Int) throws -> Int {
         let bytes = header[(header.startIndex + field)..<(header.startIndex + field + width)]
+        let damaged = DataError.archive("not a tar archive (bad header at byte \(offset))")
         if let first = bytes.first, first & 0x80 != 0 {
-            return bytes.dropFirst().reduce(Int(first & 0x7f)) { $0 << 8 | Int($1) }
+            var value = Int(first & 0x7f)
+            for byte in bytes.dropFirst() {
+                guard value <= Int.max >> 8 else { throw damaged }  // more than Int holds: no real archive
+                value = value << 8 | Int(byte)
+            }
+            return value
         }
+        // Octal digits only: Int(_:radix:) would also take a sign, and a negative size.
         let digits = text(bytes).trimmingCharacters(in: .whitespaces)
-        guard let value = Int(digits.isEmpty ? "0" : digits, radix: 8) else {
-            throw DataError.archive("not a tar archive (bad header at byte \(offset))")
+        guard digits.allSatisfy({ ("0"..."7").contains($0) }), let value = Int(digits.isEmpty ? "0" : digits, radix: 8) else {
+            throw damaged
         }
         return value
     }

@@ -44,10 +44,15 @@ public enum CIFAR10 {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw DataError.file(url.path, "missing or unreadable (it lists the ten class names)")
         }
+        return try classNames(parsing: text, source: url.path)
+    }
+
+    /// The class names in the text of `batches.meta.txt`, one per non-empty line.
+    static func classNames(parsing text: String, source: String) throws -> [String] {
         let names = text.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard names.count == classCount else {
-            throw DataError.file(url.path, "lists \(names.count) class names, expected \(classCount)")
+            throw DataError.file(source, "lists \(names.count) class names, expected \(classCount)")
         }
         return names
     }
@@ -71,12 +76,17 @@ public enum CIFAR10 {
         guard data.count == fileBytes else {
             throw DataError.file(url.path, "changed size while being read")
         }
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            for r in 0..<recordsPerFile where raw[r * recordBytes] >= classCount {
-                throw DataError.file(url.path, "record \(r) has label \(raw[r * recordBytes]); labels must be 0–9")
+        try checkLabels(data, source: url.path)
+        return data
+    }
+
+    /// Every whole record's label byte is a class (0–9).
+    static func checkLabels(_ records: Foundation.Data, source: String) throws {
+        try records.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            for r in 0..<(raw.count / recordBytes) where raw[r * recordBytes] >= classCount {
+                throw DataError.file(source, "record \(r) has label \(raw[r * recordBytes]); labels must be 0–9")
             }
         }
-        return data
     }
 
     public enum Split: String, Sendable, CaseIterable {

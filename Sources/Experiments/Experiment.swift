@@ -85,7 +85,9 @@ public struct Experiment: Sendable {
     }
 
     public static func parse(_ text: String, name: String) throws -> Experiment {
-        guard let map = try Yams.load(yaml: text) as? [String: Any] else { throw ExperimentError("expected a mapping of keys to values") }
+        guard let node = try Yams.compose(yaml: text), let map = try plainValue(node) as? [String: Any] else {
+            throw ExperimentError("expected a mapping of keys to values")
+        }
         guard let kindText = map["kind"] as? String, let allowed = keys[kindText] else {
             throw ExperimentError("'kind' must be trajectories, lr-sweep or phase-map")
         }
@@ -149,7 +151,9 @@ public struct Experiment: Sendable {
             } else {
                 guard let range = try string(map, "range").map(LRSweep.parseRange) else { throw ExperimentError("an lr-sweep needs 'range: A...B'") }
                 let logarithmic = try flag(map, "log") ?? false
-                let rates = try LRSweep.learningRates(range, count: try integer(map, "points") ?? 101, logarithmic: logarithmic)
+                let points = try integer(map, "points") ?? 101
+                try LRSweep.checkBudget(points: points, optimizers: specs?.count ?? LRSweep.defaultOptimizers.count, steps: steps)
+                let rates = try LRSweep.learningRates(range, count: points, logarithmic: logarithmic)
                 let tolerance = try map["tol"].map { guard let t = number($0) else { throw ExperimentError("'tol' must be a positive number") }; return t }
                 try LRSweep.checkTolerance(tolerance)
                 kind = .lrSweep(learningRates: rates, logarithmic: logarithmic, tolerance: tolerance)
@@ -192,6 +196,22 @@ public struct Experiment: Sendable {
             try AtomicFile.write(map.csv, to: csvPath)
         }
         return figurePaths + [csvPath]
+    }
+
+    /// The YAML as strings, numbers, booleans, lists and maps with string keys. (Yams' own `load`
+    /// traps on a key that is not a scalar, such as `? [a]: b`: found by fuzzing.)
+    private static func plainValue(_ node: Node) throws -> Any {
+        switch node {
+        case .scalar: return node.any
+        case .sequence(let items): return try items.map(plainValue)
+        case .mapping(let pairs):
+            var map: [String: Any] = [:]
+            for (key, value) in pairs {
+                guard let name = key.scalar?.string else { throw ExperimentError("a key must be a name, not \(key.sequence == nil ? "a mapping" : "a list")") }
+                map[name] = try plainValue(value)
+            }
+            return map
+        }
     }
 
     private static func string(_ map: [String: Any], _ key: String) throws -> String? {

@@ -72,7 +72,12 @@ public struct SafeTensors {
             guard offsets[1] <= payload.count else {
                 throw fail("tensor \(name) extends past the end of the file (truncated?)")
             }
-            let needed = shape.reduce(1, *) * dtype.size
+            // Multiplied with overflow checks: a hostile shape such as [2³², 2³²] would trap.
+            let needed = try shape.reduce(dtype.size) { bytes, extent in
+                let (product, overflow) = bytes.multipliedReportingOverflow(by: extent)
+                guard !overflow else { throw fail("tensor \(name) has an impossible shape \(shape)") }
+                return product
+            }
             guard offsets[1] - offsets[0] == needed else {
                 throw fail("tensor \(name) has \(offsets[1] - offsets[0]) bytes but \(dtypeName) \(shape) needs \(needed)")
             }

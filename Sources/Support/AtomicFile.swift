@@ -30,6 +30,7 @@ public enum AtomicFile {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             throw FileError("cannot write '\(path)': it is a folder")
         }
+        removeLeftovers(of: path)
         let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
         do {
             try produce(temporary)
@@ -40,6 +41,17 @@ public enum AtomicFile {
             throw error
         }
         try sync(folder, path: path)
+    }
+
+    /// Removes the temporary files (`.<name>.<pid>.tmp`) that writers of `path` killed mid-write left
+    /// behind, so folders do not fill with them; a live process's are its own business.
+    public static func removeLeftovers(of path: String) {
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let prefix = ".\((path as NSString).lastPathComponent).", suffix = ".tmp"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count).dropLast(suffix.count)), pid != getpid() else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { unlink((folder as NSString).appendingPathComponent(name)) }
+        }
     }
 
     /// Flushes a file's or a folder's contents to the disk.

@@ -74,6 +74,7 @@ public struct LRSweep: Sendable {
     public static func run(_ specs: [OptimizerSpec], on surface: Surface, from start: Surfaces.Point? = nil, steps: Int,
                            learningRates: [Double], tolerance: Double? = nil, noise: GradientNoise? = nil,
                            progress: (any ProgressObserver)? = nil) throws -> LRSweep {
+        try checkBudget(points: learningRates.count, optimizers: specs.count * (noise?.seeds ?? 1), steps: steps)
         let start = start ?? surface.start
         let startLoss = surface.value(start.x, start.y)
         guard startLoss.isFinite else { throw SurfaceLabError("the start \(start) is outside the surface's domain") }
@@ -130,6 +131,14 @@ public struct LRSweep: Sendable {
             let losses = seedRuns[optimizer].map { $0[j].final?.loss ?? .infinity }.sorted(), n = losses.count
             return (losses[(n - 1) / 4], losses[(3 * (n - 1) + 3) / 4])
         }
+    }
+
+    /// Refuses a sweep too big to run (`Budget`): every run is `steps` optimizer steps, and its
+    /// final state and CSV row (about 120 bytes) are kept.
+    public static func checkBudget(points: Int, optimizers: Int, steps: Int) throws {
+        let runs = Double(points) * Double(optimizers)
+        try Budget.check("lr-sweep: \(points.grouped) learning rates × \(optimizers) optimizers × \(steps.grouped) steps",
+                         bytes: runs * 120, steps: runs * Double(steps), advice: "use fewer points, steps or optimizers")
     }
 
     /// `optimizer,lr,final_loss,final_x,final_y,diverged`; a diverged run has nan for its final

@@ -90,6 +90,10 @@ public enum Trajectories {
     /// `recordsState` keeps each step's optimizer state (`TrajectoryResult.state`).
     public static func compare(_ specs: [OptimizerSpec], on surface: Surface, from start: Point? = nil,
                                steps: Int, noise: GradientNoise? = nil, recordsState: Bool = false) throws -> TrajectoryComparison {
+        // Every path keeps its points and losses (24 bytes a step) and becomes CSV rows (about 60).
+        let paths = specs.count * (noise?.seeds ?? 1)
+        try Budget.check("\(paths) paths × \(steps.grouped) steps", bytes: Double(paths) * Double(steps) * 84,
+                         steps: Double(paths) * Double(steps), advice: "use fewer steps, seeds or optimizers")
         let start = start ?? surface.start
         let results = try specs.flatMap { spec in
             try (0..<(noise?.seeds ?? 1)).map { seed in

@@ -54,6 +54,8 @@ struct LRSweepCommand: ParsableCommand {
     @OptionGroup var figure: FigureOptions
 
     func validate() throws {
+        // Before the learning rates are listed: --points 100000000 is refused, not allocated.
+        try LRSweep.checkBudget(points: points, optimizers: try specs().count, steps: path.steps)
         _ = try learningRates()
         try checkingOptions { try LRSweep.checkTolerance(tol) }
     }
@@ -66,10 +68,14 @@ struct LRSweepCommand: ParsableCommand {
         return rates
     }
 
+    private func specs() throws -> [OptimizerSpec] {
+        try optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse)
+    }
+
     func run() throws {
-        let rates = try learningRates()
         let surface = try path.surface()
-        let specs = try (optimizers.map(OptimizerSpec.parseList) ?? LRSweep.defaultOptimizers.map(OptimizerSpec.parse))
+        let specs = try specs()
+        let rates = try learningRates()
         let started = ContinuousClock.now
         let gradientNoise = try noise.gradientNoise()
         let sweep = try LRSweep.run(specs, on: surface, from: try path.startPoint(),

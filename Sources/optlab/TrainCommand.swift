@@ -79,7 +79,9 @@ struct TrainCommand: ParsableCommand {
             the checkpoint (model weights under PyTorch's names, optimizer state, epoch, metrics) \
             atomically after every epoch. Ctrl-C stops cleanly between two steps with a checkpoint \
             that --resume continues exactly; a non-finite loss stops the run and keeps the last \
-            good checkpoint. A schedule in --optimizer (schedule=NAME(...): torch.optim.lr_scheduler's \
+            good checkpoint. A second run given the same --out fails at once while the first holds \
+            it (an advisory lock), and a full disk stops the run with the previous checkpoint kept. \
+            A schedule in --optimizer (schedule=NAME(...): torch.optim.lr_scheduler's \
             classes minus "LR" in snake_case, with torch's keywords and defaults) advances once per \
             epoch after the evaluation, plateau with the epoch's validation loss (--validation; the \
             training loss without one), except onecycle and cyclic, which advance after every batch \
@@ -127,6 +129,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let lock = try PathLock(out)
+        defer { withExtendedLifetime(lock) {} }
         let exists = FileManager.default.fileExists(atPath: url.path)
         if exists && !resume {
             throw Failure("\(out) exists: pass --resume to continue that run, or choose another --out")

@@ -127,4 +127,27 @@ final class ArchiveTests: XCTestCase {
         let error = thrownDataError { try TarEntry.parse(try Foundation.Data(contentsOf: tar)) }
         XCTAssertEqual(error?.description, "refusing the unsafe member path ../evil")
     }
+
+    /// Found by reading the parser the fuzzer runs: a size field with a sign ("-1" in octal) or a
+    /// GNU base-256 number beyond Int made a negative or overflowing member size, and the slice
+    /// of the member's bytes trapped. Both are damaged headers now.
+    func testOutOfRangeMemberSizesAreRefused() {
+        for size in [Array("-1".utf8) + [0], [0xff] + [UInt8](repeating: 0xff, count: 11), [0x80, 0x7f] + [UInt8](repeating: 0xff, count: 10)] {
+            let error = thrownDataError { try TarEntry.parse(Self.tar(sizeField: size)) }
+            XCTAssertEqual(error?.description, "not a tar archive (bad header at byte 0)", "size field \(size)")
+        }
+    }
+
+    /// One ustar header for a member "x" whose 12-byte size field holds `sizeField`, with a valid
+    /// checksum, then the end-of-archive marker.
+    private static func tar(sizeField: [UInt8]) -> Foundation.Data {
+        var header = [UInt8](repeating: 0, count: 512)
+        header[0] = UInt8(ascii: "x")
+        header.replaceSubrange(124..<(124 + sizeField.count), with: sizeField)
+        header[156] = UInt8(ascii: "0")
+        header.replaceSubrange(257..<263, with: Array("ustar\0".utf8))
+        let checksum = header.indices.reduce(0) { $0 + ((148..<156).contains($1) ? 32 : Int(header[$1])) }
+        header.replaceSubrange(148..<156, with: Array(String(format: "%06o\0 ", checksum).utf8))
+        return Foundation.Data(header + [UInt8](repeating: 0, count: 1024))
+    }
 }

@@ -44,6 +44,10 @@ final class ExperimentTests: XCTestCase {
             ("kind: trajectories\noutputs: [png, avi]", "'outputs' of trajectories must be among png, svg, pdf, gif, mp4, got 'avi'"),
             ("kind: lr-sweep\nrange: 0...1\noutputs: [gif]", "'outputs' of lr-sweep must be among png, svg, pdf, got 'gif'"),
             ("- a\n- b", "expected a mapping"),
+            // Keys that are not names made Yams trap (found by the experiment fuzzer).
+            ("? [a, b]\n: c\nkind: trajectories", "a key must be a name, not a list"),
+            ("kind: trajectories\nfn: {? {a: 1}: b}", "a key must be a name, not a mapping"),
+            ("kind: lr-sweep\nrange: 0...1\npoints: 100000000", "100,000,000 learning rates × 6 optimizers × 100 steps would need about 72.0 GB"),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try Experiment.parse(text, name: "x")) { XCTAssertTrue("\($0)".contains(message), "\(text): \($0)") }

@@ -60,6 +60,17 @@ final class SafeTensorsTests: XCTestCase {
         withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { mismatched.append(contentsOf: $0) }
         mismatched.append(contentsOf: Array(header.utf8) + [UInt8](repeating: 0, count: 8))
         assertRejects(mismatched, "tensor w has 8 bytes but F32 [3] needs 12")
+        // A shape whose byte count overflows Int trapped (the safetensors fuzz target on this input).
+        assertRejects(file(header: #"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#),
+                      "tensor w has an impossible shape [4294967296, 4294967296]")
+    }
+
+    /// A file of `header` (JSON) and no tensor bytes.
+    private func file(header: String) -> Data {
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(header.utf8))
+        return data
     }
 
     func testNamesMissingOrMisshapedTensors() throws {
