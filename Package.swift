@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "CIFARLabTests", dependencies: ["CIFARLab", "CIFARFigures", "NN", "Data", "Optim", "Support"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "CIFARFigures", "Experiments", "SurfaceLab", "CIFARLab", "Plot", "Optim", "Surfaces"]),
         // Runs the built optlab executable as a user would.
-        .testTarget(name: "OptlabTests", dependencies: ["optlab", "CIFARLab", "NN", "Data"]),
+        .testTarget(name: "OptlabTests", dependencies: ["optlab", "CIFARLab", "NN", "Data", "Support"]),
         // Runs `optlab serve` and asks it over HTTP as the page does.
         .testTarget(name: "ServerTests", dependencies: ["Support", "optlab"]),
     ]

@@ -3,6 +3,7 @@ import Foundation
 import NN
 import XCTest
 import CIFARLab
+import Support
 
 /// A training run killed (SIGKILL) at random moments: inside steps, during checkpoint writes,
 /// during evaluation. Every time, the checkpoint on disk must load and evaluate; each next run
