@@ -19,6 +19,12 @@ for i, text in enumerate([
     "rmsprop(alpha=0.9,centered=true,schedule=cosine(T_max=50,eta_min=0.001))",
     "adagrad(lr_decay=0.01),adadelta(rho=0.95),nadam(momentum_decay=0.004),radam(decoupled_weight_decay=true),adamax",
     "sgd(lr=0.1,schedule=multistep(milestones=(10,20),gamma=0.5)),sgd(schedule=exponential(gamma=0.99))",
+    # Closure-stepped and wrapping algorithms: the input "lbfgs   " once trapped the target, which stepped without a closure.
+    "lbfgs   ",
+    "lbfgs(line_search_fn=strong_wolfe),sam(rho=0.1,base=adam(lr=0.01)),lookahead(k=3,base=sgd(lr=0.1)),muon,lion,prodigy",
+    "adamw_schedulefree(warmup_steps=2),sgd_schedulefree,rprop,asgd,adafactor",
+    "sgd(lr=0.1,schedule=sequential(schedulers=(linear(start_factor=0.1,total_iters=2),cosine(T_max=8)),milestones=(2))),"
+    "adam(schedule=plateau(patience=1)),sgd(momentum=0.9,schedule=cyclic(base_lr=0.01,max_lr=0.1,step_size_up=2))",
 ]):
     seed("spec", f"spec{i}", text)
 
