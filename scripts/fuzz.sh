@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (Fuzz/, with AddressSanitizer) and runs each for SECONDS (default 60)
 # from its committed seed corpus (Fuzz/corpus/<target>); new inputs go to .build-fuzz/corpus/<target>,
 # and a crash, hang or memory blow-up to .build-fuzz/artifacts/<target>/, which fails the run.
-# Prints the executions per target. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# Prints the executions per target. Usage: [FUZZ_SEED=N] scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -21,6 +21,9 @@ export ASAN_OPTIONS=detect_leaks=0
 # Swift's own crash handler fails under ASan (it reads memory ASan guards); libFuzzer prints the trace.
 export SWIFT_BACKTRACE=enable=no
 options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -detect_leaks=0 -print_final_stats=1)
+# FUZZ_SEED fixes libFuzzer's mutation sequence (CI sets it, so a run there explores the inputs a
+# run here did, as far as its time allows); unset, every run explores afresh.
+[ -n "${FUZZ_SEED:-}" ] && options+=(-seed="$FUZZ_SEED")
 failed=()
 report="$scratch/fuzz-report.txt"
 : > "$report"

@@ -199,10 +199,21 @@ public struct Experiment: Sendable {
     }
 
     /// The YAML as strings, numbers, booleans, lists and maps with string keys. (Yams' own `load`
-    /// traps on a key that is not a scalar, such as `? [a]: b`: found by fuzzing.)
+    /// traps on a key that is not a scalar, such as `? [a]: b`, and its integers on YAML 1.1's
+    /// base-60 form with too many digits, such as `1111111111119111111:0`: both found by fuzzing.
+    /// So a plain scalar is read here: a whole number, a number, true/false (yes/no, on/off), or text.)
     private static func plainValue(_ node: Node) throws -> Any {
         switch node {
-        case .scalar: return node.any
+        case .scalar(let scalar):
+            let text = scalar.string
+            guard scalar.style == .plain else { return text }
+            if let whole = Int(text) { return whole }
+            if let number = Double(text), text.rangeOfCharacter(from: .decimalDigits) != nil { return number }
+            switch text.lowercased() {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: return text
+            }
         case .sequence(let items): return try items.map(plainValue)
         case .mapping(let pairs):
             var map: [String: Any] = [:]

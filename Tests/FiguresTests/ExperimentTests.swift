@@ -47,6 +47,8 @@ final class ExperimentTests: XCTestCase {
             // Keys that are not names made Yams trap (found by the experiment fuzzer).
             ("? [a, b]\n: c\nkind: trajectories", "a key must be a name, not a list"),
             ("kind: trajectories\nfn: {? {a: 1}: b}", "a key must be a name, not a mapping"),
+            // A base-60 integer too large for Int made Yams trap (found by the experiment fuzzer).
+            ("kind: trajectories\nsteps: 1111111111119111111:0", "'steps' must be a whole number, got 1111111111119111111:0"),
             ("kind: lr-sweep\nrange: 0...1\npoints: 100000000", "100,000,000 learning rates × 6 optimizers × 100 steps would need about 72.0 GB"),
         ]
         for (text, message) in cases {
