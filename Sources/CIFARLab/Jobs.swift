@@ -84,7 +84,9 @@ public struct JobFolder: Sendable {
         self.path = URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    var gridPath: String { path + "/grid.json" }
+    /// The file that makes a folder a job folder, written last.
+    public static let gridFileName = "grid.json"
+    var gridPath: String { path + "/" + Self.gridFileName }
     public var sbatchPath: String { path + "/slurm.sbatch" }
     public var commandsPath: String { path + "/commands.txt" }
     public func jobPath(_ index: Int) -> String { path + "/runs/" + String(format: "%04d", index) + ".json" }
@@ -296,7 +298,7 @@ public struct JobCollection {
             return "stopped by \(status.reason ?? "a signal") (a time limit, scancel or Ctrl-C); it resumes from its checkpoint"
         case .failed:
             return "crashed: \(status.reason ?? "unknown error")"
-        case .running where status.host == thisHost && kill(status.pid, 0) != 0 && errno == ESRCH:
+        case .running where status.isOrphaned(thisHost: thisHost):
             return "crashed or killed: process \(status.pid) started \(since) ended without a result"
         case .running:
             return "running on \(status.host) (pid \(status.pid)) since \(since), or killed there without a word (see its log)"

@@ -5,6 +5,9 @@ struct ArgumentReader {
     let owner: String
     private let arguments: [SpecArgument]
     private(set) var validKeys: [String] = []
+    /// Every keyword read so far, with the value in effect and torch's check: what `keywords(of:)`
+    /// reports, so the registry describes itself from the code that reads it.
+    private(set) var described: [SpecKeyword] = []
 
     init(_ owner: String, _ arguments: [SpecArgument]) {
         self.owner = owner
@@ -15,6 +18,7 @@ struct ArgumentReader {
 
     /// A number; `nil` default means the key is required.
     mutating func number(_ key: String, default value: Double?, _ bound: Bound = .nonNegative) throws -> Double {
+        describe(key, .number, value.map { .number($0) }, bound)
         guard let given = lookup(key) else {
             if let value { return value }
             throw OptimError("\(owner): missing \(key)=... (required)")
@@ -25,6 +29,7 @@ struct ArgumentReader {
     }
 
     mutating func flag(_ key: String, default value: Bool) throws -> Bool {
+        describe(key, .flag, .boolean(value))
         guard let given = lookup(key) else { return value }
         guard case .boolean(let b) = given else { throw invalid(key, given, "must be true or false") }
         return b
@@ -32,6 +37,7 @@ struct ArgumentReader {
 
     /// A pair such as betas=(0.9,0.999); each element must lie in [0, 1).
     mutating func pair(_ key: String, default value: (Double, Double), _ bound: Bound = .unitOpen) throws -> (Double, Double) {
+        describe(key, .pair, .tuple([.number(value.0), .number(value.1)]), bound)
         guard let given = lookup(key) else { return value }
         guard case .tuple(let items) = given, items.count == 2,
               case .number(let a) = items[0], case .number(let b) = items[1]
@@ -43,6 +49,7 @@ struct ArgumentReader {
 
     /// A whole number ≥ `minimum`; `nil` default means the key is required.
     mutating func integer(_ key: String, default value: Int?, minimum: Int) throws -> Int {
+        describe(key, .integer, value.map { .number(Double($0)) }, minimum: Double(minimum))
         guard let given = lookup(key) else {
             if let value { return value }
             throw OptimError("\(owner): missing \(key)=... (required)")
@@ -55,12 +62,14 @@ struct ArgumentReader {
 
     /// A whole number ≥ `minimum` if the key is given, else nil.
     mutating func optionalInteger(_ key: String, minimum: Int) throws -> Int? {
+        describe(key, .integer, nil, minimum: Double(minimum))
         guard lookup(key) != nil else { return nil }
         return try integer(key, default: nil, minimum: minimum)
     }
 
     /// One of a fixed set of words, such as anneal_strategy=cos; quoted or bare.
     mutating func choice(_ key: String, _ choices: [String], default value: String) throws -> String {
+        describe(key, .choice, .text(value), choices: choices)
         guard let given = lookup(key) else { return value }
         guard case .text(let word) = given, choices.contains(word) else {
             throw invalid(key, given, "must be one of \(choices.joined(separator: ", "))")
@@ -97,6 +106,7 @@ struct ArgumentReader {
     /// `inf` is accepted where `allowsInfinity` (Prodigy's growth_rate=inf).
     mutating func optionalNumber(_ key: String, default value: Double?, _ bound: Bound = .nonNegative,
                                  allowsInfinity: Bool = false) throws -> Double? {
+        describe(key, .number, .text(value.map(SpecValue.format) ?? "none"), bound)
         guard let given = lookup(key) else { return value }
         return try optionalNumber(key, given, bound, allowsInfinity: allowsInfinity)
     }
@@ -137,6 +147,25 @@ struct ArgumentReader {
         }
     }
 
+    /// Records a keyword as read, with the value a spec that leaves it out gets (a preset's, else
+    /// the default; nil when required). Keys read again (a wrapper's base) keep their first entry.
+    private mutating func describe(_ key: String, _ kind: SpecKeyword.Kind, _ value: SpecValue?, _ bound: Bound = .any,
+                                   minimum: Double? = nil, choices: [String] = []) {
+        guard !described.contains(where: { $0.key == key }) else { return }
+        let given = arguments.first { $0.key == key }?.value
+        var limits = bound.limits
+        if let minimum { (limits.minimum, limits.minimumIncluded) = (minimum, true) }
+        described.append(SpecKeyword(key: key, kind: kind, value: (given ?? value)?.description, minimum: limits.minimum,
+                                     minimumIncluded: limits.minimumIncluded, maximum: limits.maximum,
+                                     maximumIncluded: limits.maximumIncluded, choices: choices))
+    }
+
+    /// Records a keyword whose value is not a number, flag or word (a base spec, milestones).
+    mutating func describeOther(_ key: String) {
+        guard !described.contains(where: { $0.key == key }) else { return }
+        described.append(SpecKeyword(key: key, kind: .other, value: arguments.first { $0.key == key }?.value.description))
+    }
+
     /// Marks keys handled elsewhere (schedule, label) as valid.
     mutating func allow(_ keys: String...) { validKeys += keys }
 
@@ -149,6 +178,7 @@ struct ArgumentReader {
 
     private mutating func lookup(_ key: String) -> SpecValue? {
         validKeys.append(key)
+        describeOther(key)
         return arguments.first { $0.key == key }?.value
     }
 
@@ -170,4 +200,34 @@ struct ArgumentReader {
     private func invalid(_ key: String, _ value: SpecValue, _ problem: String) -> OptimError {
         OptimError("\(owner): \(key)=\(value) \(problem)")
     }
+}
+
+extension ArgumentReader.Bound {
+    /// The valid range the check enforces.
+    var limits: (minimum: Double?, minimumIncluded: Bool, maximum: Double?, maximumIncluded: Bool) {
+        switch self {
+        case .any: (nil, false, nil, false)
+        case .nonNegative: (0, true, nil, false)
+        case .positive: (0, false, nil, false)
+        case .unitOpen: (0, true, 1, false)
+        case .unitClosed: (0, true, 1, true)
+        }
+    }
+}
+
+/// One keyword of an optimizer or schedule as the registry reads it: what a form needs to offer it.
+public struct SpecKeyword: Sendable, Equatable, Encodable {
+    public enum Kind: String, Sendable, Encodable { case number, integer, pair, flag, choice, other }
+    public let key: String
+    public let kind: Kind
+    /// The value a spec that leaves the key out gets (torch's default, or a preset's), as the
+    /// grammar writes it; nil when the key is required or has no value of its own.
+    public let value: String?
+    /// torch's check on a number (each element of a pair): nil where unbounded.
+    public var minimum: Double? = nil
+    public var minimumIncluded = false
+    public var maximum: Double? = nil
+    public var maximumIncluded = false
+    /// The words a choice takes.
+    public var choices: [String] = []
 }

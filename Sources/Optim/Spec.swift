@@ -113,6 +113,17 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The keywords of an algorithm or preset name (presets with their values, a wrapper's own
+    /// without its base's), as the registry reads them, in the order it does; nil for an unknown name.
+    public static func keywords(of name: String) -> [SpecKeyword]? {
+        let preset = presets[name]
+        guard let algorithm = Algorithms.named(preset == nil ? name : "sgd") else { return nil }
+        let base = algorithm.wraps ? [SpecArgument(key: "base", value: .text("sgd"))] : []
+        var reader = ArgumentReader(name, (preset ?? []) + base)
+        _ = try? algorithm.read(preset == nil ? name : "sgd", &reader)
+        return reader.described
+    }
+
     /// "sgd and rmsprop have momentum, adam, ... beta1", from the registered algorithms.
     private static var cycledNames: String {
         func names(_ kind: CycledMomentum) -> String {

@@ -6,8 +6,10 @@ import Optim
 import Support
 
 /// The dashboard's view of a folder of runs: the checkpoints `optlab train` writes after every
-/// epoch (safetensors whose metadata holds the plan and the metrics so far) and the metrics CSVs
-/// `optlab cifar` writes. It only reads them; a file is read again only when it changed.
+/// epoch (safetensors whose metadata holds the plan and the metrics so far), the metrics CSVs
+/// `optlab cifar` writes, and the job folders of `optlab cifar --jobs` (a grid.json, each run's
+/// status, checkpoint and result). It only reads them; a checkpoint or CSV is read again only when
+/// it changed.
 public final class RunFolder: @unchecked Sendable {
     public let folder: URL
     /// Where CIFAR-10 is for evaluating finished runs (`--data`; nil: optlab's usual look-up).
@@ -17,6 +19,7 @@ public final class RunFolder: @unchecked Sendable {
 
     private let lock = NSLock()
     private var cache: [String: (stamp: FileStamp, runs: [RunReply])] = [:]
+    private var checkpointEpochs: [String: (stamp: FileStamp, epochs: [EpochMetrics])] = [:]
     private var evaluations: [String: (stamp: FileStamp, reply: EvaluationReply)] = [:]
     private let evaluating = NSLock()
 
@@ -28,7 +31,11 @@ public final class RunFolder: @unchecked Sendable {
     /// `GET /api/runs`: every run found, with its metrics so far.
     func runs() throws -> Reply {
         var runs: [RunReply] = []
-        for file in files() {
+        let all = files()
+        let grids = all.filter { $0.lastPathComponent == JobFolder.gridFileName }.map { $0.deletingLastPathComponent().path }
+        for grid in grids { runs += jobRuns(grid) }
+        // A job folder's checkpoints are its runs, listed with their grid above.
+        for file in all where file.lastPathComponent != JobFolder.gridFileName && !grids.contains(where: { file.path.hasPrefix($0 + "/") }) {
             let stamp = FileStamp(file)
             let id = relativePath(file)
             if let cached = lock.withLock({ cache[id] }), cached.stamp == stamp {
@@ -41,6 +48,30 @@ public final class RunFolder: @unchecked Sendable {
             runs += read
         }
         return try .json(RunsReply(folder: folder.path, runs: runs))
+    }
+
+    /// The runs of the job folder at `path`, each in its state, with its epochs so far; none when
+    /// its grid cannot be read (being written, or not optlab's).
+    private func jobRuns(_ path: String) -> [RunReply] {
+        let grid = relativePath(URL(fileURLWithPath: path))
+        guard let progress = try? JobProgress(JobFolder(path), epochs: cachedEpochs) else { return [] }
+        return progress.runs.map { run in
+            let checkpoint = relativePath(URL(fileURLWithPath: JobRunner.checkpointPath(JobFolder(path).jobPath(run.index))))
+            return RunReply(id: checkpoint, kind: "job", label: run.label, model: run.plan.model, optimizer: run.plan.optimizer,
+                            color: Self.color(ofSpec: run.plan.optimizer), seed: run.plan.seed, epochs: run.plan.epochs,
+                            finished: run.state == .done, diverged: run.diverged, metrics: run.epochs.map(MetricsRow.init),
+                            plan: try? Self.planText(run.plan), grid: grid.isEmpty ? "." : grid, state: run.state.rawValue,
+                            reason: run.reason)
+        }
+    }
+
+    /// A checkpoint's metrics, read again only when the file changed.
+    private func cachedEpochs(_ url: URL) -> [EpochMetrics]? {
+        let stamp = FileStamp(url)
+        if let cached = lock.withLock({ checkpointEpochs[url.path] }), cached.stamp == stamp { return cached.epochs }
+        guard let epochs = try? Checkpoint.summary(url).metrics else { return nil }
+        lock.withLock { checkpointEpochs[url.path] = (stamp, epochs) }
+        return epochs
     }
 
     /// `GET /api/evaluation?run=ID`: per-class accuracy and the confusion matrix of a finished
@@ -64,14 +95,15 @@ public final class RunFolder: @unchecked Sendable {
         }
     }
 
-    /// The checkpoints and CSVs below the folder, skipping hidden files (atomic writes' temporaries).
+    /// The checkpoints, CSVs and job grids below the folder, skipping hidden files (atomic writes'
+    /// temporaries).
     private func files() -> [URL] {
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey],
                                                           options: [.skipsHiddenFiles]) else { return [] }
         var found: [URL] = []
         for case let url as URL in walker {
             if walker.level > Self.maxDepth { walker.skipDescendants(); continue }
-            guard ["safetensors", "csv"].contains(url.pathExtension) else { continue }
+            guard ["safetensors", "csv"].contains(url.pathExtension) || url.lastPathComponent == JobFolder.gridFileName else { continue }
             found.append(url.standardizedFileURL)
             if found.count >= Self.maxFiles { break }
         }
@@ -89,7 +121,7 @@ public final class RunFolder: @unchecked Sendable {
             return [RunReply(id: id, kind: "train", label: id, model: plan.model, optimizer: plan.optimizer,
                              color: color(ofSpec: plan.optimizer), seed: plan.seed, epochs: plan.epochs,
                              finished: summary.isFinished, diverged: false, metrics: summary.metrics.map(MetricsRow.init),
-                             plan: try planText(plan))]
+                             plan: try planText(plan), grid: nil, state: nil, reason: nil)]
         }
         return try comparisonRuns(String(contentsOf: file, encoding: .utf8), id: id)
     }
@@ -116,7 +148,8 @@ public final class RunFolder: @unchecked Sendable {
             } else {
                 runs.append(RunReply(id: "\(id)#\(optimizer)#\(seed)", kind: "cifar", label: "\(optimizer) seed \(seed) (\(id))",
                                      model: nil, optimizer: optimizer, color: color(ofSpec: optimizer), seed: seed, epochs: nil,
-                                     finished: true, diverged: !metrics.trainLoss.isFinite, metrics: [metrics], plan: nil))
+                                     finished: true, diverged: !metrics.trainLoss.isFinite, metrics: [metrics], plan: nil,
+                                     grid: nil, state: nil, reason: nil))
             }
         }
         return runs
@@ -152,7 +185,7 @@ struct RunsReply: Encodable {
 
 struct RunReply: Encodable, Sendable {
     let id: String
-    /// "train" (a checkpoint) or "cifar" (a row group of a comparison CSV).
+    /// "train" (a checkpoint), "cifar" (a row group of a comparison CSV) or "job" (a run of a job folder).
     let kind: String
     let label: String
     let model: String?
@@ -164,8 +197,13 @@ struct RunReply: Encodable, Sendable {
     let finished: Bool
     var diverged: Bool
     var metrics: [MetricsRow]
-    /// The training plan as JSON text, for checkpoints.
+    /// The training plan as JSON text, for checkpoints and jobs.
     let plan: String?
+    /// A job's folder below the runs folder ("." for the folder itself), its state (pending,
+    /// running, interrupted, failed, done) and what its status says; nil for other runs.
+    let grid: String?
+    let state: String?
+    let reason: String?
 }
 
 struct MetricsRow: Encodable, Sendable {

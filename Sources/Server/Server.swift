@@ -55,6 +55,10 @@ public struct Server: Sendable {
         for format in ImageFormat.allCases {
             route(router, "/api/trajectories.\(format.rawValue)") { try playground.figure($0, format: format) }
         }
+        for format in AnimationFormat.allCases {
+            route(router, "/api/trajectories.\(format.rawValue)") { try playground.animation($0, format: format) }
+        }
+        route(router, "/api/optimizers") { _ in try playground.optimizers() }
         route(router, "/api/runs") { _ in try runFolder.runs() }
         route(router, "/api/evaluation") { try runFolder.evaluation($0) }
         return router

@@ -188,4 +188,33 @@ extension SpecTests {
         XCTAssertNoThrow(try OptimizerSpec.parse("adadelta(schedule=onecycle(max_lr=1,cycle_momentum=false))"))
         XCTAssertFalse(try OptimizerSpec.parse("sgd(schedule=step(step_size=2))").schedule!.advancesEveryStep)
     }
+
+    /// What a form offers: every name's keywords as the registry reads them, with the value a
+    /// bare spec gets and torch's range; every schedule's example is a spec that parses.
+    func testKeywordsAndScheduleExamplesComeFromTheRegistry() throws {
+        for name in OptimizerSpec.names {
+            let keywords = try XCTUnwrap(OptimizerSpec.keywords(of: name), name)
+            XCTAssertFalse(keywords.isEmpty, name)
+            XCTAssertEqual(Set(keywords.map(\.key)).count, keywords.count, "\(name): a key twice")
+        }
+        XCTAssertNil(OptimizerSpec.keywords(of: "adamm"))
+        let adam = try XCTUnwrap(OptimizerSpec.keywords(of: "adamw"))
+        XCTAssertEqual(adam.map(\.key).prefix(4), ["lr", "betas", "eps", "weight_decay"])
+        XCTAssertEqual(adam[0].value, "0.001")
+        XCTAssertEqual(adam[1], SpecKeyword(key: "betas", kind: .pair, value: "(0.9,0.999)", minimum: 0, minimumIncluded: true, maximum: 1))
+        XCTAssertEqual(adam[3].value, "0.01", "AdamW's own default")
+        // A preset's values are what it sets; a wrapper's keywords are its own.
+        XCTAssertEqual(OptimizerSpec.keywords(of: "nesterov")?.first { $0.key == "nesterov" }?.value, "true")
+        XCTAssertEqual(OptimizerSpec.keywords(of: "momentum")?.first { $0.key == "momentum" }?.value, "0.9")
+        XCTAssertEqual(OptimizerSpec.keywords(of: "sam")?.map(\.key), ["rho", "adaptive", "base"])
+        let lookahead = try XCTUnwrap(OptimizerSpec.keywords(of: "lookahead"))
+        XCTAssertEqual(lookahead.first { $0.key == "alpha" }?.maximumIncluded, true)
+        XCTAssertEqual(lookahead.first { $0.key == "k" }.map { [$0.minimum, $0.value.flatMap(Double.init)] }, [1, 5])
+
+        XCTAssertEqual(ScheduleSpec.catalog.map(\.name), ScheduleSpec.names)
+        for schedule in ScheduleSpec.catalog {
+            let spec = try OptimizerSpec.parse("sgd(lr=0.1,schedule=\(schedule.example))")
+            XCTAssertEqual(spec.schedule?.name, schedule.name)
+        }
+    }
 }

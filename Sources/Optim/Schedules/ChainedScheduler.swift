@@ -3,6 +3,7 @@
 struct ChainedScheduler: Schedule {
     static let name = "chained"
     static let usage = "chained(schedulers=(...))"
+    static let example = "chained(schedulers=(linear(start_factor=0.1,total_iters=10),exponential(gamma=0.98)))"
     private var schedulers: [any ComposableSchedule]
 
     init(_ r: inout ArgumentReader) throws {

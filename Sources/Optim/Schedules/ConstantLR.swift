@@ -3,6 +3,7 @@
 struct ConstantLR: ChainableSchedule {
     static let name = "constant"
     static let usage = "constant(factor=1/3, total_iters=5)"
+    static let example = "constant(factor=0.5,total_iters=20)"
     let factor: Double
     let totalIters: Int
     var lastEpoch = 0

@@ -9,6 +9,7 @@ import Foundation
 struct CosineAnnealingLR: ChainableSchedule {
     static let name = "cosine"
     static let usage = "cosine(T_max, eta_min=0)"
+    static let example = "cosine(T_max=100)"
     let tMax: Int
     let etaMin: Double
     var lastEpoch = 0

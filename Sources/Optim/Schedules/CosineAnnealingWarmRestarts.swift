@@ -7,6 +7,7 @@ import Foundation
 struct CosineAnnealingWarmRestarts: ComposableSchedule {
     static let name = "cosine_warm_restarts"
     static let usage = "cosine_warm_restarts(T_0, T_mult=1, eta_min=0)"
+    static let example = "cosine_warm_restarts(T_0=25)"
     let t0, tMult: Int
     let etaMin: Double
     /// torch's T_cur (steps since the last restart) and T_i (the current cycle's length).

@@ -12,6 +12,7 @@ import Foundation
 struct CyclicLR: Schedule {
     static let name = "cyclic"
     static let usage = "cyclic(base_lr, max_lr, step_size_up=2000, step_size_down, mode=triangular|triangular2|exp_range, gamma=1, cycle_momentum=true, base_momentum=0.8, max_momentum=0.9)"
+    static let example = "cyclic(base_lr=0.001,max_lr=0.1,step_size_up=20,cycle_momentum=false)"
     enum Mode: String, CaseIterable { case triangular, triangular2, expRange = "exp_range" }
     let baseLR, maxLR: Double
     let totalSize, stepRatio: Double

@@ -2,6 +2,7 @@
 struct ExponentialLR: ChainableSchedule {
     static let name = "exponential"
     static let usage = "exponential(gamma)"
+    static let example = "exponential(gamma=0.98)"
     let gamma: Double
     var lastEpoch = 0
 

@@ -5,6 +5,7 @@
 struct LinearLR: ChainableSchedule {
     static let name = "linear"
     static let usage = "linear(start_factor=1/3, end_factor=1, total_iters=5)"
+    static let example = "linear(start_factor=0.1,total_iters=20)"
     let startFactor, endFactor: Double
     let totalIters: Int
     var lastEpoch = 0

@@ -4,6 +4,7 @@ import Foundation
 struct MultiStepLR: ChainableSchedule {
     static let name = "multistep"
     static let usage = "multistep(milestones=(30, 60), gamma=0.1)"
+    static let example = "multistep(milestones=(30,60))"
     let milestones: [Int]
     let gamma: Double
     var lastEpoch = 0

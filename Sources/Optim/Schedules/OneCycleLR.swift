@@ -16,6 +16,7 @@ import Foundation
 struct OneCycleLR: Schedule {
     static let name = "onecycle"
     static let usage = "onecycle(max_lr, total_steps=the run's steps, pct_start=0.3, anneal_strategy=cos|linear, ...)"
+    static let example = "onecycle(max_lr=0.1,cycle_momentum=false)"
     var maxLR: Double
     /// nil until the run fills it in (`ScheduleSpec.filling(totalSteps:)`).
     var totalSteps: Int?

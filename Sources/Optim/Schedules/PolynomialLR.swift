@@ -5,6 +5,7 @@ import Foundation
 struct PolynomialLR: ChainableSchedule {
     static let name = "polynomial"
     static let usage = "polynomial(total_iters=5, power=1)"
+    static let example = "polynomial(total_iters=100,power=2)"
     let totalIters: Int
     let power: Double
     var lastEpoch = 0

@@ -6,6 +6,7 @@
 struct ReduceLROnPlateau: LossDrivenSchedule {
     static let name = "plateau"
     static let usage = "plateau(mode=min|max, factor=0.1, patience=10, threshold=1e-4, threshold_mode=rel|abs, cooldown=0, min_lr=0, eps=1e-8)"
+    static let example = "plateau(patience=5)"
     let maximize: Bool
     let factor: Double
     let patience: Int

@@ -19,6 +19,9 @@ protocol Schedule: Sendable {
     static var name: String { get }
     /// Its keywords and defaults, for `--help`.
     static var usage: String { get }
+    /// A spec of it that parses, its required keys filled in for a run of about 100 steps: what
+    /// a form adds when the schedule is chosen.
+    static var example: String { get }
     init(_ r: inout ArgumentReader) throws
     /// torch's constructor: what it (and its initial step, to last_epoch 0) sets.
     mutating func start(_ values: inout ScheduledValues) throws
@@ -117,6 +120,9 @@ public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
     public static let names = kinds.map { $0.name }
     /// Every schedule with its keywords and defaults, one per line, for `--help`.
     public static let usage = kinds.map { "  " + $0.usage }.joined(separator: "\n")
+
+    /// Every schedule's name, `--help` line and example spec, for forms that offer them.
+    public static let catalog: [(name: String, usage: String, example: String)] = kinds.map { ($0.name, $0.usage, $0.example) }
 
     var call: SpecCall
     /// The schedule as torch constructs it, before its first step.

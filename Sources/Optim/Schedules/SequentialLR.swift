@@ -4,6 +4,7 @@
 struct SequentialLR: Schedule {
     static let name = "sequential"
     static let usage = "sequential(schedulers=(...), milestones=(...))"
+    static let example = "sequential(schedulers=(linear(start_factor=0.1,total_iters=10),cosine(T_max=90)),milestones=(10))"
     private var schedulers: [any ComposableSchedule]
     let milestones: [Int]
     private var lastEpoch = 0

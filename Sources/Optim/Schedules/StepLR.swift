@@ -2,6 +2,7 @@
 struct StepLR: ChainableSchedule {
     static let name = "step"
     static let usage = "step(step_size, gamma=0.1)"
+    static let example = "step(step_size=25)"
     let stepSize: Int
     let gamma: Double
     var lastEpoch = 0
