@@ -124,6 +124,12 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
         return reader.described
     }
 
+    /// A spec of the name that parses: the bare name, or for a wrapper the name around plain sgd.
+    public static func example(of name: String) -> String? {
+        guard presets[name] != nil || Algorithms.named(name) != nil else { return nil }
+        return Algorithms.named(name)?.wraps == true ? "\(name)(base=sgd)" : name
+    }
+
     /// "sgd and rmsprop have momentum, adam, ... beta1", from the registered algorithms.
     private static var cycledNames: String {
         func names(_ kind: CycledMomentum) -> String {

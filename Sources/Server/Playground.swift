@@ -62,7 +62,9 @@ public struct Playground: Sendable {
     /// builds its menus and sliders from.
     func optimizers() throws -> Reply {
         try .json(Catalog(
-            optimizers: OptimizerSpec.names.map { CatalogOptimizer(name: $0, keywords: OptimizerSpec.keywords(of: $0) ?? []) },
+            optimizers: OptimizerSpec.names.map {
+                CatalogOptimizer(name: $0, example: OptimizerSpec.example(of: $0) ?? $0, keywords: OptimizerSpec.keywords(of: $0) ?? [])
+            },
             schedules: ScheduleSpec.catalog.map { CatalogSchedule(name: $0.name, usage: $0.usage, example: $0.example) }))
     }
 
@@ -262,6 +264,8 @@ struct Catalog: Encodable {
 
 struct CatalogOptimizer: Encodable {
     let name: String
+    /// A spec of it that parses (a wrapper needs a base).
+    let example: String
     let keywords: [SpecKeyword]
 }
 

@@ -2,8 +2,11 @@
 
 Playground: load, choose a surface, click to set the start, move an lr slider, and check that the
 path the page drew ends where `optlab trajectories` (run separately) says, at the pixel the page
-drew its end marker. Dashboard: while a small `optlab train` runs, its curve appears and grows;
-once finished, its per-class accuracy and confusion matrix show.
+drew its end marker; add noise and seeds (each seed's path is the CLI's, the fan is drawn), show
+the state arrows (drawn where the engine put them), and decode the GIF the page offers.
+Dashboard: while a small `optlab train` runs, its curve appears and grows; once finished, its
+per-class accuracy and confusion matrix show; a job folder's runs show their states and curves
+as a job runs.
 
 Run by scripts/browser-test.sh (which installs Chromium, its driver and selenium). Prints the
 slider-to-drawn latencies it saw, and with --screenshots DIR saves both views.
@@ -139,6 +142,8 @@ def playground(driver, optlab, folder, screenshots):
         print(f"slider → drawn paths: {len(latencies)} updates, median {statistics.median(latencies):.1f} ms, p95 {q[-1]:.1f} ms")
     check(bool(latencies), "the page redrew after slider moves")
 
+    noise_seeds_and_state(driver, optlab, folder, canvas, screenshots)
+
     # Play from the start: the animation runs, then stops at the last step.
     driver.find_element(By.ID, "play").click()
     wait_for(driver, "window.optlabState.playing", what="playing")
@@ -146,6 +151,131 @@ def playground(driver, optlab, folder, screenshots):
                         what="the animation's end")), "play animates to the last step")
     if screenshots:
         save_page(driver, os.path.join(screenshots, "serve-playground.png"))
+
+
+def settle(driver):
+    return wait_for(driver, "!window.optlabState.inFlight && !window.optlabState.pending && window.optlabState.result", what="the update")
+
+
+def pixel(driver, canvas, x, y):
+    return driver.execute_script("return Array.from(arguments[0].getContext('2d').getImageData(arguments[1], arguments[2], 1, 1).data)",
+                                 canvas, int(x), int(y))
+
+
+def near(rgba, color, tolerance):
+    want = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    return rgba[3] > 0 and max(abs(a - b) for a, b in zip(rgba[:3], want)) <= tolerance
+
+
+def noise_seeds_and_state(driver, optlab, folder, canvas, screenshots):
+    """Noise and seeds: each seed's path is the CLI's and the fan is drawn; the state arrows are the
+    engine's marks, drawn; the GIF the page offers decodes to the frames the CLI would write."""
+    for field, value in [("noise", "1.5"), ("seeds", "8")]:
+        box = driver.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value, Keys.TAB)
+    ok = wait_for(driver, "(() => { const r = window.optlabState.result; return !window.optlabState.inFlight && !window.optlabState.pending"
+                          " && r.paths.every(p => p.fan.length === 8) })()", what="the fans of 8 seeds")
+    check(bool(ok), "noise σ 1.5 and 8 seeds give each optimizer a fan of 8 paths")
+    state = driver.execute_script("const s = window.optlabState;"
+                                  " return {fn: s.fn, start: s.result.start, steps: s.result.steps, optimizers: s.optimizers, command: s.result.command,"
+                                  " paths: s.result.paths.map(p => ({label: p.label, color: p.color, fan: p.fan}))}")
+    check("--noise 1.5 --seeds 8" in state["command"], f"the command carries the noise: {state['command']}")
+    out = os.path.join(folder, "noisy.csv")
+    subprocess.run([optlab, "trajectories", "--fn", state["fn"], f"--start={state['start'][0]},{state['start'][1]}",
+                    "--steps", str(state["steps"]), "--optimizers", ",".join(state["optimizers"]), "--noise", "1.5", "--seeds", "8",
+                    "--csv", out, "--out", os.path.join(folder, "noisy.png")], check=True, stdout=subprocess.DEVNULL)
+    seeds = {}
+    with open(out) as f:
+        for row in csv.DictReader(f):
+            seeds.setdefault((row["optimizer"], int(row["seed"])), []).append([float(row["x"]), float(row["y"])])
+    same = all(seeds.get((p["label"], k)) == seed for p in state["paths"] for k, seed in enumerate(p["fan"]))
+    check(same, "every seed's path on the page is the CLI's, point for point")
+    # The fan is on the canvas: the seeds' lines pass through their points in the optimizer's colour.
+    drawn = 0
+    for path in state["paths"]:
+        for seed in path["fan"]:
+            x, y = driver.execute_script("return window.optlabToCanvas(arguments[0], arguments[1])", *seed[len(seed) // 3])
+            drawn += near(pixel(driver, canvas, x, y), path["color"], 60)
+    total = sum(len(p["fan"]) for p in state["paths"])
+    check(drawn >= total // 2, f"the fans are drawn: {drawn} of {total} seed paths seen in their colour")
+    if screenshots:
+        save_page(driver, os.path.join(screenshots, "serve-noise.png"))
+    gif_hidden = driver.execute_script("return document.getElementById('dl-gif').hidden")
+    check(gif_hidden, "GIF and MP4 are offered with one seed only, as the CLI animates")
+
+    # Back to exact gradients, and the optimizer's state drawn along the paths.
+    for field, value in [("seeds", "1"), ("noise", "0")]:
+        box = driver.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value, Keys.TAB)
+    for view in ["step", "velocity", "scale"]:
+        driver.find_element(By.CSS_SELECTOR, f"#show input[data-view={view}]").click()
+    ok = wait_for(driver, "(() => { const r = window.optlabState.result; return !window.optlabState.inFlight && !window.optlabState.pending"
+                          " && r.paths.every(p => p.fan.length === 0) && r.paths.some(p => p.state.some(m => m.view === 'velocity')) })()",
+                  what="the state marks")
+    check(bool(ok), "show step, velocity and scale brings the engine's state marks")
+    result = driver.execute_script("return window.optlabState.result")
+    check("--show step,velocity,scale" in result["command"], "the command carries --show")
+    views = {m["view"] for p in result["paths"] for m in p["state"]}
+    check(views == {"step", "velocity", "scale"}, f"the marks of every view come back: {sorted(views)}")
+    # The last velocity arrow drawn is red along its shaft (drawn on top of the paths).
+    marks = [m for p in result["paths"] for m in p["state"] if m["view"] == "velocity"][-1]
+    seen = 0
+    for a, b in zip(marks["from"], marks["to"]):
+        ax, ay = driver.execute_script("return window.optlabToCanvas(arguments[0], arguments[1])", *a)
+        bx, by = driver.execute_script("return window.optlabToCanvas(arguments[0], arguments[1])", *b)
+        if abs(bx - ax) + abs(by - ay) > 20:
+            seen += near(pixel(driver, canvas, (2 * ax + 3 * bx) / 5, (2 * ay + 3 * by) / 5), marks["color"], 60)
+    check(seen >= 1, f"velocity arrows are drawn in {marks['color']}: {seen} of {len(marks['from'])} seen")
+
+    # The GIF the page offers: what the CLI writes, one frame per step (101 for 100 steps).
+    href = driver.find_element(By.ID, "dl-gif").get_attribute("href")
+    data = driver.execute_async_script("""const done = arguments[arguments.length - 1];
+        fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => {
+            let s = ""; for (const x of new Uint8Array(b)) s += String.fromCharCode(x); done(btoa(s)); });""", href)
+    from PIL import Image
+    import base64
+    import io
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    check(image.format == "GIF" and image.n_frames == result["steps"] + 1,
+          f"the GIF download decodes: {image.format}, {image.n_frames} frames of {image.size[0]}×{image.size[1]}")
+    cli_gif = os.path.join(folder, "cli.gif")
+    subprocess.run([optlab, "trajectories", "--fn", result_fn(driver), f"--start={result['start'][0]},{result['start'][1]}",
+                    "--steps", str(result["steps"]), "--optimizers", ",".join(driver.execute_script("return window.optlabState.optimizers")),
+                    "--layout", "overlay", "--show", "step,velocity,scale", "--out", cli_gif], check=True, stdout=subprocess.DEVNULL)
+    with open(cli_gif, "rb") as f:
+        check(f.read() == base64.b64decode(data), "…and is byte for byte the GIF the CLI writes for the view")
+
+
+def result_fn(driver):
+    return driver.execute_script("return window.optlabState.fn")
+
+
+def job_folder(driver, optlab, runs):
+    """A grid written by `optlab cifar --jobs`: its runs listed under it, pending until a job runs,
+    then running with a curve, then done."""
+    grid = os.path.join(runs, "grid")
+    subprocess.run([optlab, "cifar", "--compare", "sgd(lr=0.02,momentum=0.9),adam(lr=0.002)", "--model", "tutorial",
+                    "--epochs", "2", "--train-subset", "1000", "--threads", "1", "--jobs", grid], check=True, stdout=subprocess.DEVNULL)
+    listed = wait_for(driver, "document.querySelectorAll('#run-list li[data-state=pending]').length === 2"
+                              " && document.querySelector('#run-list li.grid[data-grid=grid]')", what="the job folder")
+    check(bool(listed), "a job folder shows as a grid with its two runs pending")
+    job = subprocess.Popen([optlab, "job", os.path.join(grid, "runs", "0001.json")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        running = wait_for(driver, "document.querySelector('#run-list li[data-state=running]')", timeout=120, what="the running job")
+        check(bool(running), "the job's run shows as running while it trains")
+        first = "(window.optlabDashboard.plotted || {})['grid/runs/0001.safetensors'] >= 1"
+        check(bool(wait_for(driver, first, timeout=300, what="the job's first epoch")), "its curve appears after its first epoch")
+        job.wait(timeout=300)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    done = wait_for(driver, "document.querySelector('#run-list li[data-run=\"grid/runs/0001.safetensors\"]')?.dataset.state === 'done'"
+                            " && window.optlabDashboard.plotted['grid/runs/0001.safetensors'] === 2", what="the job done")
+    check(bool(done), "…and done with both epochs when its result is written")
+    heading = driver.find_element(By.CSS_SELECTOR, "#run-list li.grid").text
+    check("1 done" in heading and "1 pending" in heading, f"the grid counts its runs by state: {heading!r}")
 
 
 def dashboard(driver, optlab, runs, screenshots):
@@ -180,6 +310,7 @@ def dashboard(driver, optlab, runs, screenshots):
     check(bool(shown), "a finished run shows its per-class accuracy and confusion matrix")
     cells = driver.execute_script("return Array.from(document.querySelectorAll('#run-detail table.confusion td')).reduce((s, td) => s + Number(td.textContent), 0)")
     check(cells == 10000, f"the confusion matrix counts the 10,000 test images: {cells}")
+    job_folder(driver, optlab, runs)
     if screenshots:
         save_page(driver, os.path.join(screenshots, "serve-dashboard.png"))
 

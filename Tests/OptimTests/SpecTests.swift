@@ -196,6 +196,8 @@ extension SpecTests {
             let keywords = try XCTUnwrap(OptimizerSpec.keywords(of: name), name)
             XCTAssertFalse(keywords.isEmpty, name)
             XCTAssertEqual(Set(keywords.map(\.key)).count, keywords.count, "\(name): a key twice")
+            let example = try XCTUnwrap(OptimizerSpec.example(of: name))
+            XCTAssertEqual(try OptimizerSpec.parse(example).name, OptimizerSpec.presets[name] == nil ? name : "sgd")
         }
         XCTAssertNil(OptimizerSpec.keywords(of: "adamm"))
         let adam = try XCTUnwrap(OptimizerSpec.keywords(of: "adamw"))

@@ -5,21 +5,36 @@
 const $ = (id) => document.getElementById(id);
 
 // ---------------------------------------------------------------- optimizer specs
-// The main keywords of each algorithm get sliders; the values are torch.optim's defaults (the
-// server parses and checks the spec, so a slider can only write what the CLI accepts).
-const BETAS = [["beta1", 0, 0.999, 0.9], ["beta2", 0.9, 0.9999, 0.999]];
-const ALGORITHMS = {
-  sgd: { lr: 0.001, sliders: [["momentum", 0, 0.99, 0]] },
-  adagrad: { lr: 0.01, sliders: [] },
-  rmsprop: { lr: 0.01, sliders: [["alpha", 0.5, 0.999, 0.99], ["momentum", 0, 0.99, 0]] },
-  adadelta: { lr: 1.0, sliders: [["rho", 0.5, 0.999, 0.9]] },
-  adam: { lr: 0.001, sliders: BETAS },
-  adamw: { lr: 0.001, sliders: BETAS },
-  nadam: { lr: 0.002, sliders: BETAS },
-  radam: { lr: 0.001, sliders: BETAS },
-  adamax: { lr: 0.002, sliders: BETAS },
-};
-const PRESETS = { momentum: ["sgd", { momentum: "0.9" }], nesterov: ["sgd", { momentum: "0.9", nesterov: "true" }] };
+// Every optimizer and schedule, with its keywords, the values a bare spec gets and torch's
+// ranges, comes from the engine's registry (/api/optimizers); the server parses and checks every
+// spec, so a control can only write what the CLI accepts.
+let catalog = { optimizers: [], schedules: [] };
+
+function keywordsOf(name) {
+  const entry = catalog.optimizers.find((o) => o.name === name);
+  return entry ? entry.keywords : null;
+}
+
+// The controls of an optimizer's main keywords: lr on a log scale; a slider over the range torch
+// checks for each number or pair part bounded above (betas, rho, alpha…) and for momentum (torch
+// checks only ≥ 0, but a momentum of 1 or more never converges); a checkbox per flag.
+function controlsFor(keywords) {
+  const controls = [];
+  for (const kw of keywords) {
+    const top = kw.maximum !== undefined ? (kw.maximumIncluded ? kw.maximum : 0.999) : 0.999;
+    const bottom = kw.minimum !== undefined ? kw.minimum : 0;
+    if (kw.key === "lr" && kw.kind === "number") {
+      controls.push({ key: "lr", label: "lr (log)", lo: -5, hi: 1, log: true });
+    } else if (kw.kind === "number" && (kw.maximum !== undefined || kw.key === "momentum")) {
+      controls.push({ key: kw.key, label: kw.key, lo: bottom, hi: top });
+    } else if (kw.kind === "pair" && kw.maximum !== undefined) {
+      for (const part of [0, 1]) controls.push({ key: kw.key, part, label: `${kw.key}[${part}]`, lo: bottom, hi: top });
+    } else if (kw.kind === "flag") {
+      controls.push({ key: kw.key, label: kw.key, flag: true });
+    }
+  }
+  return controls;
+}
 
 // Splits "name(k=v,...)" into its name and keyword pairs at the top level of parentheses.
 function parseSpec(text) {
@@ -41,25 +56,26 @@ function formatSpec(spec) {
   return spec.args.length ? `${spec.name}(${spec.args.map(([k, v]) => `${k}=${v}`).join(",")})` : spec.name;
 }
 
+// A keyword's value in the spec, else what the engine gives a spec that leaves it out.
 function getArg(spec, key) {
   const found = spec.args.find(([k]) => k === key);
   if (found) return found[1];
-  const preset = PRESETS[spec.name];
-  return preset ? preset[1][key] : undefined;
+  const kw = (keywordsOf(spec.name) || []).find((k) => k.key === key);
+  return kw ? kw.value : undefined;
 }
+
+function removeArg(spec, key) { spec.args = spec.args.filter(([k]) => k !== key); }
 
 function setArg(spec, key, value) {
   const found = spec.args.find(([k]) => k === key);
   if (found) found[1] = value; else spec.args.push([key, value]);
 }
 
-function algorithm(spec) { return ALGORITHMS[PRESETS[spec.name] ? PRESETS[spec.name][0] : spec.name]; }
-
 const short = (x) => String(Number(x.toPrecision(3)));
 
 // ---------------------------------------------------------------- playground state
 const state = {
-  surface: null, fn: "bowl", start: null, steps: 100,
+  surface: null, fn: "bowl", start: null, steps: 100, noise: 0, seeds: 1, show: [],
   optimizers: ["sgd(lr=0.04)", "momentum(lr=0.02)", "adam(lr=0.2)"],
   result: null, frame: 0, playing: false,
   pending: false, inFlight: false, editStarted: null,
@@ -71,6 +87,8 @@ window.optlabState = state;
 function query(extra = {}) {
   const q = new URLSearchParams({ fn: state.fn, steps: state.steps, optimizers: state.optimizers.join(",") });
   if (state.start) q.set("start", `${state.start[0]},${state.start[1]}`);
+  if (state.noise > 0 || state.seeds > 1) { q.set("noise", state.noise); q.set("seeds", state.seeds); }
+  if (state.show.length) q.set("show", state.show.join(","));
   for (const [k, v] of Object.entries(extra)) q.set(k, v);
   return q.toString();
 }
@@ -87,7 +105,8 @@ async function loadSurfaces() {
   const select = $("surface");
   for (const s of surfaces) select.add(new Option(`${s.name}: ${s.formula}`, s.name));
   select.add(new Option("a formula…", ""));
-  for (const name of Object.keys(ALGORITHMS).concat(Object.keys(PRESETS)).sort()) $("add-name").add(new Option(name, name));
+  catalog = await getJSON("/api/optimizers");
+  for (const o of catalog.optimizers) $("add-name").add(new Option(o.name, o.example));
 }
 
 async function chooseSurface(fn) {
@@ -174,6 +193,16 @@ function draw() {
   ctx.beginPath();
   ctx.rect(l * canvas.width, t * canvas.height, (r - l) * canvas.width, (b - t) * canvas.height);
   ctx.clip();
+  // Under noise, each optimizer's seeds as a thin fan under the bold median, as the CLI draws it.
+  for (const path of state.result.paths) {
+    ctx.strokeStyle = path.color + "73";
+    ctx.lineWidth = 1 * ratio;
+    for (const seed of path.fan) {
+      ctx.beginPath();
+      seed.slice(0, state.frame + 1).forEach(([x, y], i) => (i ? ctx.lineTo(...toCanvas(x, y)) : ctx.moveTo(...toCanvas(x, y))));
+      ctx.stroke();
+    }
+  }
   for (const path of state.result.paths) {
     const shown = path.points.slice(0, state.frame + 1).map(([x, y]) => toCanvas(x, y));
     ctx.lineJoin = "round";
@@ -203,6 +232,7 @@ function draw() {
       ctx.stroke();
     }
   }
+  for (const path of state.result.paths) for (const marks of path.state) drawMarks(ctx, marks, ratio);
   const [sx, sy] = toCanvas(...state.result.start);
   const h = 5 * ratio;
   ctx.fillStyle = "#fff"; ctx.strokeStyle = "#222"; ctx.lineWidth = 1.2 * ratio;
@@ -211,6 +241,36 @@ function draw() {
   ctx.restore();
   $("scrub").value = state.frame;
   $("step-text").textContent = `step ${state.frame} / ${state.result.steps}`;
+}
+
+// The engine's state marks of the steps reached: arrows from → to (step, velocity) or ellipses
+// with centre and radii in data units (scale).
+function drawMarks(ctx, marks, ratio) {
+  const s = state.surface, c = $("paths");
+  const [l, t, r, b] = s.plotArea, [x0, x1, y0, y1] = s.window;
+  const perX = (r - l) * c.width / (x1 - x0), perY = (b - t) * c.height / (y1 - y0);
+  ctx.strokeStyle = ctx.fillStyle = marks.color;
+  ctx.lineWidth = (marks.view === "velocity" ? 1.6 : 1.2) * ratio;
+  marks.steps.forEach((step, i) => {
+    if (step > state.frame) return;
+    const [ax, ay] = toCanvas(...marks.from[i]);
+    ctx.beginPath();
+    if (marks.view === "scale") {
+      ctx.ellipse(ax, ay, Math.max(0.5, marks.to[i][0] * perX), Math.max(0.5, marks.to[i][1] * perY), 0, 0, 2 * Math.PI);
+      ctx.stroke();
+      return;
+    }
+    const [bx, by] = toCanvas(...marks.to[i]);
+    const length = Math.hypot(bx - ax, by - ay);
+    if (length < 0.5) return;
+    const head = Math.min(7 * ratio, 0.5 * length), angle = Math.atan2(by - ay, bx - ax);
+    ctx.moveTo(ax, ay); ctx.lineTo(bx, by); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(bx, by);
+    ctx.lineTo(bx - head * Math.cos(angle - 0.4), by - head * Math.sin(angle - 0.4));
+    ctx.lineTo(bx - head * Math.cos(angle + 0.4), by - head * Math.sin(angle + 0.4));
+    ctx.closePath(); ctx.fill();
+  });
 }
 
 function showResults() {
@@ -224,7 +284,10 @@ function showResults() {
   });
   $("results").innerHTML = "<tr><th>optimizer</th><th>final x</th><th>final y</th><th>loss</th><th></th></tr>" + rows.join("");
   $("command").value = r.command;
-  for (const ext of ["png", "svg", "pdf", "csv"]) $(`dl-${ext}`).href = `/api/trajectories.${ext}?${query()}`;
+  for (const ext of ["png", "svg", "pdf", "csv", "gif", "mp4"]) $(`dl-${ext}`).href = `/api/trajectories.${ext}?${query()}`;
+  // An animation moves one path per optimizer, as the CLI's does.
+  for (const ext of ["gif", "mp4"]) $(`dl-${ext}`).hidden = state.seeds > 1;
+  $("dl-animation-note").hidden = state.seeds <= 1;
 }
 
 function escapeHTML(text) {
@@ -259,49 +322,78 @@ function renderOptimizers() {
     const input = block.querySelector(".spec");
     if (document.activeElement !== input) input.value = text;
     const spec = parseSpec(text);
-    const sliders = block.querySelector(".sliders");
-    const algo = spec && algorithm(spec);
     const label = block.querySelector(".label");
     if (document.activeElement !== label) label.value = (spec && getArg(spec, "label")) || "";
-    if (!algo) { sliders.innerHTML = ""; return; }
-    const keys = [["lr", -5, 1, Math.log10(algo.lr), true]].concat(algo.sliders.map(([k, lo, hi, d]) => [k, lo, hi, d, false]));
-    if (sliders.dataset.algo !== spec.name) {
-      sliders.dataset.algo = spec.name;
-      sliders.innerHTML = keys.map(([k, lo, hi, , log]) =>
-        `<div class="row"><span class="key">${k}${log ? " (log)" : ""}</span>` +
-        `<input type="range" data-key="${k}" min="${lo}" max="${hi}" step="${log ? 0.01 : (hi - lo) / 200}"><span class="value"></span></div>`).join("");
-      for (const slider of sliders.querySelectorAll("input")) slider.oninput = () => slide(i, slider);
-    }
-    for (const slider of sliders.querySelectorAll("input")) {
-      const key = slider.dataset.key, value = currentValue(spec, key, keys.find((k) => k[0] === key));
-      if (document.activeElement !== slider) slider.value = key === "lr" ? Math.log10(value) : value;
-      slider.nextElementSibling.textContent = short(value);
-    }
+    renderControls(block, i, spec);
   });
 }
 
-function currentValue(spec, key, [, , , fallback, log]) {
-  if (key === "beta1" || key === "beta2") {
-    const betas = getArg(spec, "betas");
-    const pair = betas ? betas.replace(/[()]/g, "").split(",").map(Number) : [0.9, 0.999];
-    return pair[key === "beta1" ? 0 : 1];
+// The sliders, checkboxes, schedule menu and other keywords of one optimizer, rebuilt when its
+// algorithm changes and set from its spec text otherwise.
+function renderControls(block, i, spec) {
+  const box = block.querySelector(".sliders");
+  const keywords = spec && keywordsOf(spec.name);
+  if (!keywords) { box.innerHTML = ""; box.dataset.algo = ""; return; }
+  const controls = controlsFor(keywords);
+  if (box.dataset.algo !== spec.name) {
+    box.dataset.algo = spec.name;
+    box.innerHTML = controls.filter((c) => !c.flag).map((c, n) =>
+      `<div class="row"><span class="key">${c.label}</span><input type="range" data-control="${controls.indexOf(c)}" data-key="${c.key}" min="${c.lo}" max="${c.hi}"` +
+      ` step="${c.log ? 0.01 : (c.hi - c.lo) / 1000}"><span class="value"></span></div>`).join("") +
+      `<div class="row flags" ${controls.some((c) => c.flag) ? "" : "hidden"}>${controls.filter((c) => c.flag).map((c) =>
+        `<label><input type="checkbox" data-control="${controls.indexOf(c)}">${c.key}</label>`).join(" ")}</div>` +
+      `<div class="row"><span class="key">schedule</span><select class="schedule"><option value="">none</option>${
+        catalog.schedules.map((sc) => `<option value="${sc.name}" title="${escapeHTML(sc.usage)}">${sc.name}</option>`).join("")}</select></div>` +
+      `<div class="row other hint"></div>`;
+    for (const input of box.querySelectorAll("input[data-control]")) {
+      input.oninput = () => control(i, controls[Number(input.dataset.control)], input);
+    }
+    box.querySelector(".schedule").onchange = (e) => {
+      const changed = parseSpec(state.optimizers[i]);
+      const chosen = catalog.schedules.find((sc) => sc.name === e.target.value);
+      if (chosen) setArg(changed, "schedule", chosen.example); else removeArg(changed, "schedule");
+      state.optimizers[i] = formatSpec(changed);
+      edited();
+    };
   }
-  const given = getArg(spec, key);
-  return given !== undefined ? Number(given) : log ? 10 ** fallback : fallback;
+  for (const input of box.querySelectorAll("input[data-control]")) {
+    const c = controls[Number(input.dataset.control)], value = controlValue(spec, c);
+    if (document.activeElement === input) continue;
+    if (c.flag) { input.checked = value; continue; }
+    input.value = c.log ? Math.log10(value) : value;
+    input.nextElementSibling.textContent = short(value);
+  }
+  const schedule = getArg(spec, "schedule");
+  box.querySelector(".schedule").value = schedule ? parseSpec(schedule)?.name || "" : "";
+  // The keywords without a control, with the values in effect: edit them in the spec text.
+  const shown = new Set(controls.map((c) => c.key).concat(["lr"]));
+  const others = keywords.filter((k) => !shown.has(k.key) && k.kind !== "other").map((k) => `${k.key}=${getArg(spec, k.key)}`);
+  box.querySelector(".other").textContent = others.length ? `also: ${others.join(", ")}` : "";
 }
 
-function slide(i, slider) {
+function controlValue(spec, c) {
+  const text = getArg(spec, c.key);
+  if (c.flag) return text === "true";
+  if (c.part !== undefined) return Number(String(text).replace(/[()]/g, "").split(",")[c.part]);
+  return Number(text);
+}
+
+function control(i, c, input) {
   const spec = parseSpec(state.optimizers[i]);
-  const key = slider.dataset.key, value = key === "lr" ? 10 ** Number(slider.value) : Number(slider.value);
-  if (key === "beta1" || key === "beta2") {
-    const betas = [currentValue(spec, "beta1", []), currentValue(spec, "beta2", [])];
-    betas[key === "beta1" ? 0 : 1] = value;
-    setArg(spec, "betas", `(${short(betas[0])},${short(betas[1])})`);
+  if (c.flag) {
+    setArg(spec, c.key, input.checked ? "true" : "false");
   } else {
-    setArg(spec, key, short(value));
+    const value = c.log ? 10 ** Number(input.value) : Number(input.value);
+    if (c.part !== undefined) {
+      const pair = [0, 1].map((p) => controlValue(spec, { key: c.key, part: p }));
+      pair[c.part] = value;
+      setArg(spec, c.key, `(${short(pair[0])},${short(pair[1])})`);
+    } else {
+      setArg(spec, c.key, short(value));
+    }
+    input.nextElementSibling.textContent = short(value);
   }
   state.optimizers[i] = formatSpec(spec);
-  slider.nextElementSibling.textContent = short(value);
   edited();
 }
 
@@ -330,6 +422,14 @@ function setUpPlayground() {
   $("formula-apply").onclick = () => chooseSurface($("formula").value);
   $("formula").onkeydown = (e) => { if (e.key === "Enter") chooseSurface($("formula").value); };
   $("steps").onchange = (e) => { state.steps = Number(e.target.value); edited(); };
+  $("noise").onchange = (e) => { state.noise = Number(e.target.value) || 0; edited(); };
+  $("seeds").onchange = (e) => { state.seeds = Math.max(1, Math.round(Number(e.target.value)) || 1); edited(); };
+  for (const box of document.querySelectorAll("#show input")) {
+    box.onchange = () => {
+      state.show = Array.from(document.querySelectorAll("#show input")).filter((b) => b.checked).map((b) => b.dataset.view);
+      edited();
+    };
+  }
   $("paths").onclick = (e) => {
     const rect = e.target.getBoundingClientRect();
     const ratio = e.target.width / rect.width;
@@ -375,22 +475,46 @@ async function pollRuns() {
 function runStatus(run) {
   const last = run.metrics[run.metrics.length - 1];
   const acc = last && last.testAccuracy !== null ? `, test acc ${(100 * last.testAccuracy).toFixed(2)} %` : "";
+  const epochs = `epoch ${last ? last.epoch : 0}${run.epochs ? ` / ${run.epochs}` : ""}`;
+  if (run.state) {
+    const badge = `<span class="state ${run.state}">${run.state}</span> `;
+    const reason = run.reason && run.state !== "pending" ? `<br>${escapeHTML(run.reason)}` : "";
+    return badge + (run.state === "pending" ? "not started" : `${run.diverged ? "diverged, " : ""}${epochs}${acc}`) + reason;
+  }
   if (run.diverged) return `diverged${acc}`;
   if (run.finished) return `finished, ${run.metrics.length} epochs${acc}`;
-  return `training: epoch ${last ? last.epoch : 0}${run.epochs ? ` / ${run.epochs}` : ""}${acc}`;
+  return `training: ${epochs}${acc}`;
+}
+
+// A job folder's heading: its runs counted by state.
+function gridHeading(grid) {
+  const runs = dashboard.runs.filter((r) => r.grid === grid), counts = {};
+  for (const r of runs) counts[r.state] = (counts[r.state] || 0) + 1;
+  const states = ["done", "running", "interrupted", "failed", "pending"].filter((st) => counts[st]).map((st) => `${counts[st]} ${st}`);
+  const li = document.createElement("li");
+  li.className = "grid";
+  li.dataset.grid = grid;
+  li.innerHTML = `job folder ${escapeHTML(grid)}<span class="status">${runs.length} runs: ${states.join(", ")}</span>`;
+  return li;
 }
 
 function renderRuns() {
   const list = $("run-list");
   list.innerHTML = "";
-  if (!dashboard.runs.length) list.innerHTML = "<li>No runs yet: <code>optlab train --out DIR/run.safetensors</code></li>";
+  if (!dashboard.runs.length) {
+    list.innerHTML = "<li>No runs yet: <code>optlab train --out DIR/run.safetensors</code>, <code>optlab cifar --compare … --jobs DIR/grid</code></li>";
+  }
+  let grid = null;
   for (const run of dashboard.runs) {
+    if (run.grid && run.grid !== grid) list.appendChild(gridHeading(run.grid));
+    grid = run.grid;
     const li = document.createElement("li");
     li.className = run.id === dashboard.focused ? "focused" : "";
     li.dataset.run = run.id;
+    if (run.state) li.dataset.state = run.state;
     li.innerHTML = `<input type="checkbox" ${dashboard.selected.has(run.id) ? "checked" : ""}>` +
       `<span class="swatch" style="background:${run.color}"></span><b>${escapeHTML(run.label)}</b>` +
-      `<span class="status">${escapeHTML(run.optimizer)}${run.model ? ` · ${escapeHTML(run.model)}` : ""}<br>${runStatus(run)}</span>`;
+      `<span class="status">${escapeHTML(run.optimizer)}${run.model ? ` · ${escapeHTML(run.model)}` : ""}${run.grid ? ` · seed ${run.seed}` : ""}<br>${runStatus(run)}</span>`;
     li.querySelector("input").onclick = (e) => {
       e.stopPropagation();
       if (e.target.checked) dashboard.selected.add(run.id); else dashboard.selected.delete(run.id);
@@ -410,7 +534,7 @@ function drawChart() {
   ctx.scale(ratio, ratio);
   const metric = $("metric").value, xKey = $("x-axis").value;
   ctx.font = "12px DejaVu Sans, sans-serif";
-  const names = dashboard.runs.filter((r) => dashboard.selected.has(r.id)).map((r) => r.label.replace(/\.safetensors$/, ""));
+  const names = dashboard.runs.filter((r) => dashboard.selected.has(r.id)).map((r) => r.label.replace(/\.safetensors$/, "") + (r.grid ? ` seed ${r.seed}` : ""));
   const legendWidth = Math.max(0, ...names.map((n) => ctx.measureText(n).width));
   const W = canvas.clientWidth, H = canvas.clientHeight, pad = { l: 60, r: legendWidth + 56, t: 16, b: 40 };
   const percent = metric.endsWith("Accuracy");
@@ -476,7 +600,7 @@ function showRun(run) {
   const detail = $("run-detail");
   detail.innerHTML = `<div><h2>${escapeHTML(run.label)}</h2>` +
     (run.plan ? `<pre>${escapeHTML(run.plan)}</pre>` : `<p>${escapeHTML(run.optimizer)}, seed ${run.seed}</p>`) + "</div>";
-  if (run.kind !== "train" || !run.finished) return;
+  if (run.kind === "cifar" || !run.finished) return;
   const box = document.createElement("div");
   box.innerHTML = `<button>Evaluate on the 10,000 test images</button><span class="hint"> per-class accuracy and confusion matrix</span>`;
   box.querySelector("button").onclick = async () => {
