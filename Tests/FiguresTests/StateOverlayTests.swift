@@ -31,10 +31,11 @@ final class StateOverlayTests: XCTestCase {
     func testArrowsFollowTheStepAndTheMomentumBuffer() throws {
         let bowl = try Surface.named("bowl")
         let result = try Trajectories.compare([try OptimizerSpec.parse("momentum(lr=0.02)")], on: bowl, steps: 40, recordsState: true).results[0]
-        let figure = Figure()
-        let overlay = StateOverlay(figure.axes, result, [.step, .velocity, .scale], window: bowl.window)
-        XCTAssertEqual(overlay.marks.count, 2, "plain SGD with momentum has no per-coordinate scale")
-        let step = overlay.marks[0], velocity = overlay.marks[1]
+        let marks = StateMarks.of(result, [.step, .velocity, .scale], window: bowl.window)
+        XCTAssertEqual(marks.map(\.view), [.step, .velocity], "plain SGD with momentum has no per-coordinate scale")
+        let overlay = StateOverlay(Figure().axes, result, [.step, .velocity, .scale], window: bowl.window)
+        XCTAssertEqual(overlay.marks.map(\.marks.view), [.step, .velocity], "the figure draws the same marks")
+        let step = marks[0], velocity = marks[1]
         XCTAssertEqual(step.steps, Array(stride(from: 4, through: 40, by: 4)))
         for (n, k) in step.steps.enumerated() {
             XCTAssertEqual(step.from[n].0, result.points[k - 1].x)
