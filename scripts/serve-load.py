@@ -5,9 +5,11 @@ Starts `optlab serve --port 0` on 127.0.0.1 (loopback only), then sends bounded 
 request a moving lr slider makes (/api/trajectories: 3 optimizers × --steps steps on bowl, the lr
 changing each time): first one client, then --clients clients at once. Prints median, p95 and
 max latency and requests per second, and the time of a first (uncached) contour image. Stops by
-itself; every request has a 30 s timeout.
+itself; every request has a 30 s timeout. --noise, --seeds and --show add what the page sends
+with those controls set.
 
     scripts/serve-load.py --optlab .build/release/optlab
+    scripts/serve-load.py --optlab .build/release/optlab --noise 1.5 --seeds 8 --show step,velocity,scale
 """
 import argparse
 import re
@@ -28,10 +30,15 @@ def request(base, path, query):
     return 1000 * (time.perf_counter() - started)
 
 
-def slider_query(i, steps):
+def slider_query(i, args):
     lr = 10 ** (-2 + 1.5 * (i % 100) / 100)
-    return {"fn": "bowl", "steps": steps, "start": "-1.2,1.6",
-            "optimizers": f"sgd(lr={lr / 10:.5g}),momentum(lr={lr / 20:.5g}),adam(lr={lr:.5g})"}
+    query = {"fn": "bowl", "steps": args.steps, "start": "-1.2,1.6",
+             "optimizers": f"sgd(lr={lr / 10:.5g}),momentum(lr={lr / 20:.5g}),adam(lr={lr:.5g})"}
+    if args.noise is not None:
+        query.update(noise=args.noise, seeds=args.seeds)
+    if args.show:
+        query["show"] = args.show
+    return query
 
 
 def summary(name, latencies, seconds):
@@ -46,6 +53,9 @@ def main():
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50, help="per client")
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--noise", type=float, help="gradient noise σ (the page's Noise σ)")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per optimizer, with --noise")
+    parser.add_argument("--show", help="state marks, e.g. step,velocity,scale")
     args = parser.parse_args()
     server = subprocess.Popen([args.optlab, "serve", "--port", "0", "--runs", "."], stdout=subprocess.PIPE, text=True)
     try:
@@ -55,15 +65,15 @@ def main():
             print(f"first contour image of {fn}: {request(base, '/api/contours.png', {'fn': fn}):.0f} ms, "
                   f"cached: {request(base, '/api/contours.png', {'fn': fn}):.1f} ms")
         for i in range(20):  # warm-up
-            request(base, "/api/trajectories", slider_query(i, args.steps))
+            request(base, "/api/trajectories", slider_query(i, args))
         started = time.perf_counter()
-        alone = [request(base, "/api/trajectories", slider_query(i, args.steps)) for i in range(args.clients * args.requests // 4)]
+        alone = [request(base, "/api/trajectories", slider_query(i, args)) for i in range(args.clients * args.requests // 4)]
         print(summary("1 client", alone, time.perf_counter() - started))
 
         results, lock = [], threading.Lock()
 
         def client(c):
-            mine = [request(base, "/api/trajectories", slider_query(c * 7 + i, args.steps)) for i in range(args.requests)]
+            mine = [request(base, "/api/trajectories", slider_query(c * 7 + i, args)) for i in range(args.requests)]
             with lock:
                 results.extend(mine)
 

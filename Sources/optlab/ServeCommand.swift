@@ -9,15 +9,19 @@ struct ServeCommand: ParsableCommand {
         abstract: "The playground and the live run dashboard in the browser.",
         discussion: """
             Serves a page (no internet needed) with two views. Playground: pick a surface or type a \
-            formula, click to set the start, add optimizers by spec with sliders for their main keywords, \
-            play the paths step by step, copy the `optlab trajectories` line that reproduces the view, \
-            download its PNG/SVG/PDF and CSV. Dashboard: the runs under --runs (checkpoints written by \
-            `optlab train`, CSVs written by `optlab cifar`), their curves updated while they train, \
-            several compared on one chart, and a finished run's plan, per-class accuracy and confusion \
-            matrix (evaluated on the test set when asked).
+            formula, click to set the start, add any optimizer and schedule by spec with sliders for \
+            their main keywords (built from the optimizer registry), noise and seeds (fans around the \
+            median) and the state arrows of --show, play the paths step by step, copy the \
+            `optlab trajectories` line that reproduces the view, download its PNG/SVG/PDF/GIF/MP4 and \
+            CSV. Dashboard: the runs under --runs (checkpoints written by `optlab train`, CSVs written \
+            by `optlab cifar`, job folders written by `optlab cifar --jobs` with each run's state), \
+            their curves updated while they train, several compared on one chart, and a finished \
+            run's plan, per-class accuracy and confusion matrix (evaluated on the test set when asked).
 
             Listens on 127.0.0.1 only unless --host says otherwise; Ctrl-C stops it. It never writes \
-            a file. Each request is capped (at most 10000 steps and 12 optimizers a request).
+            under --runs (a GIF or MP4 is encoded in a temporary file, removed once sent). Each request \
+            is capped: at most 10000 steps, 12 optimizers, 50 seeds and 250000 points of paths; an \
+            animation at most 200 megapixels of frames, one encoded at a time.
 
             Examples:
               optlab serve                      # then open http://127.0.0.1:8080/

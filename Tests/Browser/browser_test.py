@@ -170,20 +170,20 @@ def near(rgba, color, tolerance):
 def noise_seeds_and_state(driver, optlab, folder, canvas, screenshots):
     """Noise and seeds: each seed's path is the CLI's and the fan is drawn; the state arrows are the
     engine's marks, drawn; the GIF the page offers decodes to the frames the CLI would write."""
-    for field, value in [("noise", "1.5"), ("seeds", "8")]:
+    for field, value in [("noise", "0.5"), ("seeds", "8")]:
         box = driver.find_element(By.ID, field)
         box.clear()
         box.send_keys(value, Keys.TAB)
     ok = wait_for(driver, "(() => { const r = window.optlabState.result; return !window.optlabState.inFlight && !window.optlabState.pending"
                           " && r.paths.every(p => p.fan.length === 8) })()", what="the fans of 8 seeds")
-    check(bool(ok), "noise σ 1.5 and 8 seeds give each optimizer a fan of 8 paths")
+    check(bool(ok), "noise σ 0.5 and 8 seeds give each optimizer a fan of 8 paths")
     state = driver.execute_script("const s = window.optlabState;"
                                   " return {fn: s.fn, start: s.result.start, steps: s.result.steps, optimizers: s.optimizers, command: s.result.command,"
                                   " paths: s.result.paths.map(p => ({label: p.label, color: p.color, fan: p.fan}))}")
-    check("--noise 1.5 --seeds 8" in state["command"], f"the command carries the noise: {state['command']}")
+    check("--noise 0.5 --seeds 8" in state["command"], f"the command carries the noise: {state['command']}")
     out = os.path.join(folder, "noisy.csv")
     subprocess.run([optlab, "trajectories", "--fn", state["fn"], f"--start={state['start'][0]},{state['start'][1]}",
-                    "--steps", str(state["steps"]), "--optimizers", ",".join(state["optimizers"]), "--noise", "1.5", "--seeds", "8",
+                    "--steps", str(state["steps"]), "--optimizers", ",".join(state["optimizers"]), "--noise", "0.5", "--seeds", "8",
                     "--csv", out, "--out", os.path.join(folder, "noisy.png")], check=True, stdout=subprocess.DEVNULL)
     seeds = {}
     with open(out) as f:

@@ -203,19 +203,23 @@ function draw() {
       ctx.stroke();
     }
   }
-  for (const path of state.result.paths) {
-    const shown = path.points.slice(0, state.frame + 1).map(([x, y]) => toCanvas(x, y));
+  const shown = state.result.paths.map((path) => path.points.slice(0, state.frame + 1).map(([x, y]) => toCanvas(x, y)));
+  state.result.paths.forEach((path, n) => {
     ctx.lineJoin = "round";
     for (const [color, width] of [["rgba(255,255,255,0.75)", 4.5], [path.color, 2]]) {
       ctx.strokeStyle = color;
       ctx.lineWidth = width * ratio;
       ctx.setLineDash(width === 2 ? path.dash.map((d) => d * 1.5 * ratio) : []);
       ctx.beginPath();
-      shown.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      shown[n].forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
       ctx.stroke();
     }
     ctx.setLineDash([]);
-    const [ex, ey] = shown[shown.length - 1];
+  });
+  // The state marks over the paths, under the end markers.
+  for (const path of state.result.paths) for (const marks of path.state) drawMarks(ctx, marks, ratio);
+  state.result.paths.forEach((path, n) => {
+    const [ex, ey] = shown[n][shown[n].length - 1];
     const diverged = path.divergedAt != null && state.frame >= path.points.length;
     ctx.fillStyle = path.color;
     ctx.strokeStyle = "#222";
@@ -231,8 +235,7 @@ function draw() {
       ctx.fill();
       ctx.stroke();
     }
-  }
-  for (const path of state.result.paths) for (const marks of path.state) drawMarks(ctx, marks, ratio);
+  });
   const [sx, sy] = toCanvas(...state.result.start);
   const h = 5 * ratio;
   ctx.fillStyle = "#fff"; ctx.strokeStyle = "#222"; ctx.lineWidth = 1.2 * ratio;
@@ -509,7 +512,7 @@ function renderRuns() {
     if (run.grid && run.grid !== grid) list.appendChild(gridHeading(run.grid));
     grid = run.grid;
     const li = document.createElement("li");
-    li.className = run.id === dashboard.focused ? "focused" : "";
+    li.className = (run.id === dashboard.focused ? "focused" : "") + (run.grid ? " in-grid" : "");
     li.dataset.run = run.id;
     if (run.state) li.dataset.state = run.state;
     li.innerHTML = `<input type="checkbox" ${dashboard.selected.has(run.id) ? "checked" : ""}>` +
