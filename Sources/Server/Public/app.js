@@ -259,7 +259,10 @@ function drawMarks(ctx, marks, ratio) {
     const [ax, ay] = toCanvas(...marks.from[i]);
     ctx.beginPath();
     if (marks.view === "scale") {
+      // Outlined over a translucent fill of its colour, as Plot draws it.
       ctx.ellipse(ax, ay, Math.max(0.5, marks.to[i][0] * perX), Math.max(0.5, marks.to[i][1] * perY), 0, 0, 2 * Math.PI);
+      ctx.fillStyle = marks.color + "2e";
+      ctx.fill();
       ctx.stroke();
       return;
     }
