@@ -110,13 +110,8 @@ def playground(driver, optlab, folder, screenshots):
     check(start is not None and abs(start[0] - 0.3) < 0.05 and abs(start[1] + 0.8) < 0.05, f"clicking sets the start: {start}")
 
     # Move the first optimizer's lr slider with the keyboard, as a user nudging it would.
-    slider = driver.find_element(By.CSS_SELECTOR, "#optimizers .optimizer input[type=range][data-key=lr]")
     before = driver.execute_script("return window.optlabState.optimizers[0]")
-    driver.execute_script("window.optlabLatencies.length = 0")
-    for _ in range(60):  # 0.01 a press on log10(lr): 0.04 → 0.01
-        slider.send_keys(Keys.ARROW_LEFT)
-        time.sleep(0.05)
-    wait_for(driver, "!window.optlabState.inFlight && !window.optlabState.pending", what="the last slider update")
+    latencies = nudge_lr(driver, Keys.ARROW_LEFT, 60)  # 0.01 a press on log10(lr): 0.04 → 0.01
     state = driver.execute_script("const s = window.optlabState;"
                                   " return {fn: s.fn, start: s.result.start, steps: s.result.steps, optimizers: s.optimizers,"
                                   " paths: s.result.paths.map(p => ({label: p.label, color: p.color, end: p.points[p.points.length - 1]}))}")
@@ -136,10 +131,7 @@ def playground(driver, optlab, folder, screenshots):
     want = [int(last["color"][i:i + 2], 16) for i in (1, 3, 5)]
     check(max(abs(a - b) for a, b in zip(rgb, want)) <= 8, f"the canvas shows {last['label']}'s end marker at the engine's point: {rgb} vs {want}")
 
-    latencies = driver.execute_script("return window.optlabLatencies")
-    if latencies:
-        q = statistics.quantiles(latencies, n=20) if len(latencies) >= 2 else latencies * 19
-        print(f"slider → drawn paths: {len(latencies)} updates, median {statistics.median(latencies):.1f} ms, p95 {q[-1]:.1f} ms")
+    report_latencies("slider → drawn paths", latencies)
     check(bool(latencies), "the page redrew after slider moves")
 
     noise_seeds_and_state(driver, optlab, folder, canvas, screenshots)
@@ -153,8 +145,22 @@ def playground(driver, optlab, folder, screenshots):
         save_page(driver, os.path.join(screenshots, "serve-playground.png"))
 
 
-def settle(driver):
-    return wait_for(driver, "!window.optlabState.inFlight && !window.optlabState.pending && window.optlabState.result", what="the update")
+def nudge_lr(driver, key, presses):
+    """Moves the first optimizer's lr slider with the keyboard, as a user nudging it would; the
+    page's slider-to-drawn times."""
+    slider = driver.find_element(By.CSS_SELECTOR, "#optimizers .optimizer input[type=range][data-key=lr]")
+    driver.execute_script("window.optlabLatencies.length = 0")
+    for _ in range(presses):
+        slider.send_keys(key)
+        time.sleep(0.05)
+    wait_for(driver, "!window.optlabState.inFlight && !window.optlabState.pending", what="the last slider update")
+    return driver.execute_script("return window.optlabLatencies")
+
+
+def report_latencies(what, latencies):
+    if latencies:
+        q = statistics.quantiles(latencies, n=20) if len(latencies) >= 2 else latencies * 19
+        print(f"{what}: {len(latencies)} updates, median {statistics.median(latencies):.1f} ms, p95 {q[-1]:.1f} ms")
 
 
 def pixel(driver, canvas, x, y):
@@ -201,6 +207,7 @@ def noise_seeds_and_state(driver, optlab, folder, canvas, screenshots):
     check(drawn >= total // 2, f"the fans are drawn: {drawn} of {total} seed paths seen in their colour")
     if screenshots:
         save_page(driver, os.path.join(screenshots, "serve-noise.png"))
+    report_latencies("slider → drawn fans of 8 seeds", nudge_lr(driver, Keys.ARROW_RIGHT, 30))
     gif_hidden = driver.execute_script("return document.getElementById('dl-gif').hidden")
     check(gif_hidden, "GIF and MP4 are offered with one seed only, as the CLI animates")
 
