@@ -66,11 +66,13 @@ public struct TuningPlan: Codable, Equatable, Sendable {
         }
     }
 
+    /// The candidates' specs, in order.
+    public func specs() throws -> [OptimizerSpec] { try candidates.map { try OptimizerSpec.parse($0.spec) } }
+
     /// The runs of the grid, optimizer by optimizer and rate by rate, all with the base seed.
     public func trialGrid() throws -> JobGrid {
-        JobGrid(runs: try candidates.flatMap { candidate in
-            let spec = try OptimizerSpec.parse(candidate.spec)
-            return candidate.rates.map { rate in
+        JobGrid(runs: try zip(candidates, specs()).flatMap { candidate, spec in
+            candidate.rates.map { rate in
                 var plan = base
                 plan.optimizer = spec.with(learningRate: rate).description
                 return JobGrid.Run(label: candidate.label, plan: plan, phase: .trial)
@@ -261,14 +263,11 @@ extension Tuning {
         return table
     }
 
-    /// The target of the time-to-target measure when none is given: the weakest tuned optimizer's
-    /// mean final validation accuracy, floored to a whole percent, so every optimizer has a time.
+    /// The target of the time-to-target measure when none is given: the lowest final validation
+    /// accuracy of the reruns that finished, floored to a whole percent, so every tuned optimizer
+    /// has a time (a diverged rerun has none).
     public static func defaultTarget(_ results: Results) -> Double? {
-        let finals = Comparison.grouped(results.finalRuns).compactMap { group -> Double? in
-            let accuracies = group.runs.filter { $0.divergedAt == nil }.compactMap(\.epochs.last?.validationAccuracy)
-            return accuracies.isEmpty ? nil : Comparison.mean(accuracies)
-        }
-        return finals.min().map { floor(100 * $0) / 100 }
+        results.finalRuns.filter { $0.divergedAt == nil }.compactMap(\.epochs.last?.validationAccuracy).min().map { floor(100 * $0) / 100 }
     }
 
     /// Mean, sample standard deviation, min and max; nil for no values.

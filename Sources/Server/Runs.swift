@@ -107,8 +107,8 @@ public final class RunFolder: @unchecked Sendable {
             func value(_ name: String) -> Double? { column[name].flatMap { Double(row[$0]) } }
             let metrics = MetricsRow(epoch: Int(value("epoch") ?? 0), trainLoss: value("train_loss") ?? .nan,
                                      trainAccuracy: value("train_acc") ?? .nan, validationLoss: value("val_loss"),
-                                     validationAccuracy: value("val_acc"), testLoss: value("test_loss"),
-                                     testAccuracy: value("test_acc"), seconds: value("seconds") ?? .nan)
+                                     validationAccuracy: value("val_acc"), testLoss: value("test_loss") ?? .nan,
+                                     testAccuracy: value("test_acc") ?? .nan, seconds: value("seconds") ?? .nan)
             let optimizer = row[column["optimizer"]!], seed = UInt64(row[column["seed"]!]) ?? 0
             if let last = runs.indices.last, runs[last].optimizer == optimizer, runs[last].seed == seed {
                 runs[last].metrics.append(metrics)
