@@ -35,7 +35,6 @@ public enum TuningFigure {
         axes.xLabel = "learning rate"
         axes.yLabel = "final validation accuracy (%)"
         axes.showsGrid = true
-        axes.legendPlacement = .upperLeft
         let winners = results.winners
         var anyDiverged = false
         for (index, candidate) in results.plan.candidates.enumerated() {
@@ -102,8 +101,8 @@ public enum TuningFigure {
 
     /// (c): a bar per optimizer from 0 to the median seconds its reruns took to reach the target.
     static func timeToTarget(_ axes: Axes, _ results: Tuning.Results, styles: [OptimizerStyle], target: Double?) {
-        axes.title = target.map { String(format: "(c) time to %.4g %% validation accuracy (median over seeds)", 100 * $0) }
-            ?? "(c) time to target: no run has a validation accuracy"
+        axes.title = target.map { String(format: "(c) time to %.4g %% val. accuracy (median)", 100 * $0) }
+            ?? "(c) time to target: no rerun finished"
         axes.xLabel = "wall-clock seconds"
         axes.legendPlacement = nil
         let candidates = results.plan.candidates

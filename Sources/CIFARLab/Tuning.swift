@@ -61,8 +61,8 @@ public struct TuningPlan: Codable, Equatable, Sendable {
         let (low, high) = (log(range.lowerBound), log(range.upperBound))
         return (0..<count).map { i in
             let rate = exp(count == 1 ? (low + high) / 2 : low + (high - low) * Double(i) / Double(count - 1))
-            let scale = pow(10, floor(log10(rate)) - 2)
-            return (rate / scale).rounded() * scale
+            // Through its decimal text: the double nearest 0.00215, as a literal gives it.
+            return Double(String(format: "%.3g", rate))!
         }
     }
 
