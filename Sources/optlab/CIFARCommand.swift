@@ -28,16 +28,16 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare sgd,adam --precision bf16
               optlab cifar --compare sgd,adam --seeds 5 --jobs jobs/cmp
               optlab cifar --collect jobs/cmp       # after: sbatch jobs/cmp/slurm.sbatch
-              optlab cifar --tune "sgd(momentum=0.9,nesterov=true),adam,adamw,lion" --train-subset 10000 --epochs 3 --seeds 2
-              optlab cifar --tune adam --lr-range 1e-4...1e-2 --trials 3 --target 0.5 --out plots/adam-tune.png
-              optlab cifar --tune sgd,adam --jobs jobs/tune     # trials as jobs; --collect writes the reruns' jobs
+              optlab cifar --tune sgd,adam,lion --epochs 3 --seeds 2 --train-subset 10000
+              optlab cifar --tune adam --lr-range 1e-4...1e-2 --trials 3 --target 0.5
+              optlab cifar --tune sgd,adam --jobs jobs/tune    # then --collect, twice
             """
     )
 
     @Option(help: "Comma-separated optimizer specs.")
     var compare = "sgd,adam"
 
-    @Option(help: "Repeat each optimizer with this many seeds (seed, seed+1, …).")
+    @Option(help: "Repeat each optimizer with this many seeds (seed, seed+1, …); with --tune, rerun each winner with seed+1, ….")
     var seeds = 1
 
     @Option(help: ArgumentHelp("""
