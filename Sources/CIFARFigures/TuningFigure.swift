@@ -28,13 +28,16 @@ public enum TuningFigure {
     static let chance = 10.0
 
     /// (a): a line per optimizer through its finished trials, a cross at chance for each diverged
-    /// one, a ring round the chosen rate.
+    /// one, a ring round the chosen rate; the figure's one legend (inside, upper left, where low
+    /// rates leave chance accuracy: a legend outside would narrow every panel of the grid), with the
+    /// chosen rate and the reruns' mean test accuracy.
     static func sensitivity(_ axes: Axes, _ results: Tuning.Results, styles: [OptimizerStyle]) {
         axes.title = "(a) learning-rate sensitivity (trials)"
         axes.xScale = .log
         axes.xLabel = "learning rate"
         axes.yLabel = "final validation accuracy (%)"
         axes.showsGrid = true
+        axes.legendPlacement = .upperLeft
         let winners = results.winners
         var anyDiverged = false
         for (index, candidate) in results.plan.candidates.enumerated() {
@@ -42,7 +45,9 @@ public enum TuningFigure {
             let trials = results.trials.filter { $0.run.label == candidate.label }.sorted { $0.learningRate < $1.learningRate }
             let finished = trials.filter { $0.score != nil }
             let chosen = winners.first { $0.label == candidate.label }?.trial
+            let test = results.finalRuns.filter { $0.label == candidate.label && $0.divergedAt == nil }.compactMap(\.epochs.last?.testAccuracy)
             let legend = "\(candidate.label)  " + (chosen.map { "lr \(Ticks.compact($0.learningRate))" } ?? "every trial diverged")
+                + (test.isEmpty ? "" : String(format: ", test %.1f %%", 100 * Comparison.mean(test)))
             if let chosen, let score = chosen.score {
                 axes.scatter([(chosen.learningRate, 100 * score)], marker: .circle, size: 17, color: style.color.withAlpha(0), edge: style.color)
             }
@@ -54,6 +59,10 @@ public enum TuningFigure {
                 axes.scatter(diverged, marker: .cross, size: 10, color: style.color, label: finished.isEmpty ? legend : nil)
             }
         }
+        // Headroom above the best trial for the legend.
+        let scores = results.trials.compactMap(\.score).map { 100 * $0 }
+        let low = min(chance, scores.min() ?? chance) - 2, high = max(chance, scores.max() ?? chance) + 2
+        axes.yLimits = low...(high + 0.6 * (high - low))
         axes.horizontalLine(y: chance, style: LineStyle(color: .text, width: 0.8, dash: [2, 3]),
                             label: anyDiverged ? "chance; × diverged, ○ chosen" : "chance; ○ chosen")
     }
@@ -66,6 +75,7 @@ public enum TuningFigure {
         axes.yLabel = "validation accuracy (%)"
         axes.showsGrid = true
         axes.legendPlacement = x == \EpochMetrics.epochValue ? .lowerRight : nil
+        // Only the target's entry: the colours are (a)'s.
         let epochs = results.plan.base.epochs
         if x == \EpochMetrics.epochValue && epochs <= 20 { axes.xTicks = (1...epochs).map { Tick(value: Double($0), label: "\($0)") } }
         let groups = Comparison.grouped(results.finalRuns)
@@ -80,9 +90,8 @@ public enum TuningFigure {
                 if finished.count > 1 {
                     axes.fillBetween(x: xs, lower: values.map { $0.min()! }, upper: values.map { $0.max()! }, color: style.color.withAlpha(0.18))
                 }
-                let test = finished.compactMap(\.epochs.last?.testAccuracy)
                 axes.plot(x: xs, y: values.map(Comparison.mean), style: LineStyle(color: style.color, width: 2, dash: style.dash),
-                          marker: .circle, label: "\(candidate.label)  test \(String(format: "%.1f %%", 100 * Comparison.mean(test)))")
+                          marker: .circle)
             }
             let crosses = group.compactMap { run in
                 run.divergedAt.map { d in (x == \EpochMetrics.epochValue ? Double(d.epoch) : d.seconds, chance) }
@@ -99,7 +108,8 @@ public enum TuningFigure {
         }
     }
 
-    /// (c): a bar per optimizer from 0 to the median seconds its reruns took to reach the target.
+    /// (c): a bar per optimizer from 0 to the median seconds its reruns took to reach the target,
+    /// named in the text beside it (tick labels as long as a spec would narrow every panel).
     static func timeToTarget(_ axes: Axes, _ results: Tuning.Results, styles: [OptimizerStyle], target: Double?) {
         axes.title = target.map { String(format: "(c) time to %.4g %% val. accuracy (median)", 100 * $0) }
             ?? "(c) time to target: no rerun finished"
@@ -107,19 +117,21 @@ public enum TuningFigure {
         axes.legendPlacement = nil
         let candidates = results.plan.candidates
         let n = candidates.count
-        axes.yTicks = candidates.enumerated().map { Tick(value: Double(n - 1 - $0.offset), label: $0.element.label) }
+        axes.yTicks = []
         let groups = Comparison.grouped(results.finalRuns)
         let reached = candidates.map { candidate in
             target.flatMap { target in groups.first { $0.label == candidate.label }.flatMap { Comparison.timeToTarget($0.runs, target: target) } }
         }
         let longest = max(1, reached.compactMap { $0?.seconds }.max() ?? 1)
-        axes.xLimits = 0...(longest * 1.45)
+        axes.xLimits = 0...(longest * 1.15)
+        axes.yLimits = -0.4...(Double(n) - 0.3)
         axes.rangeBars(candidates.indices.map { i in
             RangeRow(y: Double(n - 1 - i), ranges: reached[i].map { [0...$0.seconds] } ?? [], color: styles[i].color)
-        })
+        }, thickness: 0.4)
+        // Each bar's name and time above it, from the axis.
         for i in candidates.indices {
-            let text = reached[i].map { String(format: "%.0f s (epoch %g)", $0.seconds, $0.epoch) } ?? "not reached"
-            axes.text(text, x: reached[i]?.seconds ?? 0, y: Double(n - 1 - i), offset: PagePoint(5, 4), size: 8)
+            let text = candidates[i].label + ": " + (reached[i].map { String(format: "%.0f s (epoch %g)", $0.seconds, $0.epoch) } ?? "not reached")
+            axes.text(text, x: 0, y: Double(n - 1 - i) + 0.2, offset: PagePoint(2, -4), size: 8)
         }
     }
 }

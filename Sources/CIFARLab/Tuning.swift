@@ -290,7 +290,7 @@ extension Tuning {
             table.append([row.label, optional(row.winner?.learningRate), row.trials.count, row.trials.filter { $0.score == nil }.count,
                           optional(row.winner?.score), row.finals.count, row.finals.filter { $0.divergedAt != nil }.count,
                           optional(row.validation?.mean), optional(row.validation?.sd), optional(row.test?.mean), optional(row.test?.sd),
-                          optional(row.test?.min), optional(row.test?.max), Comparison.minutes(row.trials.map(\.run) + row.finals),
+                          optional(row.test?.min), optional(row.test?.max), row.minutes,
                           optional(target), optional(row.reached?.epoch), optional(row.reached?.seconds)])
         }
         return table
@@ -298,7 +298,7 @@ extension Tuning {
 
     /// The summary table: per optimizer the chosen rate, its trials (diverged ones counted as
     /// failed), the finals' validation and test accuracy (mean ± sample s.d. over seeds), the time
-    /// to target and the minutes its trials and finals took.
+    /// to target and the minutes its trials and finals took in all.
     public static func summary(_ results: Results, target: Double?) -> String {
         let rows = rows(results, target: target)
         let width = max(9, rows.map(\.label.count).max() ?? 0)
@@ -314,7 +314,7 @@ extension Tuning {
             let finalsFailed = row.finals.filter { $0.divergedAt != nil }.count
             var line = pad(row.label, width) + "  " + pad(rate, 9) + "  " + pad("\(row.trials.count) (\(failed))", 14) + "  "
                 + pad(accuracy(row.validation), 16) + "  " + pad(accuracy(row.test) + (finalsFailed > 0 ? ", \(finalsFailed) diverged" : ""), 16)
-                + "  " + pad(String(format: "%.1f", Comparison.minutes(row.trials.map(\.run) + row.finals)), 7)
+                + "  " + pad(String(format: "%.1f", row.minutes), 7)
             if target != nil {
                 line += "  " + (row.reached.map { String(format: "epoch %g, %.0f s", $0.epoch, $0.seconds) } ?? "not reached")
             }
@@ -331,6 +331,12 @@ extension Tuning {
         var finals: [Comparison.Run]
         var validation, test: (mean: Double, sd: Double, min: Double, max: Double)?
         var reached: (epoch: Double, seconds: Double)?
+
+        /// Wall-clock minutes of all its trials and reruns, up to where each ended.
+        var minutes: Double {
+            let runs = trials.map(\.run) + finals
+            return Comparison.minutes(runs) * Double(runs.count)
+        }
     }
 
     static func rows(_ results: Results, target: Double?) -> [Row] {
