@@ -14,8 +14,8 @@ public enum ComparisonFigure {
         let figure = Figure(width: 11, height: 7.5, rows: 2, columns: 2)
         figure.title = "CIFAR-10, \(model): optimizers from identical weights and data order"
         let panels: [(Axes, x: KeyPath<EpochMetrics, Double>, y: KeyPath<EpochMetrics, Double>, scale: Double)] = [
-            (figure[0, 0], \.epochValue, \.testAccuracy, 100), (figure[0, 1], \.epochValue, \.trainLoss, 1),
-            (figure[1, 0], \.seconds, \.testAccuracy, 100), (figure[1, 1], \.seconds, \.trainLoss, 1),
+            (figure[0, 0], \.epochValue, \.reportedTestAccuracy, 100), (figure[0, 1], \.epochValue, \.trainLoss, 1),
+            (figure[1, 0], \.seconds, \.reportedTestAccuracy, 100), (figure[1, 1], \.seconds, \.trainLoss, 1),
         ]
         let groups = Comparison.grouped(runs)
         let styles = OptimizerStyle.styles(groups.map(\.runs[0].spec))
@@ -25,7 +25,7 @@ public enum ComparisonFigure {
             if index < 2 && lastEpoch <= 20 { axes.xTicks = (1...lastEpoch).map { Tick(value: Double($0), label: "\($0)") } }
             axes.showsGrid = true
             axes.xLabel = index < 2 ? "epoch" : "wall-clock seconds"
-            axes.yLabel = panel.y == \EpochMetrics.testAccuracy ? "test accuracy (%)" : "training loss"
+            axes.yLabel = panel.y == \EpochMetrics.reportedTestAccuracy ? "test accuracy (%)" : "training loss"
             if index != 0 { axes.legendPlacement = nil }
             for (g, (label, group)) in groups.enumerated() {
                 let color = styles[g].color
@@ -46,15 +46,15 @@ public enum ComparisonFigure {
                     guard let d = run.divergedAt else { return nil }
                     let x = index < 2 ? Double(d.epoch) : d.seconds
                     let y = run.epochs.last.map { $0[keyPath: panel.y] * panel.scale }
-                        ?? (panel.y == \EpochMetrics.testAccuracy ? 10 : log(10))
+                        ?? (panel.y == \EpochMetrics.reportedTestAccuracy ? 10 : log(10))
                     return (x, y)
                 }
                 if !crosses.isEmpty { axes.scatter(crosses, marker: .cross, size: 11, color: color, label: epochs == 0 ? legend : nil) }
-                if let target, panel.y == \EpochMetrics.testAccuracy, let reached = Comparison.timeToTarget(group, target: target) {
+                if let target, panel.y == \EpochMetrics.reportedTestAccuracy, let reached = Comparison.timeToTarget(group, target: target) {
                     axes.scatter([(index < 2 ? reached.epoch : reached.seconds, 100 * target)], marker: .square, size: 9, color: color)
                 }
             }
-            if let target, panel.y == \EpochMetrics.testAccuracy {
+            if let target, panel.y == \EpochMetrics.reportedTestAccuracy {
                 axes.horizontalLine(y: 100 * target, style: LineStyle(color: .text, width: 1, dash: [2, 3]),
                                     label: index == 0 ? String(format: "■ %.4g %% val acc", 100 * target) : nil)
             }
@@ -65,4 +65,6 @@ public enum ComparisonFigure {
 
 extension EpochMetrics {
     var epochValue: Double { Double(epoch) }
+    /// A comparison's runs always read the test set.
+    var reportedTestAccuracy: Double { testAccuracy ?? .nan }
 }

@@ -69,8 +69,8 @@ public enum Checkpoint {
     }
 
     /// The saved run, ready to continue: weights, optimizer state, metrics and position restored.
-    /// `epochs` extends (or shortens) the planned number of epochs.
-    public static func resume(_ url: URL, train: Dataset, test: Dataset, epochs: Int? = nil) throws -> Trainer {
+    /// `epochs` extends (or shortens) the planned number of epochs; without `test`, validated only.
+    public static func resume(_ url: URL, train: Dataset, test: Dataset?, epochs: Int? = nil) throws -> Trainer {
         let file = try SafeTensors(contentsOf: url)
         var plan: TrainingPlan = try metadata(file, "plan")
         if let epochs { plan.epochs = epochs }

@@ -98,7 +98,7 @@ public enum Comparison {
         for run in runs {
             for m in run.epochs {
                 table.append([run.label, run.seed, m.epoch, m.trainLoss, m.trainAccuracy, m.validationLoss.map { "\($0)" } ?? "",
-                              m.validationAccuracy.map { "\($0)" } ?? "", m.testLoss, m.testAccuracy, m.seconds, held])
+                              m.validationAccuracy.map { "\($0)" } ?? "", m.testLoss.map { "\($0)" } ?? "", m.testAccuracy.map { "\($0)" } ?? "", m.seconds, held])
             }
             if let d = run.divergedAt {
                 let missing = held > 0 ? "nan" : ""
@@ -130,7 +130,7 @@ public enum Comparison {
             let validation = finished.compactMap(\.validationAccuracy)
             func average(_ values: [Double]) -> String { values.isEmpty ? "" : "\(mean(values))" }
             let reached = target.flatMap { timeToTarget(group, target: $0) }
-            table.append([label, group.count, group.count - finished.count, average(validation), average(finished.map(\.testAccuracy)),
+            table.append([label, group.count, group.count - finished.count, average(validation), average(finished.compactMap(\.testAccuracy)),
                           average(finished.map(\.trainLoss)), minutes(group),
                           target.map { "\($0)" } ?? "", reached.map { "\($0.epoch)" } ?? "", reached.map { "\($0.seconds)" } ?? ""])
         }
@@ -152,7 +152,7 @@ public enum Comparison {
             var accuracy = finished.isEmpty ? "diverged" : String(format: "%.2f %%", 100 * mean(finished))
             if finished.count > 1 { accuracy += String(format: " (%.1f–%.1f)", 100 * finished.min()!, 100 * finished.max()!) }
             if diverged > 0 && !finished.isEmpty { accuracy += ", \(diverged) diverged" }
-            let best = group.flatMap(\.epochs).map(\.testAccuracy).max().map { String(format: "%.2f %%", 100 * $0) } ?? "—"
+            let best = group.flatMap(\.epochs).compactMap(\.testAccuracy).max().map { String(format: "%.2f %%", 100 * $0) } ?? "—"
             let losses = group.filter { $0.divergedAt == nil }.compactMap(\.epochs.last?.trainLoss)
             let loss = losses.isEmpty ? "—" : String(format: "%.4f", mean(losses))
             let minutes = String(format: "%.1f", Self.minutes(group))

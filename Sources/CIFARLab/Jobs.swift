@@ -9,10 +9,13 @@ public struct JobGrid: Codable, Equatable, Sendable {
     public struct Run: Codable, Equatable, Sendable {
         public var label: String
         public var plan: TrainingPlan
+        /// A tuning's trial or final run; nil in a comparison.
+        public var phase: TuningPhase?
 
-        public init(label: String, plan: TrainingPlan) {
+        public init(label: String, plan: TrainingPlan, phase: TuningPhase? = nil) {
             self.label = label
             self.plan = plan
+            self.phase = phase
         }
     }
 
@@ -39,6 +42,11 @@ public struct JobFile: Codable, Equatable, Sendable {
     public var data: String
     /// Kernel threads; nil = every core the machine has.
     public var threads: Int?
+    /// A tuning's trial never loads the test set; nil in a comparison.
+    public var phase: TuningPhase?
+
+    /// Whether the run reads the test set: everything but a tuning's trials.
+    public var readsTestSet: Bool { phase != .trial }
 }
 
 /// A run's end: its per-epoch metrics, and where it diverged if it did (a result too: the
@@ -114,7 +122,8 @@ public struct JobFolder: Sendable {
         try OutputFolder.create(path + "/logs")
         var commands = ""
         for (offset, run) in grid.runs.enumerated() {
-            let job = JobFile(index: offset + 1, label: run.label, plan: run.plan, optlab: optlab, data: data, threads: threads)
+            let job = JobFile(index: offset + 1, label: run.label, plan: run.plan, optlab: optlab, data: data, threads: threads,
+                              phase: run.phase)
             try AtomicFile.write(try Self.json(job), to: jobPath(job.index))
             commands += "\(Self.quoted(optlab)) job \(Self.quoted(jobPath(job.index)))\n"
         }
@@ -194,9 +203,10 @@ public enum JobRunner {
     static func statusPath(_ path: String) -> String { stem(path) + ".status.json" }
     public static func isDone(_ path: String) -> Bool { FileManager.default.fileExists(atPath: resultPath(path)) }
 
-    /// Runs (or resumes, or skips) the job in `path`. `interruption` names what cancelled it
-    /// (a signal) for the status file; `report` gets every epoch.
-    public static func run(_ path: String, train: Dataset, test: Dataset, progress: Trainer.EpochProgress? = nil,
+    /// Runs (or resumes, or skips) the job in `path`. `test` is asked for the test set only when
+    /// the job reads it (`JobFile.readsTestSet`). `interruption` names what cancelled it (a
+    /// signal) for the status file; `report` gets every epoch.
+    public static func run(_ path: String, train: Dataset, test: () throws -> Dataset, progress: Trainer.EpochProgress? = nil,
                            cancellation: Cancellation? = nil, interruption: @escaping () -> String = { "cancelled" },
                            report: (EpochMetrics) -> Void = { _ in }) throws -> Outcome {
         if isDone(path) { return .alreadyDone }
@@ -207,6 +217,7 @@ public enum JobRunner {
         let checkpoint = URL(fileURLWithPath: checkpointPath(path))
         try writeStatus(.running, path)
         do {
+            let test = job.readsTestSet ? try test() : nil
             let trainer = FileManager.default.fileExists(atPath: checkpoint.path)
                 ? try Checkpoint.resume(checkpoint, train: train, test: test)
                 : try Trainer(job.plan, train: train, test: test)

@@ -55,8 +55,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     /// On the plan's validation split (eval mode); nil without one.
     public var validationLoss: Double?
     public var validationAccuracy: Double?
-    public var testLoss: Double
-    public var testAccuracy: Double
+    /// nil when the run never reads the test set (a tuning's trials).
+    public var testLoss: Double?
+    public var testAccuracy: Double?
     /// Wall-clock seconds of training and evaluation since the run started (resumes included).
     public var seconds: Double
 }
@@ -86,7 +87,8 @@ public final class Trainer {
     public let network: Network
     public let optimizer: Optimizer<Float>
     public let trainLoader: DataLoader
-    public let testLoader: DataLoader
+    /// nil for a run that must never read the test set (a tuning's trials).
+    public let testLoader: DataLoader?
     /// The held-out training images, when the plan has a validation split.
     public let validationLoader: DataLoader?
     public let normalization: InputNormalization
@@ -112,7 +114,8 @@ public final class Trainer {
     /// A fresh run: initial weights from `plan.seed`. A onecycle schedule without total_steps gets
     /// the run's epochs × batches per epoch, and the plan (as checkpoints store it) names it.
     /// `train` is the whole training split: the validation split is taken from it before the subset.
-    public init(_ plan: TrainingPlan, train: Dataset, test: Dataset) throws {
+    /// Without `test` the run is validated only: its metrics have no test figures.
+    public init(_ plan: TrainingPlan, train: Dataset, test: Dataset?) throws {
         try plan.check()
         let (remaining, validation) = try plan.validation.map { try $0.apply(to: train) } ?? (train, nil)
         let train = remaining.prefix(plan.trainSubset)
@@ -133,7 +136,7 @@ public final class Trainer {
         }
         trainLoader = DataLoader(train, batchSize: plan.batchSize, shuffle: true, seed: plan.seed,
                                  transforms: (plan.augment ? [.randomCrop(padding: 4), .horizontalFlip] : []) + [normalization.transform])
-        testLoader = Self.testLoader(test, normalization)
+        testLoader = if let test { Self.testLoader(test, normalization) } else { nil }
         validationLoader = if let validation { Self.testLoader(validation, normalization) } else { nil }
         stepsSchedulePerBatch = spec.schedule?.advancesEveryStep == true
     }
@@ -197,14 +200,14 @@ public final class Trainer {
         // Both at the evaluation weights (schedule-free's x, batch-norm statistics recomputed once).
         let (validation, test) = try withEvaluationWeights {
             (try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) },
-             try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs))
+             try testLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) })
         }
         let trainLoss = position.lossSum / Double(max(1, position.seen))
         if !stepsSchedulePerBatch { try scheduleStep(loss: validation?.loss ?? trainLoss) }
         let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: trainLoss,
                                    trainAccuracy: Double(position.correct) / Double(max(1, position.seen)),
                                    validationLoss: validation?.loss, validationAccuracy: validation?.report.accuracy,
-                                   testLoss: test.loss, testAccuracy: test.report.accuracy, seconds: seconds)
+                                   testLoss: test?.loss, testAccuracy: test?.report.accuracy, seconds: seconds)
         history.append(metrics)
         position = Position(epoch: epoch + 1)
         return .finished(metrics)
@@ -219,7 +222,8 @@ public final class Trainer {
     /// schedule-free optimizer's model is evaluated at its x weights, with the batch-norm
     /// statistics recomputed for them (`recomputeBatchNormStatistics`), as its package says.
     public func evaluate() throws -> (loss: Double, report: EvaluationReport) {
-        try withEvaluationWeights {
+        guard let testLoader else { throw TrainingError.plan("this run was made without the test set: it is validated only") }
+        return try withEvaluationWeights {
             try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs)
         }
     }

@@ -11,6 +11,7 @@ import Foundation
 ///     μ ← 1 / max(1, t − t₀)
 struct ASGDOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["asgd"]) { _, r in try ASGDOptions(&r) }
+    var learningRateFamily: LearningRateFamily { .gradient }
 
     var lr, lambd, alpha, t0, weightDecay: Double
     var maximize: Bool

@@ -7,6 +7,7 @@
 ///     θ ← θ − γΔ
 struct AdadeltaOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["adadelta"]) { _, r in try AdadeltaOptions(&r) }
+    var learningRateFamily: LearningRateFamily { .multiplier }
 
     var lr, rho, eps, weightDecay: Double
     var maximize: Bool

@@ -44,6 +44,8 @@ protocol AlgorithmOptions: Sendable {
     var needsClosure: Bool { get }
     /// Whether the model is evaluated elsewhere than at the iterate (schedule-free's x).
     var hasEvaluationPoint: Bool { get }
+    /// What its learning rate multiplies, which decides the rates worth tuning over.
+    var learningRateFamily: LearningRateFamily { get }
     func rule(_ parameters: [Parameter<Float>]) throws -> AnyRule<Float>
     func rule(_ parameters: [Parameter<Double>]) throws -> AnyRule<Double>
 }
@@ -54,6 +56,29 @@ extension AlgorithmOptions {
     var isSeparable: Bool { true }
     var needsClosure: Bool { false }
     var hasEvaluationPoint: Bool { false }
+    var learningRateFamily: LearningRateFamily { .perCoordinate }
+}
+
+/// Algorithms grouped by the scale of their learning rate: the default log-spaced range a tuning
+/// searches (`optlab cifar --tune`), DeepOBS's and AlgoPerf's ranges for the two classic families.
+public enum LearningRateFamily: String, Sendable, CaseIterable {
+    /// The step is the rate times the gradient (or momentum of it): sgd, asgd, sgd_schedulefree, muon.
+    case gradient
+    /// The step is normalised per coordinate (the Adam family, rmsprop, adagrad, rprop, adafactor).
+    case perCoordinate
+    /// The step is the rate times a sign (lion): a tenth of Adam's rates.
+    case sign
+    /// The rate multiplies a step the algorithm estimates itself (adadelta, prodigy, lbfgs): about 1.
+    case multiplier
+
+    public var tuningRange: ClosedRange<Double> {
+        switch self {
+        case .gradient: 1e-4...1
+        case .perCoordinate: 1e-5...1e-1
+        case .sign: 1e-6...1e-2
+        case .multiplier: 1e-2...10
+        }
+    }
 }
 
 /// A wrapper's options (sam, lookahead): a base spec whose rule it holds, and whose learning
@@ -69,6 +94,7 @@ extension WrapperOptions {
         set { base.setLearningRate(newValue) }
     }
     var cycledMomentum: CycledMomentum? { base.options.cycledMomentum }
+    var learningRateFamily: LearningRateFamily { base.options.learningRateFamily }
     mutating func setMomentum(_ m: Double) { base.setMomentum(m) }
 }
 

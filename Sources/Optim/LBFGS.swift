@@ -10,6 +10,7 @@
 ///     |Δloss| < tolerance_change, max_iter iterations or max_eval evaluations
 struct LBFGSOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["lbfgs"]) { _, r in try LBFGSOptions(&r) }
+    var learningRateFamily: LearningRateFamily { .multiplier }
 
     var lr, toleranceGrad, toleranceChange: Double
     var maxIter, maxEval, historySize: Int

@@ -6,6 +6,7 @@
 ///     m ← β₂m + (1−β₂)g
 struct LionOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["lion"]) { _, r in try LionOptions(&r) }
+    var learningRateFamily: LearningRateFamily { .sign }
 
     var lr, beta1, beta2, weightDecay: Double
 

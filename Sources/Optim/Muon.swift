@@ -19,6 +19,7 @@ import Foundation
 /// rate a schedule scales as it scales Muon's.
 struct MuonOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["muon"]) { _, r in try MuonOptions(&r) }
+    var learningRateFamily: LearningRateFamily { .gradient }
     static let adjustments = ["original", "match_rms_adamw", "spectral_unclamped"]
 
     var lr, weightDecay, momentum, eps: Double

@@ -14,6 +14,7 @@ import Foundation
 /// A step whose Σ|s| is 0 changes nothing, as in the package.
 struct ProdigyOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["prodigy"]) { _, r in try ProdigyOptions(&r) }
+    var learningRateFamily: LearningRateFamily { .multiplier }
 
     var lr, beta1, beta2, eps, weightDecay, d0, dCoef, growthRate: Double
     var beta3: Double?

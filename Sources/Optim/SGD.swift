@@ -7,6 +7,7 @@
 ///     θ ← θ − γg
 struct SGDOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["sgd"]) { _, r in try SGDOptions(&r) }
+    var learningRateFamily: LearningRateFamily { .gradient }
 
     var lr, momentum, dampening, weightDecay: Double
     var nesterov, maximize: Bool

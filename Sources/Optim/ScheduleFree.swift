@@ -17,6 +17,7 @@ struct ScheduleFreeOptions: AlgorithmOptions, Equatable {
     static let algorithm = Algorithm(names: ["adamw_schedulefree", "sgd_schedulefree"]) { name, r in
         try ScheduleFreeOptions(&r, adamW: name == "adamw_schedulefree")
     }
+    var learningRateFamily: LearningRateFamily { adamW == nil ? .gradient : .perCoordinate }
 
     /// AdamW's (or, for SGD, nil: no second moment).
     var adamW: (beta2: Double, eps: Double)?

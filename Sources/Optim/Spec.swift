@@ -222,6 +222,9 @@ extension OptimizerSpec {
     /// The spec a wrapper (sam, lookahead) wraps; nil for other algorithms.
     public var base: OptimizerSpec? { (options as? any WrapperOptions)?.base }
 
+    /// What its learning rate multiplies (a wrapper's: its base's), for the rates a tuning tries.
+    public var learningRateFamily: LearningRateFamily { options.learningRateFamily }
+
     /// Whether sweeps may step many paths as the parameters of one optimizer and read each
     /// path's point from its parameter: the update is separable (`AlgorithmOptions.isSeparable`)
     /// and the model is evaluated at the iterate.

@@ -222,7 +222,7 @@ struct MetricsRow: Encodable, Sendable {
 
     init(_ m: EpochMetrics) {
         self.init(epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, validationLoss: m.validationLoss,
-                  validationAccuracy: m.validationAccuracy, testLoss: m.testLoss, testAccuracy: m.testAccuracy, seconds: m.seconds)
+                  validationAccuracy: m.validationAccuracy, testLoss: m.testLoss ?? .nan, testAccuracy: m.testAccuracy ?? .nan, seconds: m.seconds)
     }
 
     /// JSON has no nan: a missing or diverged epoch's values go out as null.

@@ -28,13 +28,16 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare sgd,adam --precision bf16
               optlab cifar --compare sgd,adam --seeds 5 --jobs jobs/cmp
               optlab cifar --collect jobs/cmp       # after: sbatch jobs/cmp/slurm.sbatch
+              optlab cifar --tune sgd,adam,lion --epochs 3 --seeds 2 --train-subset 10000
+              optlab cifar --tune adam --lr-range 1e-4...1e-2 --trials 3 --target 0.5
+              optlab cifar --tune sgd,adam --jobs jobs/tune    # then --collect, twice
             """
     )
 
     @Option(help: "Comma-separated optimizer specs.")
     var compare = "sgd,adam"
 
-    @Option(help: "Repeat each optimizer with this many seeds (seed, seed+1, …).")
+    @Option(help: "Repeat each optimizer with this many seeds (seed, seed+1, …); with --tune, rerun each winner with seed+1, ….")
     var seeds = 1
 
     @Option(help: ArgumentHelp("""
@@ -47,8 +50,11 @@ struct CIFARCommand: ParsableCommand {
 
     @OptionGroup var jobOptions: JobOptions
 
-    @Option(help: ArgumentHelp("The figure (.png, .svg or .pdf).", valueName: "file"))
-    var out = "plots/cifar-compare.png"
+    @OptionGroup var tuneOptions: TuneOptions
+
+    @Option(help: ArgumentHelp("The figure (.png, .svg or .pdf; default plots/cifar-compare.png, with --tune plots/cifar-tune.png).",
+                               valueName: "file"))
+    var out: String?
 
     @Option(help: ArgumentHelp("The metrics CSV (default: beside the figure).", valueName: "file"))
     var csv: String?
@@ -57,14 +63,15 @@ struct CIFARCommand: ParsableCommand {
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
         if let target {
             guard target > 0, target <= 1 else { throw ValidationError("--target must be a fraction in (0, 1] (0.8 for 80 %), got \(target)") }
-            guard options.validation != nil || jobOptions.collect != nil else {
+            guard options.validation != nil || jobOptions.collect != nil || tuneOptions.tune != nil else {
                 throw ValidationError("--target reads validation accuracy, never the test set's: add --validation N (e.g. 5000)")
             }
         }
     }
 
     func run() throws {
-        if let dir = jobOptions.collect { return try collect(dir) }
+        if let dir = jobOptions.collect { return try TuningFolder.holdsTuning(dir) ? collectTuning(dir) : collect(dir) }
+        if let specs = tuneOptions.tune { return try tune(specs) }
         let base = try options.plan(optimizer: nil, comparing: true)
         let specs = try OptimizerSpec.parseList(compare, defaultBase: CIFARModels.defaultBase(model: base.model))
             .map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
@@ -93,6 +100,7 @@ struct CIFARCommand: ParsableCommand {
 
     /// The figure, the metrics CSV and the summary CSV, and the summary printed.
     private func write(_ runs: [Comparison.Run], model: String, validation: ValidationSplit?) throws {
+        let out = self.out ?? "plots/cifar-compare.png"
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
         let summaryPath = (csvPath as NSString).deletingPathExtension + "-summary.csv"
         try OutputFolder.createParent(of: out)

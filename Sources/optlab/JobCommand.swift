@@ -47,12 +47,12 @@ struct JobCommand: ParsableCommand {
         }
         if let threads = threads ?? job.threads { Threads.set(threads) }
         let folder = try DataLocation.find(option: data ?? job.data).folder
-        let (train, test) = (try CIFAR10.load(.train, from: folder), try CIFAR10.load(.test, from: folder))
+        let train = try CIFAR10.load(.train, from: folder)
         let resuming = FileManager.default.fileExists(atPath: JobRunner.checkpointPath(file))
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
         printNow("\(resuming ? "Resuming" : "Starting") \(name): \(job.plan.model), \(job.plan.optimizer), \(job.plan.epochs) epochs")
-        let outcome = try JobRunner.run(file, train: train, test: test,
+        let outcome = try JobRunner.run(file, train: train, test: { try CIFAR10.load(.test, from: folder) },
                                         progress: { ProgressBar("epoch \($0)/\($1)", total: $2) }, cancellation: cancellation,
                                         interruption: { Interrupt.signalName ?? "a cancellation" }) {
             printNow(TrainCommand.line($0, of: job.plan.epochs))

@@ -159,7 +159,7 @@ struct TrainCommand: ParsableCommand {
             switch outcome {
             case .finished:
                 let last = trainer.history.last!
-                print(String(format: "Done: test accuracy %.2f %% after %d epochs in %.1f min", 100 * last.testAccuracy,
+                print(String(format: "Done: test accuracy %.2f %% after %d epochs in %.1f min", 100 * (last.testAccuracy ?? .nan),
                              last.epoch, last.seconds / 60) + "; checkpoint \(out)")
             case .interrupted(let epoch, let batch):
                 print("Interrupted in epoch \(epoch) before batch \(batch + 1): saved \(out); continue with --resume")
@@ -179,7 +179,8 @@ struct TrainCommand: ParsableCommand {
         }
         return String(format: "epoch %d/%d  loss %.4f  train acc %.2f %%", m.epoch, epochs, m.trainLoss, 100 * m.trainAccuracy)
             + validation
-            + String(format: "  test acc %.2f %%  test loss %.4f  %.0f s", 100 * m.testAccuracy, m.testLoss, m.seconds)
+            + (m.testAccuracy.map { String(format: "  test acc %.2f %%  test loss %.4f", 100 * $0, m.testLoss ?? .nan) } ?? "")
+            + String(format: "  %.0f s", m.seconds)
     }
 
     /// On --resume, options that contradict the checkpoint are an error rather than silently ignored.

@@ -32,7 +32,7 @@ final class JobTests: XCTestCase {
         // One observer across epochs, so `steps` counts from the run's start.
         let observer = cancellation.map { CancelAfter(steps: steps, $0) }
         let progress: Trainer.EpochProgress? = observer.map { observer in { _, _, _ in observer } }
-        return try JobRunner.run(path, train: train, test: test, progress: progress, cancellation: cancellation,
+        return try JobRunner.run(path, train: train, test: { test }, progress: progress, cancellation: cancellation,
                                  interruption: { "SIGTERM" }) { epochs($0.epoch) }
     }
 
