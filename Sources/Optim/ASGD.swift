@@ -28,6 +28,7 @@ struct ASGDOptions: AlgorithmOptions, Equatable {
 extension ASGDOptions {
     func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(ASGD(self, parameters)) }
     func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(ASGD(self, parameters)) }
+    var averagedPoint: String? { "ax" }
 }
 
 final class ASGD<Scalar: BinaryFloatingPoint>: UpdateRule {
@@ -54,7 +55,7 @@ final class ASGD<Scalar: BinaryFloatingPoint>: UpdateRule {
         }
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
         let (maximize, decays, lambda) = (o.maximize, o.weightDecay != 0, Scalar(o.weightDecay))
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, average = ax[i]

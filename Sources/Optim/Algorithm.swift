@@ -44,6 +44,9 @@ protocol AlgorithmOptions: Sendable {
     var needsClosure: Bool { get }
     /// Whether the model is evaluated elsewhere than at the iterate (schedule-free's x).
     var hasEvaluationPoint: Bool { get }
+    /// The torch name of a state buffer that holds a second point worth drawing beside the
+    /// iterate (ASGD's averaged `ax`); nil for most.
+    var averagedPoint: String? { get }
     func rule(_ parameters: [Parameter<Float>]) throws -> AnyRule<Float>
     func rule(_ parameters: [Parameter<Double>]) throws -> AnyRule<Double>
 }
@@ -54,6 +57,7 @@ extension AlgorithmOptions {
     var isSeparable: Bool { true }
     var needsClosure: Bool { false }
     var hasEvaluationPoint: Bool { false }
+    var averagedPoint: String? { nil }
 }
 
 /// A wrapper's options (sam, lookahead): a base spec whose rule it holds, and whose learning
@@ -70,6 +74,7 @@ extension WrapperOptions {
     }
     var cycledMomentum: CycledMomentum? { base.options.cycledMomentum }
     mutating func setMomentum(_ m: Double) { base.setMomentum(m) }
+    var averagedPoint: String? { base.options.averagedPoint }
 }
 
 /// A wrapper's rule: its own buffers (saved under their names) and its base rule's.

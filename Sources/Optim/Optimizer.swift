@@ -30,9 +30,14 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     // these are only touched from step(), scheduleStep() and loadState().
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
+    /// The schedule's current rates, copied where the rule's step reads them: a buffer the
+    /// optimizer owns is passed without the retain and release an array read from `schedule`
+    /// costs around every call of the rule's loop (a tenth of a 2-D path step).
+    private let rates: UnsafeMutableBufferPointer<Double>
 
-    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (not with onecycle or
-    /// cyclic, which set every rate from their own options). Scalar must be Float or Double.
+    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (with onecycle or
+    /// cyclic, which set every rate from their own options, the rates must all be the same).
+    /// Scalar must be Float or Double.
     public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil) throws {
         for (i, p) in parameters.enumerated() {
             let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
@@ -46,13 +51,16 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let learningRates, learningRates.count != parameters.count {
             throw OptimError("\(learningRates.count) learning rates for \(parameters.count) parameters")
         }
-        if learningRates != nil, let schedule = spec.schedule, let source = schedule.ratesSetFrom {
+        if let learningRates, Set(learningRates).count > 1, let schedule = spec.schedule, let source = schedule.ratesSetFrom {
             throw OptimError("\(spec.name): \(schedule.name) sets every learning rate from its \(source), so rates per parameter (a learning-rate sweep) would all be the same")
         }
         self.spec = spec
         self.parameters = parameters
-        schedule = try LRSchedule(spec.schedule?.schedule,
-                                  baseLRs: learningRates ?? Array(repeating: options.lr, count: parameters.count))
+        let schedule = try LRSchedule(spec.schedule?.schedule,
+                                      baseLRs: learningRates ?? Array(repeating: options.lr, count: parameters.count))
+        rates = .allocate(capacity: parameters.count)
+        _ = rates.initialize(fromContentsOf: schedule.learningRates)
+        self.schedule = schedule
         // Like OneCycleLR and CyclicLR, which write their momentum into the group before the optimizer's first
         // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
         var initial = options
@@ -60,6 +68,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         rule = try AnyRule(initial, parameters)
         needsClosure = options.needsClosure
         hasEvaluationPoint = options.hasEvaluationPoint
+        averagedPoint = options.averagedPoint
     }
 
     /// The learning rate of every parameter for the next `step()`.
@@ -79,8 +88,10 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         precondition(!needsClosure, "\(spec.name) evaluates the loss several times per step: use step(closure:)")
         stepCount += 1
         if let m = schedule.momentum { rule.rule.setMomentum(m) }
-        rule.step(parameters, schedule.learningRates, stepCount)
+        rule.step(parameters, UnsafeBufferPointer(rates), stepCount)
     }
+
+    deinit { rates.deallocate() }
 
     /// torch's `optimizer.step(closure)`: `closure` sets every `grad` to the gradient at the
     /// parameters' current values and returns the loss there. It is called first, as torch does,
@@ -90,13 +101,23 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         stepCount += 1
         if let m = schedule.momentum { rule.rule.setMomentum(m) }
         try withoutActuallyEscaping(closure) { closure in
-            try rule.closureStep(parameters, schedule.learningRates, stepCount, closure)
+            try rule.closureStep(parameters, UnsafeBufferPointer(rates), stepCount, closure)
         }
     }
 
     /// Whether the algorithm evaluates the model elsewhere than where it takes gradients
     /// (schedule-free: at x, a mean of the iterates, while gradients are taken at y).
     public let hasEvaluationPoint: Bool
+
+    /// The torch name of the state buffer that holds a second point worth drawing beside the
+    /// iterate (ASGD's averaged `ax`), read by `stateBuffer(named:parameter:)`; nil for most.
+    public let averagedPoint: String?
+
+    /// Parameter i's state buffer of torch name `name` (`exp_avg`, ASGD's `ax`, ...), nil if the
+    /// algorithm keeps none for it. Read-only; its values change with every step.
+    public func stateBuffer(named name: String, parameter i: Int) -> UnsafeBufferPointer<Scalar>? {
+        rule.rule.buffers.first { $0.name == name && $0.count(i) > 0 }.map { UnsafeBufferPointer($0[i]) }
+    }
 
     /// Runs `body` with the parameters set to where the model is evaluated (torch's
     /// `optimizer.eval()` of schedule-free), then puts back the exact values stepping continues
@@ -112,7 +133,12 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// Advances the learning-rate schedule once (torch's `scheduler.step()`; plateau's
     /// `step(loss)` needs the loss). Throws, as torch does, when a onecycle schedule would step
     /// beyond its total_steps.
-    public func scheduleStep(loss: Double? = nil) throws { try schedule.advance(loss: loss) }
+    public func scheduleStep(loss: Double? = nil) throws {
+        try schedule.advance(loss: loss)
+        if schedule.isScheduled { copyRates() }
+    }
+
+    private func copyRates() { _ = rates.update(fromContentsOf: schedule.learningRates) }
 
     /// The state as named flat tensors, torch's state_dict names: `state.<i>.<buffer>` for
     /// parameter i (`step`, the algorithm's buffers such as `exp_avg`, NAdam's `mu_product`) and
@@ -188,8 +214,12 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         stepCount = steps
         base.restore(t: steps, scalars: scalars)
         schedule = replayed
+        copyRates()
     }
 }
+
+/// The learning rate of each parameter for one step, as the optimizer passes it to its rule.
+typealias LearningRates = UnsafeBufferPointer<Double>
 
 /// What every algorithm's update rule provides: its state and its update loop. Rules are
 /// classes generic over Scalar; each algorithm creates them where Scalar is concrete
@@ -207,9 +237,9 @@ protocol UpdateRule<Scalar>: AnyObject {
     /// say they have one).
     func setMomentum(_ m: Double)
     /// One update from the gradients in the parameters; parameter i at learning rate lr[i].
-    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int)
+    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int)
     /// `Optimizer.step(closure:)`: by default one evaluation, then `step`.
-    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws
+    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int, closure: () throws -> Double) throws
     var hasEvaluationPoint: Bool { get }
     /// Overwrites the parameters with the evaluation point (only if `hasEvaluationPoint`).
     func setEvaluationValues(_ parameters: [Parameter<Scalar>])
@@ -219,7 +249,7 @@ extension UpdateRule {
     func scalarState(_ i: Int) -> [(name: String, value: Scalar)] { [] }
     func restore(t: Int, scalars: [[String: Scalar]]) {}
     func setMomentum(_ m: Double) { preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum") }
-    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws {
+    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int, closure: () throws -> Double) throws {
         _ = try closure()
         step(parameters, lr: lr, t: t)
     }
@@ -232,8 +262,8 @@ extension UpdateRule {
 /// call through `any UpdateRule` would run the generic, unspecialised code).
 struct AnyRule<Scalar: BinaryFloatingPoint> {
     let rule: any UpdateRule<Scalar>
-    let step: ([Parameter<Scalar>], [Double], Int) -> Void
-    let closureStep: ([Parameter<Scalar>], [Double], Int, () throws -> Double) throws -> Void
+    let step: ([Parameter<Scalar>], LearningRates, Int) -> Void
+    let closureStep: ([Parameter<Scalar>], LearningRates, Int, () throws -> Double) throws -> Void
 
     init<R: UpdateRule>(_ rule: R) where R.Scalar == Scalar {
         self.rule = rule

@@ -4,6 +4,7 @@ struct ExponentialLR: ChainableSchedule {
     static let usage = "exponential(gamma)"
     let gamma: Double
     var lastEpoch = 0
+    static let initialByFlag = true
 
     init(_ r: inout ArgumentReader) throws {
         gamma = try r.number("gamma", default: nil)
