@@ -99,7 +99,8 @@ final class ServerTests: XCTestCase {
         for path in try JSONDecoder().decode(Paths.self, from: Foundation.Data(reply.body)).paths {
             for (k, p) in path.points.enumerated() { shown.append("\(path.label)|\(k)|\(p[0])|\(p[1])|\(path.losses[k])") }
         }
-        let written = CSVTable.parse(cliCSV).dropFirst().map { $0.joined(separator: "|") }
+        // The page shows optimizer, step, x, y and loss of the CSV's columns.
+        let written = CSVTable.parse(cliCSV).dropFirst().map { $0.prefix(5).joined(separator: "|") }
         XCTAssertEqual(shown.count, written.count)
         XCTAssertEqual(zip(shown, written).first { $0 != $1 }.map { "page \($0) ≠ CLI \($1)" }, nil)
     }
