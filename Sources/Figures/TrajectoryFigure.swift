@@ -84,8 +84,8 @@ public enum TrajectoryFigure {
         if results.contains(where: { $0.divergedAt != nil }) { key.append("✕ diverged") }
         if results.contains(where: { $0.divergedAt == nil && exit($0, window) != nil }) { key.append("▲ left the window") }
         let seconds = Set(results.compactMap { $0.secondPoint?.name })
-        if seconds.contains("ax") { key.append("··· ax (ASGD's average)") }
-        if seconds.contains("y") { key.append("··· y (schedule-free's gradient point)") }
+        if seconds.contains("ax") { key.append("··· ax (average)") }
+        if seconds.contains("y") { key.append("··· y (gradient point)") }
         key += show.map(\.key)
         figure.subtitle = subtitle(comparison, steps: "\(comparison.steps) steps", key: key)
         figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
@@ -158,15 +158,15 @@ public enum TrajectoryFigure {
     static func drawPath(_ axes: Axes, _ result: TrajectoryResult, _ optimizerStyle: OptimizerStyle, window: Window, label: String?) -> PathArtists {
         let color = optimizerStyle.color
         let style = LineStyle(color: color, width: 1.5, dash: optimizerStyle.dash)
-        // Under the path, thin, dotted and pale: a point the algorithm keeps, not where it is.
-        let second = result.secondPoint.map { second in
-            let faint = color.withAlpha(0.55)
-            return (line: axes.plot(x: second.points.map(\.x), y: second.points.map(\.y), style: LineStyle(color: faint, width: 1, dash: LineStyle.dotted)),
-                    end: axes.scatter([(second.points.last!.x, second.points.last!.y)], marker: .circle, size: 5, color: .white, edge: faint))
-        }
         let xs = result.points.map(\.x), ys = result.points.map(\.y)
         let line = axes.plot(x: xs, y: ys, style: style, marker: .circle, markerSize: 3.2, maxMarkers: label == nil ? 45 : 25, halo: true, label: label)
         axes.scatter([(xs[0], ys[0])], marker: .square, size: 7.5, color: .white, edge: .text)
+        // Over the path, thin, dotted and pale: a point the algorithm keeps, not where it is.
+        let second = result.secondPoint.map { second in
+            let faint = color.withAlpha(0.8)
+            return (line: axes.plot(x: second.points.map(\.x), y: second.points.map(\.y), style: LineStyle(color: faint, width: 1.1, dash: [1.5, 2])),
+                    end: axes.scatter([(second.points.last!.x, second.points.last!.y)], marker: .circle, size: 5.5, color: .white, edge: faint))
+        }
         if let (point, step) = exit(result, window) {
             let diverged = result.divergedAt != nil
             let mark = axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color)
