@@ -55,7 +55,7 @@ final class ASGD<Scalar: BinaryFloatingPoint>: UpdateRule {
         }
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let (maximize, decays, lambda) = (o.maximize, o.weightDecay != 0, Scalar(o.weightDecay))
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, average = ax[i]

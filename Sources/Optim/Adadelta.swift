@@ -37,7 +37,7 @@ final class Adadelta<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [squareAvg, accDelta] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         let rho = Scalar(o.rho), w = Scalar(1 - o.rho)
         for (i, p) in parameters.enumerated() {

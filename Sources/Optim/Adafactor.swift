@@ -61,7 +61,7 @@ final class Adafactor<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [rowVar, colVar, variance] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let step = Double(t)
         let eps1 = o.eps1 ?? (Scalar.self == Float.self ? Double(Float.ulpOfOne) : Double.ulpOfOne)
         let w = Scalar(pow(step, o.beta2Decay)), floor = Scalar(eps1 * eps1)

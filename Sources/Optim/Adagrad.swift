@@ -36,7 +36,7 @@ final class Adagrad<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [sum] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         for (i, p) in parameters.enumerated() {
             let theta = p.value, grad = p.grad, s = sum[i]

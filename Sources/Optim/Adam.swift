@@ -55,7 +55,7 @@ final class Adam<Scalar: BinaryFloatingPoint>: UpdateRule {
         for _ in 0..<t { beta2Power *= o.beta2 }
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         beta1.advance(to: t)
         beta2Power *= o.beta2
         let bc1 = 1 - beta1.power, bc2Sqrt = Scalar((1 - beta2Power).squareRoot())

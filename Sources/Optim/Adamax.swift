@@ -46,7 +46,7 @@ final class Adamax<Scalar: BinaryFloatingPoint>: UpdateRule {
         beta1.restore(t: t)
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         beta1.advance(to: t)
         let bc1 = 1 - beta1.power
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay), w1 = Scalar(1 - beta1.value), beta2 = Scalar(o.beta2)

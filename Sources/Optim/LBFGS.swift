@@ -80,7 +80,7 @@ final class LBFGS<Scalar: BinaryFloatingPoint>: UpdateRule {
         first = Int(s["history_first"] ?? 0)
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         preconditionFailure("lbfgs evaluates the loss several times per step: Optimizer.step(closure:)")
     }
 
@@ -116,7 +116,7 @@ final class LBFGS<Scalar: BinaryFloatingPoint>: UpdateRule {
         return o.maximize ? -loss : loss
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr lrs: LearningRates, t _: Int, closure: () throws -> Double) throws {
+    func step(_ parameters: [Parameter<Scalar>], lr lrs: [Double], t _: Int, closure: () throws -> Double) throws {
         let lr = lrs.first ?? 0
         let x = parameters.map(\.value), g = vector(gradient), d = vector(direction), prev = vector(previousGradient)
         var loss = try evaluate(parameters, closure)

@@ -45,12 +45,12 @@ final class Lookahead<Scalar: BinaryFloatingPoint>: WrapperRule {
 
     var ownBuffers: [StateBuffers<Scalar>] { [slow] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         base.step(parameters, lr, t)
         synchronize(parameters, t: t)
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int, closure: () throws -> Double) throws {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws {
         try base.closureStep(parameters, lr, t, closure)
         synchronize(parameters, t: t)
     }

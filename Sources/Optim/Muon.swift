@@ -106,7 +106,7 @@ final class Muon<Scalar: BinaryFloatingPoint>: UpdateRule {
         rest?.rule.restore(t: t, scalars: others.map { scalars[$0] })
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let mu = Scalar(momentum), w = Scalar(1 - momentum)
         for i in own {
             let p = parameters[i], theta = p.value, grad = p.grad, b = momentumBuffer[i]
@@ -132,7 +132,7 @@ final class Muon<Scalar: BinaryFloatingPoint>: UpdateRule {
         }
         if let rest {
             let scale = o.lr > 0 ? o.rest.options.lr / o.lr : 0
-            others.map { lr[$0] * scale }.withUnsafeBufferPointer { rest.step(others.map { parameters[$0] }, $0, t) }
+            rest.step(others.map { parameters[$0] }, others.map { lr[$0] * scale }, t)
         }
     }
 

@@ -67,7 +67,7 @@ final class NAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         muProduct = scalars.first?["mu_product"] ?? 1
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         beta2Power *= o.beta2
         decayPower *= decayBase
         let bc2 = Scalar(1 - beta2Power)

@@ -30,10 +30,6 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     // these are only touched from step(), scheduleStep() and loadState().
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
-    /// The schedule's current rates, copied where the rule's step reads them: a buffer the
-    /// optimizer owns is passed without the retain and release an array read from `schedule`
-    /// costs around every call of the rule's loop (a tenth of a 2-D path step).
-    private let rates: UnsafeMutableBufferPointer<Double>
 
     /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (with onecycle or
     /// cyclic, which set every rate from their own options, the rates must all be the same).
@@ -56,11 +52,8 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         }
         self.spec = spec
         self.parameters = parameters
-        let schedule = try LRSchedule(spec.schedule?.schedule,
-                                      baseLRs: learningRates ?? Array(repeating: options.lr, count: parameters.count))
-        rates = .allocate(capacity: parameters.count)
-        _ = rates.initialize(fromContentsOf: schedule.learningRates)
-        self.schedule = schedule
+        schedule = try LRSchedule(spec.schedule?.schedule,
+                                  baseLRs: learningRates ?? Array(repeating: options.lr, count: parameters.count))
         // Like OneCycleLR and CyclicLR, which write their momentum into the group before the optimizer's first
         // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
         var initial = options
@@ -88,10 +81,8 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         precondition(!needsClosure, "\(spec.name) evaluates the loss several times per step: use step(closure:)")
         stepCount += 1
         if let m = schedule.momentum { rule.rule.setMomentum(m) }
-        rule.step(parameters, UnsafeBufferPointer(rates), stepCount)
+        rule.step(parameters, schedule.learningRates, stepCount)
     }
-
-    deinit { rates.deallocate() }
 
     /// torch's `optimizer.step(closure)`: `closure` sets every `grad` to the gradient at the
     /// parameters' current values and returns the loss there. It is called first, as torch does,
@@ -101,7 +92,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         stepCount += 1
         if let m = schedule.momentum { rule.rule.setMomentum(m) }
         try withoutActuallyEscaping(closure) { closure in
-            try rule.closureStep(parameters, UnsafeBufferPointer(rates), stepCount, closure)
+            try rule.closureStep(parameters, schedule.learningRates, stepCount, closure)
         }
     }
 
@@ -133,12 +124,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// Advances the learning-rate schedule once (torch's `scheduler.step()`; plateau's
     /// `step(loss)` needs the loss). Throws, as torch does, when a onecycle schedule would step
     /// beyond its total_steps.
-    public func scheduleStep(loss: Double? = nil) throws {
-        try schedule.advance(loss: loss)
-        if schedule.isScheduled { copyRates() }
-    }
-
-    private func copyRates() { _ = rates.update(fromContentsOf: schedule.learningRates) }
+    public func scheduleStep(loss: Double? = nil) throws { try schedule.advance(loss: loss) }
 
     /// The state as named flat tensors, torch's state_dict names: `state.<i>.<buffer>` for
     /// parameter i (`step`, the algorithm's buffers such as `exp_avg`, NAdam's `mu_product`) and
@@ -214,12 +200,8 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         stepCount = steps
         base.restore(t: steps, scalars: scalars)
         schedule = replayed
-        copyRates()
     }
 }
-
-/// The learning rate of each parameter for one step, as the optimizer passes it to its rule.
-typealias LearningRates = UnsafeBufferPointer<Double>
 
 /// What every algorithm's update rule provides: its state and its update loop. Rules are
 /// classes generic over Scalar; each algorithm creates them where Scalar is concrete
@@ -237,9 +219,9 @@ protocol UpdateRule<Scalar>: AnyObject {
     /// say they have one).
     func setMomentum(_ m: Double)
     /// One update from the gradients in the parameters; parameter i at learning rate lr[i].
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int)
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int)
     /// `Optimizer.step(closure:)`: by default one evaluation, then `step`.
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int, closure: () throws -> Double) throws
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws
     var hasEvaluationPoint: Bool { get }
     /// Overwrites the parameters with the evaluation point (only if `hasEvaluationPoint`).
     func setEvaluationValues(_ parameters: [Parameter<Scalar>])
@@ -249,7 +231,7 @@ extension UpdateRule {
     func scalarState(_ i: Int) -> [(name: String, value: Scalar)] { [] }
     func restore(t: Int, scalars: [[String: Scalar]]) {}
     func setMomentum(_ m: Double) { preconditionFailure("OptimizerSpec rejects cycle_momentum for algorithms without momentum") }
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int, closure: () throws -> Double) throws {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws {
         _ = try closure()
         step(parameters, lr: lr, t: t)
     }
@@ -262,8 +244,8 @@ extension UpdateRule {
 /// call through `any UpdateRule` would run the generic, unspecialised code).
 struct AnyRule<Scalar: BinaryFloatingPoint> {
     let rule: any UpdateRule<Scalar>
-    let step: ([Parameter<Scalar>], LearningRates, Int) -> Void
-    let closureStep: ([Parameter<Scalar>], LearningRates, Int, () throws -> Double) throws -> Void
+    let step: ([Parameter<Scalar>], [Double], Int) -> Void
+    let closureStep: ([Parameter<Scalar>], [Double], Int, () throws -> Double) throws -> Void
 
     init<R: UpdateRule>(_ rule: R) where R.Scalar == Scalar {
         self.rule = rule

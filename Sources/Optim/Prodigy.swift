@@ -74,7 +74,7 @@ final class Prodigy<Scalar: BinaryFloatingPoint>: UpdateRule {
         k = Int(first["k"] ?? 0)
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr lrs: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr lrs: [Double], t: Int) {
         if t == 1 { for (i, p) in parameters.enumerated() { _ = p0[i].update(from: p.value) } }
         let (beta1, beta2) = (o.beta1, o.beta2)
         let beta3 = o.beta3 ?? beta2.squareRoot()

@@ -53,7 +53,7 @@ final class RAdam<Scalar: BinaryFloatingPoint>: UpdateRule {
         for _ in 0..<t { beta2Power *= o.beta2 }
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         beta1.advance(to: t)
         beta2Power *= o.beta2
         let bc1 = 1 - beta1.power, bc2 = 1 - beta2Power

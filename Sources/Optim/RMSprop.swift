@@ -48,7 +48,7 @@ final class RMSprop<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [squareAvg] + [momentumBuffer, gradAvg].compactMap { $0 } }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let eps = Scalar(o.eps), lambda = Scalar(o.weightDecay)
         // Options as local constants, as in SGD: the loop then tests registers, not memory.
         let (maximize, decays) = (o.maximize, o.weightDecay != 0)

@@ -42,7 +42,7 @@ final class Rprop<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { [prev, stepSize] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let (maximize, etaMinus, etaPlus) = (o.maximize, Scalar(o.etaMinus), Scalar(o.etaPlus))
         let (low, high) = (Scalar(o.stepSizeMin), Scalar(o.stepSizeMax))
         for (i, p) in parameters.enumerated() {

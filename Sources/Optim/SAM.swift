@@ -50,11 +50,11 @@ final class SAM<Scalar: BinaryFloatingPoint>: WrapperRule {
 
     var ownBuffers: [StateBuffers<Scalar>] { [] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         preconditionFailure("sam evaluates the loss twice per step: Optimizer.step(closure:)")
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int, closure: () throws -> Double) throws {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int, closure: () throws -> Double) throws {
         _ = try closure()
         // The package sums the squared per-parameter norms in float32.
         var squares: Float = 0

@@ -46,7 +46,7 @@ final class SGD<Scalar: BinaryFloatingPoint>: UpdateRule {
 
     var buffers: [StateBuffers<Scalar>] { momentumBuffer.map { [$0] } ?? [] }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let lambda = Scalar(o.weightDecay), mu = Scalar(momentum)
         let undamped = Scalar(1 - o.dampening)
         // The options as local constants, so the compiler takes the branches out of the loops and

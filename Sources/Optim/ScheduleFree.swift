@@ -84,7 +84,7 @@ final class ScheduleFree<Scalar: BinaryFloatingPoint>: UpdateRule {
         }
     }
 
-    func step(_ parameters: [Parameter<Scalar>], lr: LearningRates, t: Int) {
+    func step(_ parameters: [Parameter<Scalar>], lr: [Double], t: Int) {
         let k = t - 1
         let bc2 = o.adamW.map { Scalar(1 - pow($0.beta2, Double(k + 1))) } ?? 1
         let beta2 = Scalar(o.adamW?.beta2 ?? 0), w2 = Scalar(1 - (o.adamW?.beta2 ?? 0)), eps = Scalar(o.adamW?.eps ?? 0)

@@ -237,16 +237,12 @@ struct LRSchedule {
         initial = schedule
         optimizerLRs = baseLRs
         self.schedule = schedule
-        isScheduled = schedule != nil
         values = ScheduledValues(learningRates: baseLRs, baseLRs: baseLRs, initialLRs: nil, momentum: nil)
         try self.schedule?.start(&values)
     }
 
     var learningRates: [Double] { values.learningRates }
     var momentum: Double? { values.momentum }
-    /// Whether there is a schedule, so advancing may change the rates (stored: testing the
-    /// optional existential copies it, every step).
-    let isScheduled: Bool
 
     /// torch's `scheduler.step()` (`step(loss)` for plateau).
     @inline(__always)
