@@ -63,6 +63,42 @@ public enum CNNBenchmark {
                       peakRSSMegabytes: peak, layers: layers, profiledSeconds: profiled)
     }
 
+    /// What one optimizer step costs on a network's parameters (the update alone, as the
+    /// training loop calls it after backward): `model`'s parameters, gradients set once to
+    /// seeded random values, `steps` steps of `spec` per round, the fastest of `repeats` rounds
+    /// on this thread's CPU clock (the update loops run on the calling thread).
+    public struct OptimizerStep: Sendable {
+        public let spec: OptimizerSpec
+        /// Learnable tensors and their values in all.
+        public let tensors: Int, values: Int
+        public let secondsPerStep: Double
+    }
+
+    public static func optimizerStep(_ spec: OptimizerSpec, model: String, steps: Int, repeats: Int,
+                                     seed: UInt64 = 0) throws -> OptimizerStep {
+        let network = try CIFARModels.make(model, seed: seed)
+        var random = Random(seed: seed)
+        for p in network.parameters { for j in p.grad.indices { p.grad[j] = random.uniform(-1e-3, 1e-3) } }
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            // A fresh optimizer each round, so every round steps from the same state.
+            let optimizer = try Optimizer<Float>(spec, parameters: network.parameters)
+            let started = threadCPUSeconds()
+            for _ in 0..<steps {
+                if optimizer.needsClosure { try optimizer.step { 0 } } else { optimizer.step() }
+            }
+            best = min(best, threadCPUSeconds() - started)
+        }
+        return OptimizerStep(spec: spec, tensors: network.parameters.count, values: network.parameters.reduce(0) { $0 + $1.value.count },
+                             secondsPerStep: best / Double(steps))
+    }
+
+    private static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
     /// Images per second of `body` repeated until `seconds` have passed (at least once).
     private static func throughput(seconds: Double, batch: Int, _ body: () throws -> Void) throws -> Double {
         let run = try repeated(seconds: seconds, body)

@@ -54,6 +54,8 @@ public enum TrajectoryAnimation {
             artists.exit?.mark.animated()
             artists.exit?.note.animated()
             artists.state.animated()
+            artists.second?.line.animated()
+            artists.second?.end.animated()
             let axes = artists.line.axes, style = artists.line.style
             return Moving(full: style, tail: axes.plot(x: [], y: [], style: LineStyle(color: style.color, width: style.width + 1, dash: style.dash)).animated(),
                           head: axes.scatter([], marker: .circle, size: 7.5, color: style.color).animated(),
@@ -74,6 +76,10 @@ public enum TrajectoryAnimation {
                 let stopped = result.divergedAt.map { k >= $0 } ?? false
                 moving[n].head.setPoints(last || stopped ? [] : [(head.x, head.y)])
                 artists.end?.setPoints(last ? [(head.x, head.y)] : [])
+                if let second = artists.second, let along = result.secondPoint?.points[...min(k, result.points.count - 1)] {
+                    second.line.setData(x: along.map(\.x), y: along.map(\.y))
+                    second.end.setPoints([(along.last!.x, along.last!.y)])
+                }
                 artists.state.show(upTo: last ? nil : k)
                 if let exit = artists.exit {
                     exit.mark.setPoints(k >= exit.step ? moving[n].exitPoint : [])

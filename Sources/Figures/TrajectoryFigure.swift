@@ -83,6 +83,9 @@ public enum TrajectoryFigure {
         if !surface.minima.isEmpty { key.append(surface.minima.count > 1 ? "★ global minimum (☆ local minima)" : "★ minimum") }
         if results.contains(where: { $0.divergedAt != nil }) { key.append("✕ diverged") }
         if results.contains(where: { $0.divergedAt == nil && exit($0, window) != nil }) { key.append("▲ left the window") }
+        let seconds = Set(results.compactMap { $0.secondPoint?.name })
+        if seconds.contains("ax") { key.append("··· ax (average)") }
+        if seconds.contains("y") { key.append("··· y (gradient point)") }
         key += show.map(\.key)
         figure.subtitle = subtitle(comparison, steps: "\(comparison.steps) steps", key: key)
         figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
@@ -101,6 +104,8 @@ public enum TrajectoryFigure {
         var line: LineHandle
         var end: MarkersHandle?
         var exit: (mark: MarkersHandle, note: TextHandle, step: Int)?
+        /// The algorithm's second point (ASGD's ax, schedule-free's y), drawn faintly.
+        var second: (line: LineHandle, end: MarkersHandle)?
         /// The `--show` marks along the path.
         var state = StateOverlay()
     }
@@ -156,14 +161,21 @@ public enum TrajectoryFigure {
         let xs = result.points.map(\.x), ys = result.points.map(\.y)
         let line = axes.plot(x: xs, y: ys, style: style, marker: .circle, markerSize: 3.2, maxMarkers: label == nil ? 45 : 25, halo: true, label: label)
         axes.scatter([(xs[0], ys[0])], marker: .square, size: 7.5, color: .white, edge: .text)
+        // Over the path, thin, dotted and pale: a point the algorithm keeps, not where it is.
+        let second = result.secondPoint.map { second in
+            let faint = color.withAlpha(0.8)
+            return (line: axes.plot(x: second.points.map(\.x), y: second.points.map(\.y), style: LineStyle(color: faint, width: 1.1, dash: [1.5, 2])),
+                    end: axes.scatter([(second.points.last!.x, second.points.last!.y)], marker: .circle, size: 5.5, color: .white, edge: faint))
+        }
         if let (point, step) = exit(result, window) {
             let diverged = result.divergedAt != nil
             let mark = axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color)
             let note = axes.text(diverged ? "diverged at step \(step)" : "left the window at step \(step)", x: point.x, y: point.y,
                                  offset: PagePoint(7, -3), size: 7.5)
-            return PathArtists(line: line, end: nil, exit: (mark, note, step))
+            return PathArtists(line: line, end: nil, exit: (mark, note, step), second: second)
         }
-        return PathArtists(line: line, end: axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color), exit: nil)
+        return PathArtists(line: line, end: axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color), exit: nil,
+                           second: second)
     }
 
     /// Where a path that diverged or ended outside the window leaves it (the boundary point of

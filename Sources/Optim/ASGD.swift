@@ -29,6 +29,7 @@ struct ASGDOptions: AlgorithmOptions, Equatable {
 extension ASGDOptions {
     func rule(_ parameters: [Parameter<Float>]) -> AnyRule<Float> { AnyRule(ASGD(self, parameters)) }
     func rule(_ parameters: [Parameter<Double>]) -> AnyRule<Double> { AnyRule(ASGD(self, parameters)) }
+    var averagedPoint: String? { "ax" }
 }
 
 final class ASGD<Scalar: BinaryFloatingPoint>: UpdateRule {

@@ -46,6 +46,9 @@ protocol AlgorithmOptions: Sendable {
     var hasEvaluationPoint: Bool { get }
     /// What its learning rate multiplies, which decides the rates worth tuning over.
     var learningRateFamily: LearningRateFamily { get }
+    /// The torch name of a state buffer that holds a second point worth drawing beside the
+    /// iterate (ASGD's averaged `ax`); nil for most.
+    var averagedPoint: String? { get }
     func rule(_ parameters: [Parameter<Float>]) throws -> AnyRule<Float>
     func rule(_ parameters: [Parameter<Double>]) throws -> AnyRule<Double>
 }
@@ -57,6 +60,7 @@ extension AlgorithmOptions {
     var needsClosure: Bool { false }
     var hasEvaluationPoint: Bool { false }
     var learningRateFamily: LearningRateFamily { .perCoordinate }
+    var averagedPoint: String? { nil }
 }
 
 /// Algorithms grouped by the scale of their learning rate: the default log-spaced range a tuning
@@ -96,6 +100,7 @@ extension WrapperOptions {
     var cycledMomentum: CycledMomentum? { base.options.cycledMomentum }
     var learningRateFamily: LearningRateFamily { base.options.learningRateFamily }
     mutating func setMomentum(_ m: Double) { base.setMomentum(m) }
+    var averagedPoint: String? { base.options.averagedPoint }
 }
 
 /// A wrapper's rule: its own buffers (saved under their names) and its base rule's.

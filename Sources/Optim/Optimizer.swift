@@ -31,8 +31,9 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
 
-    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (not with onecycle or
-    /// cyclic, which set every rate from their own options). Scalar must be Float or Double.
+    /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (with onecycle or
+    /// cyclic, which set every rate from their own options, the rates must all be the same).
+    /// Scalar must be Float or Double.
     public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil) throws {
         for (i, p) in parameters.enumerated() {
             let name = p.name.isEmpty ? "parameter \(i)" : "parameter \(i) '\(p.name)'"
@@ -46,7 +47,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let learningRates, learningRates.count != parameters.count {
             throw OptimError("\(learningRates.count) learning rates for \(parameters.count) parameters")
         }
-        if learningRates != nil, let schedule = spec.schedule, let source = schedule.ratesSetFrom {
+        if let learningRates, Set(learningRates).count > 1, let schedule = spec.schedule, let source = schedule.ratesSetFrom {
             throw OptimError("\(spec.name): \(schedule.name) sets every learning rate from its \(source), so rates per parameter (a learning-rate sweep) would all be the same")
         }
         self.spec = spec
@@ -60,6 +61,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         rule = try AnyRule(initial, parameters)
         needsClosure = options.needsClosure
         hasEvaluationPoint = options.hasEvaluationPoint
+        averagedPoint = options.averagedPoint
     }
 
     /// The learning rate of every parameter for the next `step()`.
@@ -97,6 +99,16 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// Whether the algorithm evaluates the model elsewhere than where it takes gradients
     /// (schedule-free: at x, a mean of the iterates, while gradients are taken at y).
     public let hasEvaluationPoint: Bool
+
+    /// The torch name of the state buffer that holds a second point worth drawing beside the
+    /// iterate (ASGD's averaged `ax`), read by `stateBuffer(named:parameter:)`; nil for most.
+    public let averagedPoint: String?
+
+    /// Parameter i's state buffer of torch name `name` (`exp_avg`, ASGD's `ax`, ...), nil if the
+    /// algorithm keeps none for it. Read-only; its values change with every step.
+    public func stateBuffer(named name: String, parameter i: Int) -> UnsafeBufferPointer<Scalar>? {
+        rule.rule.buffers.first { $0.name == name && $0.count(i) > 0 }.map { UnsafeBufferPointer($0[i]) }
+    }
 
     /// Runs `body` with the parameters set to where the model is evaluated (torch's
     /// `optimizer.eval()` of schedule-free), then puts back the exact values stepping continues

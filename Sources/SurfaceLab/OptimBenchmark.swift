@@ -21,7 +21,8 @@ public enum OptimBenchmark {
     ///
     /// Single paths all run `spec`. The sweep runs it at `paths` learning rates spread
     /// geometrically over [lr/10, lr] with a sweep's divergence limit (10⁶ × the start loss); only
-    /// the steps up to a path's divergence count (its block may step it further).
+    /// the steps up to a path's divergence count (its block may step it further). A schedule that
+    /// sets every rate itself (onecycle, cyclic) runs all the sweep's paths at its rates.
     public static func measure(_ spec: OptimizerSpec, on surface: Surface, steps: Int, paths: Int,
                                repeats: Int) throws -> Speed {
         let start = surface.start
@@ -32,7 +33,8 @@ public enum OptimBenchmark {
             }
         }
         let lr = spec.learningRate
-        let rates = (0..<paths).map { i in paths == 1 ? lr : lr * pow(10, Double(i) / Double(paths - 1) - 1) }
+        let rates = spec.schedule?.setsEveryRate == true ? Array(repeating: lr, count: paths)
+            : (0..<paths).map { i in paths == 1 ? lr : lr * pow(10, Double(i) / Double(paths - 1) - 1) }
         let limit = abs(surface.value(start.x, start.y)) * 1e6
         var taken = 0
         let sweep = try bestTime(repeats) {

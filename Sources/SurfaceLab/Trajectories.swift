@@ -12,6 +12,9 @@ public struct TrajectoryResult: Sendable {
     public let points: [Point]
     /// losses[k] = f(points[k]).
     public let losses: [Double]
+    /// evaluations[k]: how many gradient evaluations step k took (torch's closure calls: 1, 2 for
+    /// SAM, LBFGS's func_evals); 0 for the start.
+    public let evaluations: [Int]
     /// The step k at which the path left the finite numbers (or passed the divergence loss); the
     /// path stops there, so `points` ends with the point after step k − 1.
     public let divergedAt: Int?
@@ -21,9 +24,21 @@ public struct TrajectoryResult: Sendable {
     /// (`momentum_buffer`, `exp_avg`, `exp_avg_sq`, `sum`, `square_avg`, ...), as read from the
     /// optimizer after each step: `state[name][k - 1]` after step k, one per point but the start.
     public let state: [String: [Point]]
+    /// The second point the algorithm keeps beside the one the path shows, after every step
+    /// (`points[0]` the start): ASGD's averaged point `ax` (the path is its iterate), or
+    /// schedule-free's gradient point `y` (the path is its evaluation point x). nil for the others
+    /// and for a median path.
+    public let secondPoint: SecondPoint?
 
     public var finalPoint: Point { points[points.count - 1] }
     public var finalLoss: Double { losses[losses.count - 1] }
+}
+
+/// A point an algorithm keeps beside its path's, by torch name (ASGD's `ax`, schedule-free's `y`).
+public struct SecondPoint: Sendable {
+    public let name: String
+    /// As the path's points: the start, then the point after each step.
+    public let points: [Point]
 }
 
 /// Where a path ended, without the points on the way.
@@ -52,13 +67,18 @@ public struct TrajectoryComparison: Sendable {
         return stride(from: 0, to: results.count, by: perSpec).map { Array(results[$0..<min(results.count, $0 + perSpec)]) }
     }
 
-    /// `optimizer,step,x,y,loss`, one row per point, step 0 being the start; with noise,
-    /// `optimizer,seed,step,x,y,loss`.
+    /// `optimizer,step,x,y,loss,evals,second_point,second_x,second_y`, one row per point, step 0
+    /// being the start: evals is the step's gradient evaluations, second_* the algorithm's
+    /// second point by torch name (ASGD's `ax`, schedule-free's `y`; empty for the others); with
+    /// noise, a seed column after the optimizer's.
     public var csv: String {
-        var table = CSVTable(header: noise == nil ? ["optimizer", "step", "x", "y", "loss"] : ["optimizer", "seed", "step", "x", "y", "loss"])
+        let columns = ["step", "x", "y", "loss", "evals", "second_point", "second_x", "second_y"]
+        var table = CSVTable(header: ["optimizer"] + (noise == nil ? columns : ["seed"] + columns))
         for r in results {
             for (k, p) in r.points.enumerated() {
-                table.append(r.seed.map { [r.label, $0, k, p.x, p.y, r.losses[k]] } ?? [r.label, k, p.x, p.y, r.losses[k]])
+                let second: [CustomStringConvertible] = r.secondPoint.map { [$0.name, $0.points[k].x, $0.points[k].y] } ?? ["", "", ""]
+                let row: [CustomStringConvertible] = [k, p.x, p.y, r.losses[k], r.evaluations[k]] + second
+                table.append([r.label] + (r.seed.map { [$0] + row } ?? row))
             }
         }
         return table.text
@@ -127,9 +147,13 @@ public enum Trajectories {
                                       parameters: [Parameter(name: "", value: value, grad: grad, shape: [1, 2])])
 
         let startLoss = try checkedLoss(at: start, on: surface)
-        var points = [start], losses = [startLoss]
+        var points = [start], losses = [startLoss], evaluations = [0]
         points.reserveCapacity(steps + 1)
         losses.reserveCapacity(steps + 1)
+        evaluations.reserveCapacity(steps + 1)
+        // Schedule-free's path is x, so its iterate is the gradient point y; ASGD's is a buffer.
+        let secondName = optimizer.hasEvaluationPoint ? "y" : optimizer.averagedPoint
+        var second = secondName == nil ? [] : [start]
         var divergedAt: Int?
         var k = 0
         var stream = noise?.stream
@@ -144,8 +168,11 @@ public enum Trajectories {
                     grad[1] += sigma * stream!.normal()
                 }
             }
+            var evaluated = 1
             if optimizer.needsClosure {
+                evaluated = 0
                 try optimizer.step {
+                    evaluated += 1
                     takeGradient()
                     return surface.value(value[0], value[1])
                 }
@@ -161,6 +188,12 @@ public enum Trajectories {
             } else {
                 points.append(p)
                 losses.append(loss)
+                evaluations.append(evaluated)
+                if optimizer.hasEvaluationPoint {
+                    second.append(Point(value[0], value[1]))
+                } else if let name = secondName, let b = optimizer.stateBuffer(named: name, parameter: 0) {
+                    second.append(Point(b[0], b[1]))
+                }
                 if recordsState {
                     // The optimizer's own buffers, by name, as its state_dict would save them.
                     for tensor in optimizer.stateTensors() where tensor.shape == [2] && tensor.name.hasPrefix("state.0.") {
@@ -169,8 +202,8 @@ public enum Trajectories {
                 }
             }
         }
-        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, divergedAt: divergedAt, seed: noise?.seed,
-                                state: state)
+        return TrajectoryResult(label: spec.label, spec: spec, points: points, losses: losses, evaluations: evaluations, divergedAt: divergedAt, seed: noise?.seed,
+                                state: state, secondPoint: secondName.map { SecondPoint(name: $0, points: second) })
     }
 
     /// Where the paths of one optimizer end, path i run at `learningRates[i]`: for each the final
@@ -324,14 +357,16 @@ extension TrajectoryResult {
             let sorted = values.sorted(), n = sorted.count
             return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
         }
-        var points: [Point] = []
+        var points: [Point] = [], evaluations: [Int] = []
         var divergedAt: Int?
         for k in 0..<(paths.map(\.points.count).max() ?? 0) {
             let running = paths.filter { k < $0.points.count }
             guard 2 * running.count > paths.count else { divergedAt = k; break }
             points.append(Point(median(running.map { $0.points[k].x }), median(running.map { $0.points[k].y })))
+            evaluations.append(running.map { $0.evaluations[k] }.sorted()[(running.count - 1) / 2])
         }
         return TrajectoryResult(label: paths[0].label, spec: paths[0].spec, points: points,
-                                losses: points.map { surface.value($0.x, $0.y) }, divergedAt: divergedAt, seed: nil, state: [:])
+                                losses: points.map { surface.value($0.x, $0.y) }, evaluations: evaluations, divergedAt: divergedAt,
+                                seed: nil, state: [:], secondPoint: nil)
     }
 }

@@ -76,7 +76,7 @@ struct TrajectoriesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated optimizer specs (default: the classic nine).", valueName: "specs"))
     var optimizers: String?
 
-    @Option(help: ArgumentHelp("Write optimizer,step,x,y,loss rows to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write optimizer,step,x,y,loss,evals,second_point,second_x,second_y rows to this file (evals: gradient evaluations of the step; second_*: ASGD's ax or schedule-free's y).", valueName: "file"))
     var csv: String?
 
     @OptionGroup var figure: AnimatedFigureOptions

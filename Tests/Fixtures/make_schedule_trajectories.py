@@ -1,7 +1,8 @@
 """Writes schedule-trajectories.json: torch.optim paths on 2-D surfaces in float64 with each of
 torch.optim.lr_scheduler's schedules optlab adds (LinearLR, ConstantLR, PolynomialLR, CyclicLR in
 every mode with momentum and beta1 cycled, CosineAnnealingWarmRestarts, ReduceLROnPlateau with
-reductions, cooldown, min_lr and both modes, SequentialLR and ChainedScheduler), in the format of
+reductions, cooldown, min_lr and both modes, SequentialLR and ChainedScheduler, these two also
+holding OneCycleLR, CyclicLR and each other), in the format of
 onecycle-trajectories.json plus `lr`, the rate of every step. The scheduler steps once after every
 optimizer step; ReduceLROnPlateau with the loss at the new point. Run with torch installed:
     /tmp/torchenv/bin/python Tests/Fixtures/make_schedule_trajectories.py
@@ -83,6 +84,36 @@ CASES = [
      O.RAdam, dict(lr=0.1),
      lambda o: S.ChainedScheduler([S.StepLR(o, step_size=20, gamma=0.7), S.MultiStepLR(o, milestones=[30, 30, 70]),
                                    S.CosineAnnealingWarmRestarts(o, T_0=12, T_mult=2), S.PolynomialLR(o, total_iters=90, power=0.5)])),
+    # Composites holding every kind of schedule, with torch's consequences: onecycle's and cyclic's
+    # constructors set initial_lr (which SequentialLR restarts the rates from) and the momentum or beta1.
+    ("bowl", "sgd(lr=0.01,momentum=0.9,schedule=sequential(schedulers=(linear(start_factor=0.1,total_iters=10),onecycle(max_lr=0.03,total_steps=90)),milestones=(10)))",
+     O.SGD, dict(lr=0.01, momentum=0.9),
+     lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=10), S.OneCycleLR(o, max_lr=0.03, total_steps=90)], milestones=[10])),
+    ("localmin", "adam(lr=0.1,schedule=sequential(schedulers=(cyclic(base_lr=0.01,max_lr=0.1,step_size_up=10),cosine(T_max=50)),milestones=(40)))",
+     O.Adam, dict(lr=0.1),
+     lambda o: S.SequentialLR(o, [S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=10), S.CosineAnnealingLR(o, T_max=50)], milestones=[40])),
+    ("bowl", "sgd(lr=0.01,momentum=0.9,schedule=sequential(schedulers=(onecycle(max_lr=0.04,total_steps=50,anneal_strategy=linear),exponential(gamma=0.98),cyclic(base_lr=0.001,max_lr=0.01,step_size_up=5)),milestones=(50,70)))",
+     O.SGD, dict(lr=0.01, momentum=0.9),
+     lambda o: S.SequentialLR(o, [S.OneCycleLR(o, max_lr=0.04, total_steps=50, anneal_strategy="linear"), S.ExponentialLR(o, gamma=0.98),
+                                  S.CyclicLR(o, base_lr=0.001, max_lr=0.01, step_size_up=5)], milestones=[50, 70])),
+    ("bowl", "sgd(lr=0.01,momentum=0.9,schedule=chained(schedulers=(onecycle(max_lr=0.05,total_steps=100),exponential(gamma=0.99))))",
+     O.SGD, dict(lr=0.01, momentum=0.9),
+     lambda o: S.ChainedScheduler([S.OneCycleLR(o, max_lr=0.05, total_steps=100), S.ExponentialLR(o, gamma=0.99)])),
+    ("localmin", "nadam(schedule=chained(schedulers=(constant(factor=0.5,total_iters=20),cyclic(base_lr=0.01,max_lr=0.05,step_size_up=10))))",
+     O.NAdam, dict(),
+     lambda o: S.ChainedScheduler([S.ConstantLR(o, factor=0.5, total_iters=20), S.CyclicLR(o, base_lr=0.01, max_lr=0.05, step_size_up=10)])),
+    ("bowl", "sgd(lr=0.02,schedule=sequential(schedulers=(chained(schedulers=(constant(factor=0.5,total_iters=10),exponential(gamma=0.98))),cosine(T_max=60)),milestones=(40)))",
+     O.SGD, dict(lr=0.02),
+     lambda o: S.SequentialLR(o, [S.ChainedScheduler([S.ConstantLR(o, factor=0.5, total_iters=10), S.ExponentialLR(o, gamma=0.98)]),
+                                  S.CosineAnnealingLR(o, T_max=60)], milestones=[40])),
+    ("rosenbrock", "adamw(lr=0.05,schedule=chained(schedulers=(sequential(schedulers=(linear(start_factor=0.2,total_iters=10),cosine(T_max=80)),milestones=(10)),exponential(gamma=0.995))))",
+     O.AdamW, dict(lr=0.05),
+     lambda o: S.ChainedScheduler([S.SequentialLR(o, [S.LinearLR(o, start_factor=0.2, total_iters=10), S.CosineAnnealingLR(o, T_max=80)], milestones=[10]),
+                                   S.ExponentialLR(o, gamma=0.995)])),
+    ("localmin", "rmsprop(lr=0.01,schedule=sequential(schedulers=(sequential(schedulers=(constant(factor=0.3,total_iters=5),linear(start_factor=0.5,total_iters=10)),milestones=(8)),cosine(T_max=50)),milestones=(30)))",
+     O.RMSprop, dict(lr=0.01),
+     lambda o: S.SequentialLR(o, [S.SequentialLR(o, [S.ConstantLR(o, factor=0.3, total_iters=5), S.LinearLR(o, start_factor=0.5, total_iters=10)], milestones=[8]),
+                                  S.CosineAnnealingLR(o, T_max=50)], milestones=[30])),
 ]
 
 STEPS = 100

@@ -12,6 +12,8 @@ final class ScheduleTests: XCTestCase {
         "nadam(lr=0.05,schedule=cosine_warm_restarts(T_0=2,T_mult=2,eta_min=0.001))",
         "sgd(lr=0.1,momentum=0.9,schedule=sequential(schedulers=(linear(start_factor=0.1,total_iters=3),cosine(T_max=5)),milestones=(3)))",
         "adamw(lr=0.05,schedule=chained(schedulers=(constant(factor=0.5,total_iters=2),exponential(gamma=0.9))))",
+        "sgd(lr=0.1,momentum=0.9,schedule=sequential(schedulers=(linear(start_factor=0.1,total_iters=3),onecycle(max_lr=0.2,total_steps=6)),milestones=(2)))",
+        "adam(schedule=chained(schedulers=(cyclic(base_lr=0.01,max_lr=0.05,step_size_up=2),sequential(schedulers=(constant(factor=0.5,total_iters=2),exponential(gamma=0.9)),milestones=(3)))))",
     ]
 
     /// Bad specs: one line naming the part and, where there is a choice, the valid ones.
@@ -29,9 +31,11 @@ final class ScheduleTests: XCTestCase {
             ("sgd(schedule=sequential(milestones=(3)))", ["schedule sequential: missing schedulers=(...)", "linear(total_iters=5)"]),
             ("sgd(schedule=sequential(schedulers=(linear,linear,linear),milestones=(6,3)))", ["milestones=6,3 must not decrease"]),
             ("sgd(schedule=sequential(schedulers=(linear,plateau),milestones=(3)))",
-             ["schedule sequential: plateau cannot be one of its schedulers", "valid: step, exponential, cosine, multistep, linear"]),
-            ("sgd(schedule=chained(schedulers=(linear,chained(schedulers=(linear)))))", ["schedule chained: chained cannot be one of"]),
-            ("sgd(momentum=0.9,schedule=chained(schedulers=(linear,onecycle(max_lr=1,total_steps=9))))", ["onecycle cannot be one of"]),
+             ["schedule sequential: plateau cannot be one of its schedulers", "valid: step, exponential, cosine, multistep, onecycle, linear"]),
+            ("sgd(schedule=sequential(schedulers=(linear,chained(schedulers=(linear))),milestones=(3)))",
+             ["schedule sequential: chained can only be its first scheduler", "_update_lr(0)"]),
+            ("sgd(momentum=0.9,schedule=chained(schedulers=(linear,onecycle(max_lr=1))))", ["schedule chained: onecycle inside it needs total_steps="]),
+            ("adagrad(schedule=chained(schedulers=(linear,cyclic(base_lr=0.01,max_lr=0.1))))", ["adagrad: schedule chained cycles the momentum"]),
             ("sgd(schedule=chained(schedulers=(linear,2)))", ["schedulers=(linear,2) must be calls like"]),
             ("sgd(schedule=cyclic(base_lr=0.01))", ["schedule cyclic: missing max_lr"]),
             ("sgd(schedule=cyclic(max_lr=0.1))", ["schedule cyclic: missing base_lr"]),
@@ -66,6 +70,7 @@ final class ScheduleTests: XCTestCase {
         func schedule(_ text: String) throws -> ScheduleSpec { try OptimizerSpec.parse(text).schedule! }
         XCTAssertTrue(try schedule("sgd(schedule=cyclic(base_lr=0.01,max_lr=0.1))").advancesEveryStep)
         XCTAssertFalse(try schedule(Self.specs[6]).advancesEveryStep)
+        XCTAssertTrue(try schedule(Self.specs[8]).advancesEveryStep)  // holds a onecycle
         XCTAssertTrue(try schedule("sgd(schedule=plateau)").needsLoss)
         XCTAssertFalse(try schedule(Self.specs[7]).needsLoss)
         let buffers = Buffers<Double>([[0], [1]])
@@ -73,6 +78,10 @@ final class ScheduleTests: XCTestCase {
                                            parameters: buffers.parameters, learningRates: [0.1, 0.2])) {
             XCTAssertTrue("\($0)".contains("cyclic sets every learning rate from its base_lr and max_lr"), "\($0)")
         }
+        // The same rate for every parameter is no sweep: the schedule sets it (bench optim's sweep of onecycle).
+        let same = try Optimizer(OptimizerSpec.parse("sgd(schedule=cyclic(base_lr=0.01,max_lr=0.1))"),
+                                 parameters: buffers.parameters, learningRates: [0.3, 0.3])
+        XCTAssertEqual(same.learningRates, [0.01, 0.01])
         let plateau = try Optimizer(OptimizerSpec.parse("sgd(schedule=plateau)"), parameters: buffers.parameters)
         XCTAssertThrowsError(try plateau.scheduleStep()) { XCTAssertEqual("\($0)", "schedule plateau: needs the loss at every step") }
     }

@@ -17,8 +17,8 @@ final class GradientNoiseTests: XCTestCase {
             XCTAssertEqual(path.points, exact.results[k / 3].points, "seed \(path.seed!) of \(path.label): bit-identical")
             XCTAssertEqual(path.seed, k % 3)
         }
-        XCTAssertEqual(exact.csv.split(separator: "\n").first, "optimizer,step,x,y,loss")
-        XCTAssertEqual(silent.csv.split(separator: "\n").first, "optimizer,seed,step,x,y,loss")
+        XCTAssertEqual(exact.csv.split(separator: "\n").first, "optimizer,step,x,y,loss,evals,second_point,second_x,second_y")
+        XCTAssertEqual(silent.csv.split(separator: "\n").first, "optimizer,seed,step,x,y,loss,evals,second_point,second_x,second_y")
     }
 
     func testNoiseStreamsAreReproducibleAndIndependent() throws {

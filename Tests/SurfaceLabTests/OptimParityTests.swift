@@ -21,6 +21,8 @@ final class OptimParityTests: XCTestCase {
         let steps: Int
         let trajectory: [[Double]]
         let loss: [Double]
+        /// Closure calls per step (modern-trajectories.json only).
+        let evaluations: [Int]?
     }
 
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -46,7 +48,7 @@ final class OptimParityTests: XCTestCase {
     func testSchedulesMatchTorch() throws {
         let url = Self.fixtures.appendingPathComponent("schedule-trajectories.json")
         let cases = try replay(url)
-        XCTAssertEqual(cases, 25)
+        XCTAssertEqual(cases, 33)
         // The rates themselves are torch's to the last bit: the schedules compute as its step() does.
         struct Rates: Decodable {
             struct Case: Decodable { let spec, surface: String; let start, lr: [Double] }
@@ -103,6 +105,9 @@ final class OptimParityTests: XCTestCase {
                         break points
                     }
                 }
+            }
+            if let counts = c.evaluations {
+                XCTAssertEqual(Array(result.evaluations.dropFirst()), counts, "\(c.spec): gradient evaluations per step")
             }
             worstOverall = max(worstOverall, worst)
             print("parity \(c.surface) \(c.spec): worst relative error \(worst)")

@@ -38,9 +38,10 @@ final class TrajectoriesTests: XCTestCase {
         let specs = try OptimizerSpec.parseList("sgd(lr=0.04,momentum=0.9),adam(lr=0.1,label=say \"hi\")")
         let comparison = try Trajectories.compare(specs, on: Surface.named("bowl"), steps: 2)
         let lines = comparison.csv.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines[0], "optimizer,step,x,y,loss")
-        XCTAssertEqual(lines[1], "\"sgd(lr=0.04,momentum=0.9)\",0,-1.0,1.5,24.5")
-        XCTAssertEqual(lines[4], "\"say \"\"hi\"\"\",0,-1.0,1.5,24.5")
+        XCTAssertEqual(lines[0], "optimizer,step,x,y,loss,evals,second_point,second_x,second_y")
+        XCTAssertEqual(lines[1], "\"sgd(lr=0.04,momentum=0.9)\",0,-1.0,1.5,24.5,0,,,")
+        XCTAssertEqual(lines[4], "\"say \"\"hi\"\"\",0,-1.0,1.5,24.5,0,,,")
+        XCTAssertTrue(lines[2].hasSuffix(",1,,,"), lines[2])
         XCTAssertEqual(lines.count, 1 + 2 * 3)
     }
 

@@ -13,6 +13,7 @@ struct CosineAnnealingLR: ChainableSchedule {
     let tMax: Int
     let etaMin: Double
     var lastEpoch = 0
+    static let initialByFlag = true
 
     init(_ r: inout ArgumentReader) throws {
         tMax = try r.integer("T_max", default: nil, minimum: 1)

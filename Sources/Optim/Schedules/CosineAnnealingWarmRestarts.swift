@@ -4,7 +4,7 @@ import Foundation
 /// over Tᵢ steps, then a restart at the base rate with Tᵢ₊₁ = Tᵢ·T_mult (T₀ = T_0):
 ///
 ///     γ = η_min + (base − η_min)·(1 + cos(π·T_cur/Tᵢ))/2
-struct CosineAnnealingWarmRestarts: ComposableSchedule {
+struct CosineAnnealingWarmRestarts: RestartableSchedule {
     static let name = "cosine_warm_restarts"
     static let usage = "cosine_warm_restarts(T_0, T_mult=1, eta_min=0)"
     static let example = "cosine_warm_restarts(T_0=25)"

@@ -9,7 +9,7 @@ import Foundation
 /// scale = 1 (triangular), 1/2^(c−1) (triangular2), gammaᵗ (exp_range). It overwrites the
 /// optimizer's lr with base_lr and, with cycle_momentum, its momentum (SGD, RMSprop) or β₁
 /// (Adam family), inversely to the rate.
-struct CyclicLR: Schedule {
+struct CyclicLR: RestartableSchedule {
     static let name = "cyclic"
     static let usage = "cyclic(base_lr, max_lr, step_size_up=2000, step_size_down, mode=triangular|triangular2|exp_range, gamma=1, cycle_momentum=true, base_momentum=0.8, max_momentum=0.9)"
     static let example = "cyclic(base_lr=0.001,max_lr=0.1,step_size_up=20,cycle_momentum=false)"
@@ -41,13 +41,30 @@ struct CyclicLR: Schedule {
     var ratesSetFrom: String? { "base_lr and max_lr" }
     var cycledMomentum: (base: Double, max: Double)? { cycleMomentum ? (baseMomentum, maxMomentum) : nil }
 
+    /// torch's constructor: the rates become base_lr, `initial_lr` is set to them unless a
+    /// schedule constructed before set it, and the initial step, taken before the constructor
+    /// puts its own base_lr in base_lrs, sets the rates to `initial_lr` (so base_lr, unless a
+    /// composite constructed another schedule first).
     mutating func start(_ values: inout ScheduledValues) {
         lastEpoch = 0
+        for i in values.learningRates.indices { values.learningRates[i] = baseLR }
+        values.initialLRs = values.initialLRs ?? values.learningRates
         setValues(&values)
+        values.learningRates = values.initialLRs!
+        if cycleMomentum { values.momentumRange = (baseMomentum, maxMomentum) }
     }
+
+    /// Inside a composite, its initial step comes after its constructor: from base_lr.
+    mutating func initialStep(_ values: inout ScheduledValues) { restart(&values) }
 
     mutating func step(_ values: inout ScheduledValues, loss: Double?) {
         lastEpoch += 1
+        setValues(&values)
+    }
+
+    /// torch's `_update_lr(0)` (no closed form): get_lr at last_epoch 0.
+    mutating func restart(_ values: inout ScheduledValues) {
+        lastEpoch = 0
         setValues(&values)
     }
 

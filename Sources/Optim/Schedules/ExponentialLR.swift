@@ -5,6 +5,7 @@ struct ExponentialLR: ChainableSchedule {
     static let example = "exponential(gamma=0.98)"
     let gamma: Double
     var lastEpoch = 0
+    static let initialByFlag = true
 
     init(_ r: inout ArgumentReader) throws {
         gamma = try r.number("gamma", default: nil)

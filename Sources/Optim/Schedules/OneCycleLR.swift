@@ -13,7 +13,7 @@ import Foundation
 /// `end + (start−end)/2·(cos(πp)+1)` (anneal_strategy=cos) or `(end−start)·p + start` (linear).
 /// It overwrites the optimizer's lr from step 0 on (so the spec's lr is ignored) and, with
 /// cycle_momentum, its momentum (SGD, RMSprop) or β₁ (Adam family) every step, inversely to the lr.
-struct OneCycleLR: Schedule {
+struct OneCycleLR: RestartableSchedule {
     static let name = "onecycle"
     static let usage = "onecycle(max_lr, total_steps=the run's steps, pct_start=0.3, anneal_strategy=cos|linear, ...)"
     static let example = "onecycle(max_lr=0.1,cycle_momentum=false)"
@@ -64,6 +64,18 @@ struct OneCycleLR: Schedule {
         // Validated by checkPhases when total_steps was set.
         curve = OneCycleCurve(self, totalSteps: totalSteps)
         lastEpoch = 0
+        // torch's constructor writes initial_lr, which a sequential restarts the rates from.
+        values.initialLRs = Array(repeating: maxLR / divFactor, count: values.learningRates.count)
+        if cycleMomentum { values.momentumRange = (baseMomentum, maxMomentum) }
+        setValues(&values)
+    }
+
+    /// Inside a composite: get_lr at step 0 with what the parameter group holds by then.
+    mutating func initialStep(_ values: inout ScheduledValues) { restart(&values) }
+
+    /// torch's `_update_lr(0)` (no closed form): get_lr at last_epoch 0.
+    mutating func restart(_ values: inout ScheduledValues) {
+        lastEpoch = 0
         setValues(&values)
     }
 
@@ -78,9 +90,17 @@ struct OneCycleLR: Schedule {
 
     /// The rate (the same for every group: one max_lr) and momentum at `lastEpoch`.
     private func setValues(_ values: inout ScheduledValues) {
-        let (lr, momentum) = curve!.values(at: lastEpoch)
+        var (lr, momentum) = curve!.values(at: lastEpoch)
         for i in values.learningRates.indices { values.learningRates[i] = lr }
-        if cycleMomentum { values.momentum = momentum }
+        guard cycleMomentum else { return }
+        // torch reads the momentum range from the parameter group, where a cyclic constructed
+        // after this one (inside a composite) wrote its own.
+        if let range = values.momentumRange, range != (baseMomentum, maxMomentum) {
+            var group = self
+            (group.baseMomentum, group.maxMomentum) = range
+            momentum = OneCycleCurve(group, totalSteps: curve!.totalSteps).values(at: lastEpoch).momentum
+        }
+        values.momentum = momentum
     }
 
     /// torch divides by a phase's length and fails (ZeroDivisionError) at the first step that

@@ -9,6 +9,7 @@ struct PolynomialLR: ChainableSchedule {
     let totalIters: Int
     let power: Double
     var lastEpoch = 0
+    static let initialByFlag = true
 
     init(_ r: inout ArgumentReader) throws {
         // torch's closed form (used where sequential starts it at a milestone) divides by it.

@@ -4,10 +4,18 @@
 struct ScheduledValues {
     /// torch's `group["lr"]`, one per group (one per parameter in a learning-rate sweep).
     var learningRates: [Double]
-    /// torch's `base_lrs`: each group's `initial_lr`, its rate before any schedule touched it.
-    let baseLRs: [Double]
+    /// torch's `base_lrs` of the schedule stepping: the groups' `initial_lr` when it was
+    /// constructed (the optimizer's rates, unless a onecycle or cyclic inside a composite was
+    /// constructed before it). Composites set each child's before stepping it.
+    var baseLRs: [Double]
+    /// torch's `group["initial_lr"]`: nil until a schedule's constructor sets it (most with the
+    /// rate they find, onecycle with max_lr/div_factor, cyclic with base_lr).
+    var initialLRs: [Double]?
     /// What the next optimizer step uses as momentum or β₁; nil while no schedule sets it.
     var momentum: Double?
+    /// torch's `group["base_momentum"]` and `group["max_momentum"]`, written by the constructors
+    /// of onecycle and cyclic; onecycle reads its momentum range from here, as torch does.
+    var momentumRange: (base: Double, max: Double)?
 }
 
 /// One torch.optim.lr_scheduler class as a value: its options, read from a spec with torch's
@@ -52,31 +60,81 @@ protocol LossDrivenSchedule: Schedule {
     mutating func restore(_ state: [String: [Double]], _ values: inout ScheduledValues) throws
 }
 
-/// A schedule that sequential and chained can hold: one that only scales the optimizer's rates
-/// (torch's SequentialLR and ChainedScheduler refuse plateau; onecycle and cyclic, which set the
-/// rates and momentum from their own options, are refused here too).
+/// A schedule that sequential and chained can hold: every one but plateau (torch's SequentialLR
+/// and ChainedScheduler refuse ReduceLROnPlateau, whose step needs the loss).
 protocol ComposableSchedule: Schedule {
-    /// torch's `_update_lr(0)`, with which SequentialLR starts the next schedule at its milestone:
-    /// the closed form at last_epoch 0 where torch has one.
+    /// What SequentialLR's constructor does to its first child, already constructed: torch undoes
+    /// the child's initial step and takes it again (`_initial_step()`) on the rates as they are
+    /// now. For most single schedules that is `start` again.
+    mutating func initialStep(_ values: inout ScheduledValues) throws
+    /// The same for the children of a composite that is itself a child: torch undoes their steps
+    /// too, but steps them with a plain `step()` from last_epoch −1, outside `_initial_step`.
+    mutating func undoneStep(_ values: inout ScheduledValues) throws
+}
+
+extension ComposableSchedule {
+    mutating func initialStep(_ values: inout ScheduledValues) throws { try start(&values) }
+    mutating func undoneStep(_ values: inout ScheduledValues) throws { try initialStep(&values) }
+}
+
+/// A schedule SequentialLR can switch to at a milestone: torch calls its `_update_lr(0)`, which
+/// composites lack (torch raises NotImplementedError there), so they can only come first.
+protocol RestartableSchedule: ComposableSchedule {
+    /// torch's `_update_lr(0)`: the closed form at last_epoch 0 where torch has one, else get_lr
+    /// at last_epoch 0.
     mutating func restart(_ values: inout ScheduledValues)
+}
+
+/// A child of a composite with the `base_lrs` it took when torch constructed it.
+struct ScheduleChild {
+    var schedule: any ComposableSchedule
+    var baseLRs: [Double] = []
+
+    /// Runs `body` on the schedule with its own base_lrs in `values`.
+    mutating func with(_ values: inout ScheduledValues, _ body: (inout any ComposableSchedule, inout ScheduledValues) throws -> Void) rethrows {
+        values.baseLRs = baseLRs
+        try body(&schedule, &values)
+    }
+
+    /// torch's constructor of the child: a scheduler sets `initial_lr` to the rates it finds if
+    /// nothing has (setdefault; cyclic first sets the rates to its base_lr, onecycle then sets
+    /// `initial_lr` outright; a composite's children were constructed before it), takes
+    /// `base_lrs` from it and steps to last_epoch 0.
+    mutating func construct(_ values: inout ScheduledValues) throws {
+        let composite = schedule is SequentialLR || schedule is ChainedScheduler
+        if !composite && !(schedule is CyclicLR) { values.initialLRs = values.initialLRs ?? values.learningRates }
+        baseLRs = values.initialLRs ?? values.learningRates
+        values.baseLRs = baseLRs
+        try schedule.start(&values)
+    }
 }
 
 extension ArgumentReader {
     /// The schedules of sequential and chained, each read as a schedule spec of its own.
-    mutating func composableSchedules() throws -> [any ComposableSchedule] {
+    mutating func composableSchedules() throws -> [ScheduleChild] {
         let calls = try calls("schedulers", example: "(linear(total_iters=5),cosine(T_max=95))")
         let valid = ScheduleSpec.kinds.filter { $0 is any ComposableSchedule.Type }.map { $0.name }
         return try calls.map { call in
             guard let schedule = try ScheduleSpec(call).schedule as? any ComposableSchedule else {
-                throw OptimError("\(owner): \(call.name) cannot be one of its schedulers (only schedules that scale the optimizer's rates can); valid: \(valid.joined(separator: ", "))")
+                throw OptimError("\(owner): \(call.name) cannot be one of its schedulers (torch refuses it: its step needs the loss); valid: \(valid.joined(separator: ", "))")
             }
-            return schedule
+            if let cycle = schedule as? OneCycleLR, cycle.totalSteps == nil {
+                throw OptimError("\(owner): onecycle inside it needs total_steps=... (or epochs=... and steps_per_epoch=...), its length within the schedule")
+            }
+            return ScheduleChild(schedule: schedule)
         }
     }
 }
 
+extension [ScheduleChild] {
+    /// A composite holds what its children set: the first rates-setting or momentum-cycling one.
+    var stepsPerBatch: Bool { contains { $0.schedule.stepsPerBatch } }
+    var ratesSetFrom: String? { lazy.compactMap { $0.schedule.ratesSetFrom }.first }
+    var cycledMomentum: (base: Double, max: Double)? { lazy.compactMap { $0.schedule.cycledMomentum }.first }
+}
+
 /// The schedules whose rate follows from the previous one, group by group.
-protocol ChainableSchedule: ComposableSchedule {
+protocol ChainableSchedule: RestartableSchedule {
     /// torch's `last_epoch`.
     var lastEpoch: Int { get set }
     /// The rate the constructor's initial step sets (get_lr at last_epoch 0).
@@ -85,10 +143,23 @@ protocol ChainableSchedule: ComposableSchedule {
     func next(_ lr: Double, base: Double) -> Double
     /// torch's `_get_closed_form_lr()` at last_epoch 0.
     func closedFormAtZero(base: Double) -> Double
+    /// Whether torch's get_lr tells its initial step by `_is_initial` rather than by
+    /// last_epoch 0 (exponential, polynomial, cosine), so that a plain step to last_epoch 0 takes
+    /// the general formula.
+    static var initialByFlag: Bool { get }
 }
 
 extension ChainableSchedule {
     func initial(_ lr: Double) -> Double { lr }
+    static var initialByFlag: Bool { false }
+
+    mutating func undoneStep(_ values: inout ScheduledValues) {
+        lastEpoch = 0
+        for i in values.learningRates.indices {
+            let lr = values.learningRates[i]
+            values.learningRates[i] = Self.initialByFlag ? next(lr, base: values.baseLRs[i]) : initial(lr)
+        }
+    }
 
     mutating func start(_ values: inout ScheduledValues) {
         lastEpoch = 0
@@ -151,6 +222,9 @@ public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
     public var needsLoss: Bool { schedule is any LossDrivenSchedule }
 
     var ratesSetFrom: String? { schedule.ratesSetFrom }
+    /// Whether it sets every learning rate from its own options (onecycle, cyclic), so rates per
+    /// parameter cannot differ.
+    public var setsEveryRate: Bool { ratesSetFrom != nil }
     var cycledMomentum: (base: Double, max: Double)? { schedule.cycledMomentum }
 }
 
@@ -158,6 +232,8 @@ public struct ScheduleSpec: Equatable, Sendable, CustomStringConvertible {
 /// rates, advanced by `advance`, restorable from its step count (and, for plateau, its state).
 struct LRSchedule {
     private let initial: (any Schedule)?
+    /// The optimizer's rates, which a restore starts from again.
+    private let optimizerLRs: [Double]
     private var schedule: (any Schedule)?
     private(set) var values: ScheduledValues
     /// torch's `last_epoch`: how many times the schedule has advanced.
@@ -165,8 +241,9 @@ struct LRSchedule {
 
     init(_ schedule: (any Schedule)?, baseLRs: [Double]) throws {
         initial = schedule
+        optimizerLRs = baseLRs
         self.schedule = schedule
-        values = ScheduledValues(learningRates: baseLRs, baseLRs: baseLRs, momentum: nil)
+        values = ScheduledValues(learningRates: baseLRs, baseLRs: baseLRs, initialLRs: nil, momentum: nil)
         try self.schedule?.start(&values)
     }
 
@@ -186,7 +263,7 @@ struct LRSchedule {
     /// The schedule after `lastEpoch` advances: recomputed step by step, so bit-identical, or
     /// for a schedule that depends on the losses it saw (plateau), restored from `state`.
     func restored(lastEpoch: Int, state: [String: [Double]]) throws -> LRSchedule {
-        var s = try LRSchedule(initial, baseLRs: values.baseLRs)
+        var s = try LRSchedule(initial, baseLRs: optimizerLRs)
         if var driven = s.schedule as? any LossDrivenSchedule {
             try driven.restore(state, &s.values)
             s.schedule = driven
