@@ -81,7 +81,7 @@ extension Figure {
     public func save(to path: String, dpi: Double = 150) throws {
         let format = try ImageFormat(path: path)
         if format == .png { try checkPixelSize(dpi: dpi) }
-        try AtomicFile.write(to: path) { try write(format, to: $0, dpi: dpi, reportingAs: path) }
+        try AtomicFile.write(Foundation.Data(try encoded(format, dpi: dpi, reportingAs: path)), to: path)
     }
 
     /// Refuses a dpi whose image is over the pixel budget or more than Cairo can hold.
@@ -98,13 +98,6 @@ extension Figure {
         try Budget.checkPixels(width: pw, height: ph, frames: frames, advice: frames == nil ? "lower --dpi" : "lower --dpi or --frames")
         guard pw <= 32767 && ph <= 32767 else {
             throw PlotError("dpi \(dpi) gives a \(Int(pw))×\(Int(ph)) image (at most 32767 pixels a side)")
-        }
-    }
-
-    private func write(_ format: ImageFormat, to file: String, dpi: Double, reportingAs path: String) throws {
-        let bytes = try encoded(format, dpi: dpi, reportingAs: path)
-        guard FileManager.default.createFile(atPath: file, contents: Foundation.Data(bytes)) else {
-            throw PlotError("cannot write '\(path)': \(String(cString: strerror(errno)))")
         }
     }
 
