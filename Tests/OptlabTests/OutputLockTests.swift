@@ -25,6 +25,7 @@ final class OutputLockTests: XCTestCase {
             ("out/sweep.png", ["run", "sweep.yaml", "--plots", "out"]),
             ("c.png", ["cifar", "--compare", "sgd", "--out", "c.png"] + tiny),
             ("c-summary.csv", ["cifar", "--compare", "sgd", "--out", "c.png"] + tiny),
+            ("tu-summary.csv", ["cifar", "--tune", "sgd", "--out", "tu.png"] + tiny),
             ("f.csv", ["lr-find", "--iters", "5", "--out", "f.png", "--csv", "f.csv"] + small),
             ("e.png", ["evaluate", "--checkpoint", "r.safetensors", "--figure", "e.png", "--data", data]),
             ("grid", ["cifar", "--compare", "sgd", "--jobs", "grid"] + tiny),
