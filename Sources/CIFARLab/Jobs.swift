@@ -109,6 +109,10 @@ public struct JobFolder: Sendable {
     /// already is left as it is; one that holds anything else is refused.
     public func write(_ grid: JobGrid, optlab: String, data: String, threads: Int? = nil) throws -> WriteOutcome {
         guard !grid.runs.isEmpty else { throw TrainingError.plan("an empty grid has no jobs to write") }
+        // Two processes writing one folder would interleave its job files.
+        try OutputFolder.createParent(of: path)
+        let lock = try PathLock(path)
+        defer { withExtendedLifetime(lock) {} }
         if let saved = try existingGrid() {
             guard saved == grid else {
                 throw TrainingError.plan("\(path) holds a different grid (\(saved.runs.count) runs: \(Self.describe(saved))): choose another folder, or remove it")
@@ -211,8 +215,9 @@ public enum JobRunner {
                            report: (EpochMetrics) -> Void = { _ in }) throws -> Outcome {
         if isDone(path) { return .alreadyDone }
         let job = try load(path)
-        let lock = try lock(path)
-        defer { close(lock) }
+        // One process at a time runs a job (a task submitted twice must not train it twice).
+        let lock = try PathLock(path)
+        defer { withExtendedLifetime(lock) {} }
         if isDone(path) { return .alreadyDone }  // finished by the process that held the lock
         let checkpoint = URL(fileURLWithPath: checkpointPath(path))
         try writeStatus(.running, path)
@@ -240,19 +245,6 @@ public enum JobRunner {
             try? writeStatus(.failed, path, reason: "\(error)")
             throw error
         }
-    }
-
-    /// An exclusive lock on `NNNN.lock` for as long as this process runs the job, so a task
-    /// submitted twice cannot train the same run twice at once; the kernel drops it when the
-    /// process ends, however it ends.
-    static func lock(_ path: String) throws -> Int32 {
-        let descriptor = open(stem(path) + ".lock", O_CREAT | O_RDWR, 0o644)
-        guard descriptor >= 0 else { throw FileError("cannot lock '\(stem(path)).lock': \(String(cString: strerror(errno)))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw TrainingError.plan("\(path) is running already in another process; run it again once that one has ended")
-        }
-        return descriptor
     }
 
     static func writeStatus(_ state: JobStatus.State, _ path: String, reason: String? = nil) throws {

@@ -167,14 +167,14 @@ public struct Experiment: Sendable {
     /// Runs the experiment and writes `<folder>/<name>.<ext>` for each output (images at `dpi`,
     /// animations at their own default) and `<name>.csv`; returns the paths written.
     public func run(into folder: String, dpi: Double = 150) throws -> [String] {
-        let figurePaths = outputs.map { (folder as NSString).appendingPathComponent("\(name).\($0)") }
-        let csvPath = (folder as NSString).appendingPathComponent("\(name).csv")
-        for path in figurePaths { try FigureOutput.check(path, animations: true) }
+        let (figurePaths, csvPath) = paths(in: folder)
+        try checkOutputs(into: folder, dpi: dpi)
+        let locks = try PathLock.outputs(figurePaths + [csvPath])
+        defer { withExtendedLifetime(locks) {} }
         switch kind {
         case .trajectories(let layout, let levels, let noise):
-            let comparison = try Trajectories.compare(specs ?? Trajectories.classicSpecs(for: surface), on: surface, from: start,
-                                                      steps: steps, noise: noise)
-            let layout = layout ?? (specs == nil ? .grid : .overlay)
+            let comparison = try Trajectories.compare(trajectorySpecs, on: surface, from: start, steps: steps, noise: noise)
+            let layout = layout ?? defaultLayout
             for path in figurePaths {
                 if FigureOutput.isAnimation(path) {
                     try TrajectoryAnimation.save(comparison, layout: layout, levels: levels, to: path, dpi: FigureOutput.animationDPI)
@@ -196,6 +196,35 @@ public struct Experiment: Sendable {
             try AtomicFile.write(map.csv, to: csvPath)
         }
         return figurePaths + [csvPath]
+    }
+
+    /// Throws what writing the outputs into `folder` would: a bad extension, a missing folder, or
+    /// pixels over the budget (images at `dpi`, animations at theirs); checked before any work.
+    public func checkOutputs(into folder: String, dpi: Double) throws {
+        for path in paths(in: folder).figures {
+            try FigureOutput.check(path, animations: true)
+            let animated = FigureOutput.isAnimation(path)
+            try FigureOutput.checkPixels(path, inches: inches, dpi: animated ? FigureOutput.animationDPI : dpi,
+                                         frames: animated ? TrajectoryAnimation.defaultFrames(steps: steps, fps: FigureOutput.defaultFPS) : nil)
+        }
+    }
+
+    /// `<folder>/<name>.<ext>` for each output, and the CSV beside them.
+    private func paths(in folder: String) -> (figures: [String], csv: String) {
+        (outputs.map { (folder as NSString).appendingPathComponent("\(name).\($0)") },
+         (folder as NSString).appendingPathComponent("\(name).csv"))
+    }
+
+    private var trajectorySpecs: [OptimizerSpec] { specs ?? Trajectories.classicSpecs(for: surface) }
+    private var defaultLayout: TrajectoryLayout { specs == nil ? .grid : .overlay }
+
+    /// The size of the figure this experiment draws.
+    private var inches: (width: Double, height: Double) {
+        switch kind {
+        case .trajectories(let layout, _, _): TrajectoryFigure.inches(optimizers: trajectorySpecs.count, layout: layout ?? defaultLayout)
+        case .lrSweep: LRSweepFigure.inches
+        case .phaseMap: PhaseMapFigure.inches
+        }
     }
 
     /// The YAML as strings, numbers, booleans, lists and maps with string keys. (Yams' own `load`

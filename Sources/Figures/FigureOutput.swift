@@ -23,6 +23,16 @@ public enum FigureOutput {
     /// Whether the path names an animation (.gif, .mp4) rather than an image.
     public static func isAnimation(_ path: String) -> Bool { AnimationFormat(path: path) != nil }
 
+    /// Refuses, before any work, a figure of `inches` at `path` whose pixels are over the budget:
+    /// a PNG's at `dpi`, an animation's `frames` frames at `dpi`; SVG and PDF are vector files.
+    public static func checkPixels(_ path: String, inches: (width: Double, height: Double), dpi: Double, frames: Int? = nil) throws {
+        if isAnimation(path) {
+            try Figure.checkPixels(width: inches.width, height: inches.height, dpi: dpi, frames: frames ?? 1)
+        } else if (try? ImageFormat(path: path)) == .png {
+            try Figure.checkPixels(width: inches.width, height: inches.height, dpi: dpi)
+        }
+    }
+
     /// Throws the error saving would throw for a bad extension or a missing folder; `animations`
     /// also accepts .gif and .mp4.
     public static func check(_ path: String, animations: Bool = false) throws {

@@ -8,8 +8,11 @@ import Surfaces
 /// as ✕ in a strip above the data rather than as huge values), and beneath it the tolerance
 /// chart: per optimizer, the learning rates whose final loss is below the tolerance.
 public enum LRSweepFigure {
+    /// The figure's size, known before the sweep is run (the pixel budget is checked first).
+    public static let inches = (width: 9.5, height: 7.6)
+
     public static func make(_ sweep: LRSweep, logarithmic: Bool) -> Figure {
-        let figure = Figure(width: 9.5, height: 7.6, rows: 2, columns: 1)
+        let figure = Figure(width: inches.width, height: inches.height, rows: 2, columns: 1)
         figure.rowWeights = [2.3, Double(max(sweep.specs.count, 3)) * 0.25]
         let surface = sweep.surface
         figure.title = "Learning-rate tolerance on \(TrajectoryFigure.title(surface))"

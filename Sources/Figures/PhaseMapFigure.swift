@@ -8,8 +8,11 @@ import SurfaceLab
 public enum PhaseMapFigure {
     static let divergedColor = Color(hex: 0xBDBDBD), toleranceColor = Color.black, theoryColor = Color(hex: 0xE41A1C)
 
+    /// The figure's size, known before the map is run (the pixel budget is checked first).
+    public static let inches = (width: 8.0, height: 5.6)
+
     public static func make(_ map: PhaseMap) -> Figure {
-        let figure = Figure(width: 8, height: 5.6)
+        let figure = Figure(width: inches.width, height: inches.height)
         let axes = figure.axes
         // Cell (i, j) is centred on x = i, y = j; row 0 (the smallest y value) at the bottom.
         let logLoss = map.finalLoss.map { row in row.map { loss -> Double in loss.map { log10(max($0, 1e-300)) } ?? .nan } }

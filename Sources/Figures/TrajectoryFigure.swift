@@ -25,6 +25,22 @@ public enum TrajectoryFigure {
         guard (3...100).contains(levels) else { throw SettingError("levels", "must be in 3...100, got \(levels)") }
     }
 
+    /// The figure's size for `optimizers` paths (or fans): a grid grows with its panels.
+    public static func inches(optimizers: Int, layout: TrajectoryLayout) -> (width: Double, height: Double) {
+        switch layout {
+        case .grid:
+            let (columns, rows) = gridShape(optimizers)
+            return (3.4 * Double(columns) + 1.2, 3.2 * Double(rows) + 0.9)
+        case .overlay: return (9.5, 6.6)
+        }
+    }
+
+    /// Panels a row (at most three; two for four) and rows of a grid.
+    private static func gridShape(_ panels: Int) -> (columns: Int, rows: Int) {
+        let columns = max(1, min(3, panels == 4 ? 2 : panels))
+        return (columns, (panels + columns - 1) / columns)
+    }
+
     /// `show` draws parts of each optimizer's state along its path; it needs the comparison run
     /// with `recordsState: true`.
     public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14,
@@ -53,9 +69,8 @@ public enum TrajectoryFigure {
         var paths: [PathArtists] = []
         switch layout {
         case .grid:
-            let columns = min(3, results.count == 4 ? 2 : results.count), rows = (results.count + columns - 1) / columns
-            figure = Figure(width: 3.4 * Double(columns) + 1.2, height: 3.2 * Double(rows) + 0.9, rows: rows,
-                                 columns: columns, panelCount: results.count)
+            let (columns, rows) = gridShape(results.count), size = inches(optimizers: results.count, layout: layout)
+            figure = Figure(width: size.width, height: size.height, rows: rows, columns: columns, panelCount: results.count)
             for (k, result) in results.enumerated() {
                 let axes = figure.panels[k]
                 drawSurface(axes, contours, surface)
@@ -67,7 +82,8 @@ public enum TrajectoryFigure {
                 if k + columns >= results.count { axes.xLabel = "x" }
             }
         case .overlay:
-            figure = Figure(width: 9.5, height: 6.6)
+            let size = inches(optimizers: results.count, layout: layout)
+            figure = Figure(width: size.width, height: size.height)
             let axes = figure.axes
             drawSurface(axes, contours, surface)
             results.indices.forEach { fan(axes, $0) }

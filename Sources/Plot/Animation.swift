@@ -86,12 +86,8 @@ public final class Animation {
             throw PlotError("cannot write '\(path)': not an animation format (use .gif or .mp4)")
         }
         guard frames >= 1 else { throw PlotError("an animation needs at least one frame, got \(frames)") }
-        // Refused before any work: beyond this a render takes many minutes and gigabytes of file.
-        let pixels = Double(frames) * Double(width) * Double(height)
-        guard pixels <= 2e9 else {
-            throw PlotError("\(frames) frames of \(width)×\(height) pixels are \(String(format: "%.1f", pixels / 1e9)) gigapixels to render "
-                            + "(at most 2); lower --dpi or --frames")
-        }
+        // Refused before any work: beyond the budget a render takes many minutes and gigabytes of file.
+        try Figure.checkPixels(width: figure.width, height: figure.height, dpi: dpi, frames: frames)
         try AtomicFile.write(to: path) { file in
             // The colours of the full picture and of one mid-run (the bright tails) make the palette.
             var samples: [Raster] = []

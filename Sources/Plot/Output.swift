@@ -81,21 +81,23 @@ extension Figure {
     public func save(to path: String, dpi: Double = 150) throws {
         let format = try ImageFormat(path: path)
         if format == .png { try checkPixelSize(dpi: dpi) }
-        try AtomicFile.write(to: path) { try write(format, to: $0, dpi: dpi, reportingAs: path) }
+        try AtomicFile.write(Foundation.Data(try encoded(format, dpi: dpi, reportingAs: path)), to: path)
     }
 
-    /// Refuses a dpi whose image Cairo cannot hold.
+    /// Refuses a dpi whose image is over the pixel budget or more than Cairo can hold.
     func checkPixelSize(dpi: Double) throws {
-        let (pw, ph) = pixelSize(dpi: dpi)
-        guard dpi > 0, pw >= 1 && ph >= 1 && pw <= 32767 && ph <= 32767 else {
-            throw PlotError("dpi \(dpi) gives a \(pw)×\(ph) image (at most 32767 pixels a side)")
-        }
+        try Self.checkPixels(width: width, height: height, dpi: dpi)
     }
 
-    private func write(_ format: ImageFormat, to file: String, dpi: Double, reportingAs path: String) throws {
-        let bytes = try encoded(format, dpi: dpi, reportingAs: path)
-        guard FileManager.default.createFile(atPath: file, contents: Foundation.Data(bytes)) else {
-            throw PlotError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+    /// Refuses, before anything is computed or drawn, a figure of `width` × `height` inches at
+    /// `dpi` (or `frames` of it, an animation) over the pixel budget (`Budget`) or more than
+    /// Cairo's 32767 pixels a side.
+    public static func checkPixels(width: Double, height: Double, dpi: Double, frames: Int? = nil) throws {
+        let (pw, ph) = ((width * dpi).rounded(), (height * dpi).rounded())
+        guard dpi > 0, pw >= 1, ph >= 1 else { throw PlotError("dpi \(dpi) gives an image of no pixels") }
+        try Budget.checkPixels(width: pw, height: ph, frames: frames, advice: frames == nil ? "lower --dpi" : "lower --dpi or --frames")
+        guard pw <= 32767 && ph <= 32767 else {
+            throw PlotError("dpi \(dpi) gives a \(Int(pw))×\(Int(ph)) image (at most 32767 pixels a side)")
         }
     }
 

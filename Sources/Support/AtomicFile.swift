@@ -11,9 +11,21 @@ public enum AtomicFile {
     }
 
     public static func write(_ data: Data, to path: String) throws {
+        // Written here rather than by FileManager.createFile, which writes a file of its own
+        // (`.dat.nosync…`) and renames it: a writer killed meanwhile would leave that behind, under a
+        // name `removeLeftovers` cannot know.
         try write(to: path) { temporary in
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw FileError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw FileError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+            defer { close(descriptor) }
+            try data.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { throw FileError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+                    offset += written
+                }
             }
         }
     }

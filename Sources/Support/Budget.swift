@@ -19,6 +19,27 @@ public enum Budget {
         }
     }
 
+    /// Pixels of one image: 100 megapixels, 400 MB as a 32-bit surface and as much again while it
+    /// is encoded, and about a minute to draw.
+    public static let imagePixelLimit = 1e8
+    /// Pixels an animation draws in all (frames × width × height): about ten minutes of drawing and
+    /// encoding.
+    public static let animationPixelLimit = 2e9
+
+    /// Throws when an image of `width` × `height` pixels, or `frames` of them (an animation), is
+    /// over the pixel limits; `advice` says what to make smaller.
+    public static func checkPixels(width: Double, height: Double, frames: Int? = nil, advice: String) throws {
+        let pixels = width * height, image = String(format: "%.0f×%.0f", width, height)
+        if pixels > imagePixelLimit {
+            throw BudgetError("a \(image)-pixel image is \(String(format: "%.0f", pixels / 1e6)) megapixels (about \(size(8 * pixels)) "
+                              + "of memory to draw); the limit is \(String(format: "%.0f", imagePixelLimit / 1e6)) megapixels: \(advice)")
+        }
+        if let frames, Double(frames) * pixels > animationPixelLimit {
+            throw BudgetError("\(frames.grouped) frames of \(image) pixels are \(String(format: "%.1f", Double(frames) * pixels / 1e9)) "
+                              + "gigapixels to draw; the limit is \(String(format: "%.0f", animationPixelLimit / 1e9)) gigapixels (about ten minutes): \(advice)")
+        }
+    }
+
     static func size(_ bytes: Double) -> String {
         bytes >= 1e9 ? String(format: "%.1f GB", bytes / 1e9) : String(format: "%.0f MB", bytes / 1e6)
     }

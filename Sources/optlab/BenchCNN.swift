@@ -65,6 +65,8 @@ struct BenchCNN: ParsableCommand {
         #if DEBUG
         print("note: this is a debug build; build with `swift build -c release` for real figures")
         #endif
+        let locks = try PathLock.outputs([csv])
+        defer { withExtendedLifetime(locks) {} }
         if let threads { Threads.set(threads) }
         Conv2d.policy = convolutions
         Precision.current = precision

@@ -81,6 +81,7 @@ struct CIFARCommand: ParsableCommand {
             return try jobOptions.write(JobGrid.comparison(specs, seeds: seedList, plan: base), to: dir, data: options.data,
                                         threads: options.threads, collecting: target.map { " --target \($0)" } ?? "")
         }
+        let outputs = try lockedOutputs()
         options.applyKernelSettings()
         let (train, test) = try options.datasets()
         print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
@@ -95,21 +96,32 @@ struct CIFARCommand: ParsableCommand {
                 printNow("\(run.label) seed \(run.seed): " + TrainCommand.line(m, of: base.epochs))
             }
         }
-        try write(runs, model: base.model, validation: base.validation)
+        try write(runs, model: base.model, validation: base.validation, to: outputs)
     }
 
-    /// The figure, the metrics CSV and the summary CSV, and the summary printed.
-    private func write(_ runs: [Comparison.Run], model: String, validation: ValidationSplit?) throws {
+    /// The figure, the metrics CSV and the summary CSV, their folders made and all three locked
+    /// (for as long as `locks` lives) before any work.
+    private struct Outputs {
+        let figure: String, csv: String, summary: String
+        let locks: [PathLock]
+    }
+
+    private func lockedOutputs() throws -> Outputs {
         let out = self.out ?? "plots/cifar-compare.png"
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
         let summaryPath = (csvPath as NSString).deletingPathExtension + "-summary.csv"
         try OutputFolder.createParent(of: out)
         try OutputFolder.createParent(of: csvPath)
-        try AtomicFile.write(Comparison.csv(runs, validation: validation).text, to: csvPath)
-        try AtomicFile.write(Comparison.summaryCSV(runs, target: target).text, to: summaryPath)
-        try ComparisonFigure.make(runs, model: model, target: target).save(to: out)
+        return Outputs(figure: out, csv: csvPath, summary: summaryPath, locks: try PathLock.outputs([out, csvPath, summaryPath]))
+    }
+
+    /// The figure, the metrics CSV and the summary CSV, and the summary printed.
+    private func write(_ runs: [Comparison.Run], model: String, validation: ValidationSplit?, to outputs: Outputs) throws {
+        try AtomicFile.write(Comparison.csv(runs, validation: validation).text, to: outputs.csv)
+        try AtomicFile.write(Comparison.summaryCSV(runs, target: target).text, to: outputs.summary)
+        try ComparisonFigure.make(runs, model: model, target: target).save(to: outputs.figure)
         print(Comparison.summary(runs, target: target))
-        print("Wrote \(out), \(csvPath) and \(summaryPath)")
+        print("Wrote \(outputs.figure), \(outputs.csv) and \(outputs.summary)")
     }
 
     /// The outputs of a job folder's finished runs; status 2 when some are missing.
@@ -120,7 +132,7 @@ struct CIFARCommand: ParsableCommand {
         if target != nil && plan.validation == nil {
             throw Failure("--target reads validation accuracy, and the grid in \(dir) has no --validation split")
         }
-        try write(collection.runs, model: plan.model, validation: plan.validation)
+        try write(collection.runs, model: plan.model, validation: plan.validation, to: try lockedOutputs())
         if !collection.missing.isEmpty { throw ExitCode(2) }
     }
 }

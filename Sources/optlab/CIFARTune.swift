@@ -71,6 +71,12 @@ extension CIFARCommand {
 
     var figurePath: String { out ?? "plots/cifar-tune.png" }
 
+    /// The CSV of every trial and rerun (beside the figure by default) and the summary CSV.
+    var tuningCSVPaths: (csv: String, summary: String) {
+        let csvPath = csv ?? (figurePath as NSString).deletingPathExtension + ".csv"
+        return (csvPath, (csvPath as NSString).deletingPathExtension + "-summary.csv")
+    }
+
     /// `optlab cifar --tune SPECS`: here, or as cluster jobs with --jobs.
     func tune(_ specs: String) throws {
         let plan = try tuningPlan(specs)
@@ -79,6 +85,9 @@ extension CIFARCommand {
         let folder = TuningFolder(tuneOptions.state ?? "checkpoints/" + ((figurePath as NSString).lastPathComponent as NSString).deletingPathExtension)
         try OutputFolder.createParent(of: figurePath)
         try FigureOutput.check(figurePath)
+        try OutputFolder.createParent(of: tuningCSVPaths.csv)
+        let locks = try PathLock.outputs([figurePath, tuningCSVPaths.csv, tuningCSVPaths.summary])
+        defer { withExtendedLifetime(locks) {} }
         options.applyKernelSettings()
         let train = try CIFAR10.load(.train, from: URL(fileURLWithPath: dataFolder))
         let trials = plan.candidates.map(\.rates.count).reduce(0, +)
@@ -126,8 +135,7 @@ extension CIFARCommand {
 
     /// The figure, the CSV of every trial and rerun, the summary CSV, and the summary printed.
     func writeTuning(_ results: Tuning.Results) throws {
-        let csvPath = csv ?? (figurePath as NSString).deletingPathExtension + ".csv"
-        let summaryPath = (csvPath as NSString).deletingPathExtension + "-summary.csv"
+        let (csvPath, summaryPath) = tuningCSVPaths
         let target = self.target ?? Tuning.defaultTarget(results)
         try OutputFolder.createParent(of: figurePath)
         try OutputFolder.createParent(of: csvPath)

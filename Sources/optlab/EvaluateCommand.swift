@@ -37,18 +37,20 @@ struct EvaluateCommand: ParsableCommand {
     var figure: String?
 
     func run() throws {
+        let name = URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
+        let figurePath = figure ?? "plots/confusion-\(name).png"
+        let csvPath = (figurePath as NSString).deletingPathExtension + ".csv"
+        try OutputFolder.createParent(of: figurePath)
+        let locks = try PathLock.outputs([figurePath, csvPath])
+        defer { withExtendedLifetime(locks) {} }
         let folder = try DataLocation.find(option: data).folder
         let test = try CIFAR10.load(.test, from: folder)
         let (evaluated, report) = try Evaluation.run(checkpoint: URL(fileURLWithPath: checkpoint), model: model, test: test) {
             try CIFAR10.load(.train, from: folder)
         }
-        let name = URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
-        let figurePath = figure ?? "plots/confusion-\(name).png"
-        try OutputFolder.createParent(of: figurePath)
         let fileName = URL(fileURLWithPath: checkpoint).lastPathComponent
         try report.confusionFigure(title: "CIFAR-10 test set, \(evaluated) (\(fileName)): \(String(format: "%.2f", 100 * report.accuracy)) % correct")
             .save(to: figurePath)
-        let csvPath = (figurePath as NSString).deletingPathExtension + ".csv"
         try AtomicFile.write(report.confusionTable.text, to: csvPath)
         if json {
             print(try report.json())

@@ -69,6 +69,10 @@ struct LRFindCommand: ParsableCommand {
         let spec = try LRFinder.spec(plan.optimizer, settings, droppingSchedule: optimizer == nil)
         let out = try self.out ?? FigureOutput.defaultPath("lr-find-\(plan.model)")
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
+        try OutputFolder.createParent(of: out)
+        try OutputFolder.createParent(of: csvPath)
+        let locks = try PathLock.outputs([out, csvPath])
+        defer { withExtendedLifetime(locks) {} }
         options.applyKernelSettings()
         let train = try options.datasets().train
         print("Range test: \(plan.model) with \(LRFinder.label(spec)), batch \(plan.batchSize), seed \(plan.seed), lr \(start) → \(end) over \(iters) steps"
@@ -86,8 +90,6 @@ struct LRFindCommand: ParsableCommand {
         for (name, lr) in finder.suggestions.named {
             print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) " + (lr.map { String(format: "%.3g", $0) } ?? "— (too few steps)"))
         }
-        try OutputFolder.createParent(of: out)
-        try OutputFolder.createParent(of: csvPath)
         try AtomicFile.write(finder.csv.text, to: csvPath)
         try LRFindFigure.make(finder, model: plan.model, spec: spec, batchSize: plan.batchSize).save(to: out)
         print("Wrote \(out) and \(csvPath)")

@@ -76,6 +76,10 @@ struct LRSweepCommand: ParsableCommand {
         let surface = try path.surface()
         let specs = try specs()
         let rates = try learningRates()
+        let out = try figure.path(defaultStem: "lr-sweep-\(FigureOutput.stem(surface))")
+        try FigureOutput.checkPixels(out, inches: LRSweepFigure.inches, dpi: figure.dpi)
+        let locks = try PathLock.outputs([out, csv])
+        defer { withExtendedLifetime(locks) {} }
         let started = ContinuousClock.now
         let gradientNoise = try noise.gradientNoise()
         let sweep = try LRSweep.run(specs, on: surface, from: try path.startPoint(),
@@ -83,7 +87,6 @@ struct LRSweepCommand: ParsableCommand {
                                     progress: ProgressBar("lr-sweep", total: rates.count * specs.count * (gradientNoise?.seeds ?? 1),
                                                           unit: .items("run")))
         let elapsed = started.duration(to: .now)
-        let out = try figure.path(defaultStem: "lr-sweep-\(FigureOutput.stem(surface))")
         if let csv { try AtomicFile.write(sweep.csv, to: csv) }
         try LRSweepFigure.make(sweep, logarithmic: log).save(to: out, dpi: figure.dpi)
 

@@ -73,15 +73,19 @@ struct PhaseMapCommand: ParsableCommand {
     func run() throws {
         let (xAxis, yAxis) = try axes()
         let spec = try OptimizerSpec.parse(optimizer)
+        let surface = try path.surface()
+        let out = try figure.path(defaultStem: "phase-map-\(FigureOutput.stem(surface))")
+        try FigureOutput.checkPixels(out, inches: PhaseMapFigure.inches, dpi: figure.dpi)
+        let locks = try PathLock.outputs([out, csv])
+        defer { withExtendedLifetime(locks) {} }
         let clock = ContinuousClock()
         var map: PhaseMap?
         let seconds = try clock.measure {
             try checkingOptions {
-                map = try PhaseMap.run(spec, x: xAxis, y: yAxis, on: try path.surface(), from: try path.startPoint(), steps: path.steps, tolerance: tol)
+                map = try PhaseMap.run(spec, x: xAxis, y: yAxis, on: surface, from: try path.startPoint(), steps: path.steps, tolerance: tol)
             }
         }
         let result = map!
-        let out = try figure.path(defaultStem: "phase-map-\(FigureOutput.stem(result.surface))")
         if let csv { try AtomicFile.write(result.csv, to: csv) }
         try PhaseMapFigure.make(result).save(to: out, dpi: figure.dpi)
         let cells = result.finalLoss.flatMap { $0 }

@@ -33,13 +33,14 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one experiment file") }
-        guard dpi > 0, dpi <= 600 else { throw ValidationError("--dpi must be in (0, 600], got \(dpi)") }
+        guard dpi > 0, dpi.isFinite else { throw ValidationError("--dpi must be a positive number, got \(dpi)") }
     }
 
     func run() throws {
         // Every file is checked before anything runs, so a typo in the last one costs nothing.
         let experiments = try files.map(Experiment.load)
         if plots == "plots" { try OutputFolder.create(plots) }
+        for experiment in experiments { try experiment.checkOutputs(into: plots, dpi: dpi) }
         for experiment in experiments {
             for path in try experiment.run(into: plots, dpi: dpi) { print("wrote \(path)") }
         }

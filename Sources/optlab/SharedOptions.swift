@@ -39,11 +39,11 @@ struct FigureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The figure (.png, .svg, .pdf); default plots/<command>-<fn>.png.", valueName: "file"))
     var out: String?
 
-    @Option(help: "Resolution of a PNG figure, in dots per inch.")
+    @Option(help: "Resolution of a PNG figure, in dots per inch (up to 100 megapixels an image).")
     var dpi = 150.0
 
     func validate() throws {
-        guard dpi > 0, dpi <= 600 else { throw ValidationError("--dpi must be in (0, 600], got \(dpi)") }
+        guard dpi > 0, dpi.isFinite else { throw ValidationError("--dpi must be a positive number, got \(dpi)") }
         if let out { try FigureOutput.check(out) }
     }
 
@@ -71,7 +71,7 @@ struct AnimatedFigureOptions: ParsableArguments {
                                valueName: "file"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Resolution in dots per inch (default 150 for images, 80 for animations).", valueName: "dpi"))
+    @Option(help: ArgumentHelp("Resolution in dots per inch (default 150 for images, 80 for animations; up to 100 megapixels a frame, 2 gigapixels an animation).", valueName: "dpi"))
     var dpi: Double?
 
     @Option(help: "Frames per second of an animation (1...50).")
@@ -81,7 +81,7 @@ struct AnimatedFigureOptions: ParsableArguments {
     var frames: Int?
 
     func validate() throws {
-        guard dpi.map({ $0 > 0 && $0 <= 600 }) ?? true else { throw ValidationError("--dpi must be in (0, 600], got \(dpi!)") }
+        guard dpi.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--dpi must be a positive number, got \(dpi!)") }
         guard (1...50).contains(fps) else { throw ValidationError("--fps must be in 1...50, got \(fps)") }
         guard frames.map({ $0 >= 1 }) ?? true else { throw ValidationError("--frames must be ≥ 1, got \(frames!)") }
         if let out { try FigureOutput.check(out, animations: true) }

@@ -112,13 +112,17 @@ struct TrajectoriesCommand: ParsableCommand {
     func run() throws {
         let surface = try path.surface()
         let specs = try optimizers.map(OptimizerSpec.parseList) ?? Trajectories.classicSpecs(for: surface)
-        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try noise.gradientNoise(),
-                                                  recordsState: show != nil)
         let chosenLayout = layout ?? (optimizers == nil ? .grid : .overlay)
         let out = try figure.path(defaultStem: "trajectories-\(FigureOutput.stem(surface))")
+        let frames = figure.frames ?? TrajectoryAnimation.defaultFrames(steps: path.steps, fps: figure.fps)
+        try FigureOutput.checkPixels(out, inches: TrajectoryFigure.inches(optimizers: specs.count, layout: chosenLayout),
+                                     dpi: figure.resolution, frames: frames)
+        let locks = try PathLock.outputs([out, csv])
+        defer { withExtendedLifetime(locks) {} }
+        let comparison = try Trajectories.compare(specs, on: surface, from: try path.startPoint(), steps: path.steps, noise: try noise.gradientNoise(),
+                                                  recordsState: show != nil)
         if let csv { try AtomicFile.write(comparison.csv, to: csv) }
         if figure.isAnimation {
-            let frames = figure.frames ?? TrajectoryAnimation.defaultFrames(steps: comparison.steps, fps: figure.fps)
             let bar = ProgressBar("frames", total: frames, unit: .items("frame"))
             let cancellation = Interrupt.watch()
             defer { Interrupt.stopWatching(); bar.finish() }

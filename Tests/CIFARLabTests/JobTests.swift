@@ -76,11 +76,11 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(stopped.map(\.index), [1])
         XCTAssert(stopped[0].reason.hasPrefix("stopped by SIGTERM in epoch 2 before batch 4"), stopped[0].reason)
 
-        let held = try JobRunner.lock(path)  // as a first submission of the task, still running, holds it
-        XCTAssertThrowsError(try run(path), "a job runs in one process at a time") {
-            XCTAssert("\($0)".contains("is running already in another process"), "\($0)")
+        try withExtendedLifetime(PathLock(path)) {  // as a first submission of the task, still running, holds it
+            XCTAssertThrowsError(try run(path), "a job runs in one process at a time") {
+                XCTAssert("\($0)".contains("'\(path)' is in use by another optlab process (pid \(getpid()))"), "\($0)")
+            }
         }
-        close(held)
 
         var trained: [Int] = []
         guard case .finished(let resumed) = try run(path, epochs: { trained.append($0) }) else { return XCTFail("expected the run to finish") }

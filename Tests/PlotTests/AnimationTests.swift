@@ -118,7 +118,7 @@ final class AnimationTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("use .gif or .mp4"))
         }
         XCTAssertThrowsError(try Animation(figure, dpi: 600, fps: 10).save(to: folder.appendingPathComponent("big.gif").path, frames: 500) { _ in }) {
-            XCTAssertTrue("\($0)".contains("gigapixels to render (at most 2); lower --dpi or --frames"), "\($0)")
+            XCTAssertTrue("\($0)".contains("gigapixels to draw; the limit is 2 gigapixels (about ten minutes): lower --dpi or --frames"), "\($0)")
         }
         struct Stop: Error {}
         XCTAssertThrowsError(try animation.save(to: folder.appendingPathComponent("a.gif").path, frames: 5, progress: { k in if k == 2 { throw Stop() } }) { _ in })

@@ -259,8 +259,14 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(error(folder.path + "/.png")?.isEmpty, false) // an extension only, still a path
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("d.png"), withIntermediateDirectories: false)
         XCTAssertEqual(error(folder.appendingPathComponent("d.png").path)?.contains("is a folder"), true)
-        XCTAssertEqual(error(folder.appendingPathComponent("big.png").path, dpi: 1e6)?.contains("at most 32767"), true)
-        for message in [jpg, missing].compactMap({ $0 }) { XCTAssertFalse(message.contains("\n")) }
+        // Over the pixel budget (the default figure, 6.4 × 4.8 inches, at 2000 dpi), and within it
+        // but wider than Cairo's surfaces go.
+        let big = error(folder.appendingPathComponent("big.png").path, dpi: 2000)
+        XCTAssertEqual(big, "a 12800×9600-pixel image is 123 megapixels (about 983 MB of memory to draw); the limit is 100 megapixels: lower --dpi")
+        XCTAssertThrowsError(try Figure(width: 500, height: 0.5).save(to: folder.appendingPathComponent("wide.png").path, dpi: 100)) {
+            XCTAssertEqual("\($0)", "dpi 100.0 gives a 50000×50 image (at most 32767 pixels a side)")
+        }
+        for message in [jpg, missing, big].compactMap({ $0 }) { XCTAssertFalse(message.contains("\n")) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["d.png"])
     }
 }
