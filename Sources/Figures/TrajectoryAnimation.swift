@@ -59,9 +59,8 @@ public enum TrajectoryAnimation {
             artists.exit?.note.animated()
             artists.state.animated()
             let axes = artists.line.panel, style = artists.line.style
-            return Moving(full: style, tail: axes.plot(x: [], y: [], style: LineStyle(color: style.color, width: style.width + 1, dash: style.dash),
-                                                       marker: nil, markerSize: 0, maxMarkers: 0, halo: false, label: nil).animated(),
-                          head: axes.scatter([], marker: .circle, size: 7.5, color: style.color, edge: .white, label: nil).animated(),
+            return Moving(full: style, tail: axes.plot(x: [], y: [], style: LineStyle(color: style.color, width: style.width + 1, dash: style.dash)).animated(),
+                          head: axes.scatter([], marker: .circle, size: 7.5, color: style.color).animated(),
                           exitPoint: artists.exit?.mark.points ?? [], exitNote: artists.exit?.note.text ?? "")
         }
         let animation = try Animation(figure, dpi: dpi, fps: fps)

@@ -47,8 +47,7 @@ public enum TrajectoryFigure {
         let fan = { (axes: any Panel, k: Int) in
             guard groups[k].count > 1 else { return }
             for path in groups[k] {
-                axes.plot(x: path.points.map(\.x), y: path.points.map(\.y), style: LineStyle(color: styles[k].color.withAlpha(0.45), width: 0.8),
-                          marker: nil, markerSize: 0, maxMarkers: 0, halo: false, label: nil)
+                axes.plot(x: path.points.map(\.x), y: path.points.map(\.y), style: LineStyle(color: styles[k].color.withAlpha(0.45), width: 0.8))
             }
         }
         let figure: Figure
@@ -178,9 +177,9 @@ public enum TrajectoryFigure {
         }
         // The global minimum in Okabe–Ito yellow, bright on viridis's dark floor; local ones white.
         if let global = surface.minima.first {
-            panel.scatter([(global.x, global.y)], marker: .star, size: 12, color: Color(hex: 0xF0E442), edge: .text, label: nil)
+            panel.scatter([(global.x, global.y)], marker: .star, size: 12, color: Color(hex: 0xF0E442), edge: .text)
         }
-        panel.scatter(surface.minima.dropFirst().map { ($0.x, $0.y) }, marker: .star, size: 9, color: .white, edge: .text, label: nil)
+        panel.scatter(surface.minima.dropFirst().map { ($0.x, $0.y) }, marker: .star, size: 9, color: .white, edge: .text)
         panel.legendPlacement = nil
     }
 
@@ -189,17 +188,15 @@ public enum TrajectoryFigure {
         let style = LineStyle(color: color, width: 1.5, dash: optimizerStyle.dash)
         let xs = result.points.map(\.x), ys = result.points.map(\.y)
         let line = axes.plot(x: xs, y: ys, style: style, marker: .circle, markerSize: 3.2, maxMarkers: label == nil ? 45 : 25, halo: true, label: label)
-        axes.scatter([(xs[0], ys[0])], marker: .square, size: 7.5, color: .white, edge: .text, label: nil)
+        axes.scatter([(xs[0], ys[0])], marker: .square, size: 7.5, color: .white, edge: .text)
         if let (point, step) = exit(result, window) {
             let diverged = result.divergedAt != nil
-            let mark = axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color,
-                                    edge: .white, label: nil)
+            let mark = axes.scatter([(point.x, point.y)], marker: diverged ? .cross : .triangle, size: diverged ? 10 : 8, color: color)
             let note = axes.text(diverged ? "diverged at step \(step)" : "left the window at step \(step)", x: point.x, y: point.y,
-                                 offset: PagePoint(7, -3), size: 7.5, color: .text)
+                                 offset: PagePoint(7, -3), size: 7.5)
             return PathArtists(line: line, end: nil, exit: (mark, note, step))
         }
-        return PathArtists(line: line, end: axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color, edge: .white, label: nil),
-                           exit: nil)
+        return PathArtists(line: line, end: axes.scatter([(xs.last!, ys.last!)], marker: .circle, size: 7.5, color: color), exit: nil)
     }
 
     /// Where a path that diverged or ended outside the window leaves it (the boundary point of

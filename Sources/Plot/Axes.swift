@@ -43,25 +43,6 @@ public final class Axes: PanelLayout {
 
     // MARK: Plotting
 
-    /// A line through the points, optionally with markers (thinned to at most `maxMarkers`)
-    /// and a white halo that keeps it visible over filled contours.
-    @discardableResult
-    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker? = nil, markerSize: Double = 4,
-                     maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) -> LineHandle {
-        precondition(x.count == y.count, "plot: x and y differ in length")
-        artists.append(LineArtist(xs: x, ys: y, style: style, marker: marker, markerSize: markerSize,
-                                  maxMarkers: maxMarkers, halo: halo, label: label))
-        return LineHandle(owner: self, index: artists.count - 1)
-    }
-
-    /// Markers at the points (start, end, minimum, divergence marks).
-    @discardableResult
-    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double = 8, color: Color,
-                        edge: Color = .white, label: String? = nil) -> MarkersHandle {
-        artists.append(ScatterArtist(points: points, marker: marker, size: size, color: color, edge: edge, label: label))
-        return MarkersHandle(owner: self, index: artists.count - 1)
-    }
-
     /// Arrows from each point of `from` to the matching point of `to`.
     @discardableResult
     public func arrows(from: [(Double, Double)], to: [(Double, Double)], color: Color, width: Double = 1.3) -> ArrowsHandle {
@@ -112,13 +93,6 @@ public final class Axes: PanelLayout {
     /// A horizontal line at y across the whole axes.
     public func horizontalLine(y: Double, style: LineStyle, label: String? = nil) {
         artists.append(ReferenceLineArtist(value: y, style: style, label: label))
-    }
-
-    /// A short text near a data point, `offset` points away, kept inside the plot.
-    @discardableResult
-    public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8, color: Color = .text) -> TextHandle {
-        artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
-        return TextHandle(owner: self, index: artists.count - 1)
     }
 
     // MARK: Geometry

@@ -64,28 +64,6 @@ public final class Axes3D: PanelLayout {
         mesh = SurfaceMesh(grid: grid, height: f, zRange: zRange ?? grid.robustRange, levels: levels, colors: colormap.bandColors(levels.count - 1))
     }
 
-    @discardableResult
-    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker? = nil, markerSize: Double = 4,
-                     maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) -> LineHandle {
-        precondition(x.count == y.count, "plot: x and y differ in length")
-        artists.append(LineArtist(xs: x, ys: y, style: style, marker: marker, markerSize: markerSize,
-                                  maxMarkers: maxMarkers, halo: halo, label: label))
-        return LineHandle(owner: self, index: artists.count - 1)
-    }
-
-    @discardableResult
-    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double = 8, color: Color,
-                        edge: Color = .white, label: String? = nil) -> MarkersHandle {
-        artists.append(ScatterArtist(points: points, marker: marker, size: size, color: color, edge: edge, label: label))
-        return MarkersHandle(owner: self, index: artists.count - 1)
-    }
-
-    @discardableResult
-    public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8, color: Color = .text) -> TextHandle {
-        artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
-        return TextHandle(owner: self, index: artists.count - 1)
-    }
-
     // MARK: Geometry
 
     /// The figure point where the surface point above data (x, y) is drawn (z clipped, not

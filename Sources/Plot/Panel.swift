@@ -19,6 +19,28 @@ public protocol Panel: AnyObject {
     func text(_ text: String, x: Double, y: Double, offset: PagePoint, size: Double, color: Color) -> TextHandle
 }
 
+extension Panel {
+    // The plotting calls with matplotlib-like defaults; each panel kind draws them its own way.
+
+    @discardableResult
+    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker? = nil, markerSize: Double = 4,
+                     maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) -> LineHandle {
+        plot(x: x, y: y, style: style, marker: marker, markerSize: markerSize, maxMarkers: maxMarkers, halo: halo, label: label)
+    }
+
+    @discardableResult
+    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double = 8, color: Color,
+                        edge: Color = .white, label: String? = nil) -> MarkersHandle {
+        scatter(points, marker: marker, size: size, color: color, edge: edge, label: label)
+    }
+
+    @discardableResult
+    public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8,
+                     color: Color = .text) -> TextHandle {
+        self.text(text, x: x, y: y, offset: offset, size: size, color: color)
+    }
+}
+
 /// What the figure needs of a panel to lay it out and draw it, and what handles change.
 protocol PanelLayout: Panel {
     var frame: Rect { get set }
@@ -39,6 +61,27 @@ protocol PanelLayout: Panel {
 }
 
 extension PanelLayout {
+    // One implementation of the plotting calls for every panel: the artists are the same values,
+    // each panel draws them through its own map (Axes) or onto its surface (Axes3D).
+
+    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker?, markerSize: Double, maxMarkers: Int,
+                     halo: Bool, label: String?) -> LineHandle {
+        precondition(x.count == y.count, "plot: x and y differ in length")
+        artists.append(LineArtist(xs: x, ys: y, style: style, marker: marker, markerSize: markerSize,
+                                  maxMarkers: maxMarkers, halo: halo, label: label))
+        return LineHandle(owner: self, index: artists.count - 1)
+    }
+
+    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double, color: Color, edge: Color, label: String?) -> MarkersHandle {
+        artists.append(ScatterArtist(points: points, marker: marker, size: size, color: color, edge: edge, label: label))
+        return MarkersHandle(owner: self, index: artists.count - 1)
+    }
+
+    public func text(_ text: String, x: Double, y: Double, offset: PagePoint, size: Double, color: Color) -> TextHandle {
+        artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
+        return TextHandle(owner: self, index: artists.count - 1)
+    }
+
     var legendEntries: [LegendEntry] { artists.compactMap(\.legendEntry) }
     /// The legend, wrapped into columns no taller than the frame (inside or beside it).
     var legend: Legend? { Legend(entries: legendEntries, maxHeight: frame.height) }
