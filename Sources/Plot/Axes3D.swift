@@ -92,8 +92,11 @@ public final class Axes3D: PanelLayout {
     /// The box's ticks are chosen when drawn (they depend on the camera, which may turn).
     func layoutTicks(_ canvas: Canvas, xLength: Double, yLength: Double) {}
 
+    /// Beyond the room the box leaves inside the frame, the z tick labels and name on the left.
     func insets(_ canvas: Canvas) -> (top: Double, left: Double, bottom: Double, right: Double) {
-        (max(4, titleHeight(canvas) + 6), 4, 4, legendInset(canvas) ?? 4)
+        let zLabels = Scene.ticks(mesh?.zRange ?? 0...1, BoxProjection.half.z).map { canvas.measure($0.1, size: Axes.tickLabelSize).width }
+        let zRoom = (zLabels.max() ?? 0) + 14 + canvas.measure("Ag", size: Axes.labelSize).height
+        return (max(4, titleHeight(canvas) + 6), max(4, zRoom - Scene.margin), 4, legendInset(canvas) ?? 4)
     }
 
     func placeLegend(_ canvas: Canvas) {
@@ -305,7 +308,7 @@ struct Scene {
         let h = BoxProjection.half, t = projection.toward
         // The far side of each axis, and the floor (the ceiling when seen from below).
         let farX = t.x > 0 ? -h.x : h.x, farY = t.y > 0 ? -h.y : h.y, floor = t.z >= 0 ? -h.z : h.z
-        let xTicks = ticks(projection.x, h.x), yTicks = ticks(projection.y, h.y), zTicks = ticks(projection.z, h.z)
+        let xTicks = Self.ticks(projection.x, h.x), yTicks = Self.ticks(projection.y, h.y), zTicks = Self.ticks(projection.z, h.z)
         let pane = Color(hex: 0xF2F2F2), gridColor = Color(hex: 0xD9D9D9)
         let page = projection.page
         let panes: [[SIMD3<Double>]] = [
@@ -348,7 +351,7 @@ struct Scene {
 
     /// About four ticks strictly inside `range` (labels at the box's corners would collide with
     /// the neighbouring axis's), at their box coordinates.
-    private func ticks(_ range: ClosedRange<Double>, _ half: Double) -> [(Double, String)] {
+    static func ticks(_ range: ClosedRange<Double>, _ half: Double) -> [(Double, String)] {
         let span = range.upperBound - range.lowerBound
         return Ticks.linear(range, target: 4).filter(\.isMajor).map { (((($0.value - range.lowerBound) / span) * 2 - 1) * half, $0.label) }
             .filter { abs($0.0) < half * 0.97 }

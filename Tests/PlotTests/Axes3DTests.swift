@@ -5,21 +5,27 @@ import XCTest
 /// The 3-D panel: its projection, hidden surfaces and z clipping.
 final class Axes3DTests: XCTestCase {
     /// From the front (azimuth −90°, elevation 0°) the box's top right front corner lands where the
-    /// layout puts it: a 4 × 4 in figure (288 pt) has the panel frame at (14, 16, 260 × 258)
-    /// (10 pt padding; insets 6 above, 4 elsewhere), the box inside it less 22 pt at the sides
-    /// and below and 4 above: 216 × 232 pt centred at (144, 136). The box is 1 × 0.75 seen from
-    /// the front, scaled to fit at any azimuth (its half-diagonal √½ across 108 pt): 152.74 pt a unit.
+    /// layout puts it: the box is drawn inside the panel's frame less 22 pt at the sides and below
+    /// and 4 pt above, 1 × 0.75 seen from the front, scaled so its half-diagonal √½ fits half
+    /// that width (it fits at any azimuth). In a 4 × 4 in figure the frame is 256.4 pt wide
+    /// (288 less 10 pt padding each side, 4 pt on the right and the z labels' room on the left):
+    /// 150.2 pt a unit, the corner 75.1 pt right of and 56.3 pt above the box's centre.
     func testTheProjectionMapsAKnownPointToAKnownPixel() throws {
         let figure = Figure(width: 4, height: 4, projection: .threeD(try Camera(azimuth: -90, elevation: 0)))
         let axes = figure.panels3D[0]
         axes.surface(x: 0...2, y: 0...1, levels: [0, 1, 2, 3], zRange: 0...3) { x, y in x + y }
         let raster = figure.rasterize(dpi: 72)
-        let scale = 108 / 0.5.squareRoot()
+        let frame = axes.frame
+        XCTAssertEqual(frame.maxX, 288 - 10 - 4, accuracy: 1e-9)
+        XCTAssertEqual(frame.y, 10 + 6, accuracy: 1e-9)
+        XCTAssertEqual(frame.maxY, 288 - 10 - 4, accuracy: 1e-9)
+        let scale = (frame.width - 44) / 2 / 0.5.squareRoot()
+        let center = PagePoint(frame.x + frame.width / 2, frame.y + 4 + (frame.height - 26) / 2)
         let corner = axes.point(x: 2, y: 0, z: 3)
-        XCTAssertEqual(corner.x, 144 + 0.5 * scale, accuracy: 1e-9)
-        XCTAssertEqual(corner.y, 136 - 0.375 * scale, accuracy: 1e-9)
-        XCTAssertEqual(Int(corner.x), 220)
-        XCTAssertEqual(Int(corner.y), 78)
+        XCTAssertEqual(corner.x, center.x + 0.5 * scale, accuracy: 1e-9)
+        XCTAssertEqual(corner.y, center.y - 0.375 * scale, accuracy: 1e-9)
+        XCTAssertEqual(corner.x, 220.9, accuracy: 1, "\(frame)")
+        XCTAssertEqual(corner.y, 79.7, accuracy: 1, "\(frame)")
         // Seen from the front, y is depth: the far corner lies on the near one.
         XCTAssertEqual(axes.point(x: 2, y: 1, z: 3), corner)
         // The surface's highest point (f(2, 1) = 3) is drawn there, in the top band's colour.
