@@ -120,18 +120,19 @@ struct NoiseOptions: ParsableArguments {
     }
 }
 
-/// The 2-D or 3-D view of a surface and the 3-D camera.
+/// The 2-D or 3-D view of a surface and the 3-D camera. The angles take the next argument as
+/// they are, so `--azimuth -60` reads as a number, not as an option.
 struct ViewOptions: ParsableArguments {
     @Option(help: ArgumentHelp("2d (contours) or 3d (a shaded surface with the paths on it).", valueName: "view"))
     var view: String?
 
-    @Option(help: ArgumentHelp("3-D camera angle around z, degrees from +x (default -60).", valueName: "degrees"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("3-D camera angle around z, degrees from +x (default -60).", valueName: "degrees"))
     var azimuth: Double?
 
-    @Option(help: ArgumentHelp("3-D camera angle above the x-y plane, -90...90 degrees (default 30).", valueName: "degrees"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("3-D camera angle above the x-y plane, -90...90 degrees (default 30).", valueName: "degrees"))
     var elevation: Double?
 
-    @Option(help: ArgumentHelp("Turn the 3-D camera this many degrees over an animation, ending at --azimuth.", valueName: "degrees"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Turn the 3-D camera this many degrees over an animation, ending at --azimuth.", valueName: "degrees"))
     var rotate: Double?
 
     func trajectoryView(animated: Bool) throws -> TrajectoryView {

@@ -92,6 +92,17 @@ final class TrajectoriesCommandTests: XCTestCase {
     }
 }
 
+/// The 3-D view from the command line: negative angles read as numbers.
+extension TrajectoriesCommandTests {
+    func test3DViewTakesNegativeAngles() throws {
+        let out = folder.appendingPathComponent("saddle.png").path
+        let r = try runOptlab(["trajectories", "--fn", "saddle", "--view", "3d", "--azimuth", "-30", "--elevation", "-20", "--steps", "5",
+                               "--optimizers", "adam", "--dpi", "40", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try pngSize(out).0, 380, "9.5 in at 40 dpi")
+    }
+}
+
 /// The figure commands: every format, the lr-sweep's figure and CSV, bad input.
 extension TrajectoriesCommandTests {
     func testTrajectoriesWritesTheDefaultFigureAndEveryFormat() throws {
