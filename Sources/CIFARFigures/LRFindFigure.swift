@@ -15,7 +15,7 @@ public enum LRFindFigure {
         let ending = finder.diverged ? "stopped at \(Ticks.compact(settings.divergence)) × the minimum" : "all steps"
         figure.subtitle = "\(LRFinder.label(spec)) · \(finder.points.count) steps × \(batchSize) images · lr \(Ticks.compact(settings.start))"
             + " → \(Ticks.compact(settings.end)), \(ending) · smoothing \(Ticks.compact(settings.smoothing))"
-        let axes = figure.panels[0]
+        let axes = figure.axes
         axes.xScale = .log
         axes.showsGrid = true
         axes.xLabel = "learning rate"

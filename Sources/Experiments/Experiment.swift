@@ -19,6 +19,10 @@ import Yams
 ///     noise: 2                    # Gaussian gradient noise σ (default none) ...
 ///     seeds: 20                   # ... with this many paths per optimizer (default 1)
 ///     outputs: [png, gif]         # any of png, svg, pdf, gif, mp4 (default png): plots/<name>.<ext> each
+///     view: 3d                    # 2d (contours, default) or 3d (a shaded surface) ...
+///     azimuth: -60                # ... seen from this angle around z (degrees) ...
+///     elevation: 30               # ... and above the x-y plane ...
+///     rotate: 90                  # ... the camera turning this far over an animation
 ///
 ///     kind: lr-sweep              # optlab lr-sweep
 ///     fn: bowl
@@ -56,7 +60,7 @@ public struct Experiment: Sendable {
     /// What the experiment does, with the settings only that kind has.
     public enum Kind: Sendable {
         /// nil layout: grid for the default optimizers, overlay for named ones.
-        case trajectories(layout: TrajectoryLayout?, levels: Int, noise: GradientNoise?)
+        case trajectories(layout: TrajectoryLayout?, levels: Int, noise: GradientNoise?, view: TrajectoryView)
         /// nil tolerance: 10⁻³ × the start loss.
         case lrSweep(learningRates: [Double], logarithmic: Bool, tolerance: Double?)
         case phaseMap(x: PhaseMap.Axis, y: PhaseMap.Axis, tolerance: Double?)
@@ -64,7 +68,7 @@ public struct Experiment: Sendable {
 
     static let commonKeys: Set = ["kind", "description", "fn", "optimizers", "steps", "start", "outputs"]
     static let keys: [String: Set<String>] = [
-        "trajectories": commonKeys.union(["layout", "levels", "noise", "seeds"]),
+        "trajectories": commonKeys.union(["layout", "levels", "noise", "seeds", "view", "azimuth", "elevation", "rotate"]),
         "lr-sweep": commonKeys.union(["range", "log", "points", "tol"]),
         "phase-map": commonKeys.union(["x", "y", "log-x", "log-y", "points", "tol"]),
     ]
@@ -139,7 +143,12 @@ public struct Experiment: Sendable {
                 if (noise?.seeds ?? 1) > 1 && outputs.contains(where: { ["gif", "mp4"].contains($0) }) {
                     throw ExperimentError("'seeds' must be 1 for animated outputs (they move one path per optimizer)")
                 }
-                kind = .trajectories(layout: layout, levels: levels, noise: noise)
+                let angle = { (key: String) throws -> Double? in
+                    try map[key].map { guard let a = number($0) else { throw ExperimentError("'\(key)' must be a number of degrees") }; return a }
+                }
+                let view = try TrajectoryView(name: try string(map, "view"), azimuth: try angle("azimuth"), elevation: try angle("elevation"),
+                                              rotate: try angle("rotate"), animated: outputs.contains(where: { ["gif", "mp4"].contains($0) }))
+                kind = .trajectories(layout: layout, levels: levels, noise: noise, view: view)
             } else if kindText == "phase-map" {
                 guard specs?.count == 1 else { throw ExperimentError("a phase-map needs exactly one spec in 'optimizers'") }
                 let (n, m) = try PhaseMap.gridSize(try string(map, "points") ?? "101x100")
@@ -172,14 +181,14 @@ public struct Experiment: Sendable {
         let locks = try PathLock.outputs(figurePaths + [csvPath])
         defer { withExtendedLifetime(locks) {} }
         switch kind {
-        case .trajectories(let layout, let levels, let noise):
+        case .trajectories(let layout, let levels, let noise, let view):
             let comparison = try Trajectories.compare(trajectorySpecs, on: surface, from: start, steps: steps, noise: noise)
             let layout = layout ?? defaultLayout
             for path in figurePaths {
                 if FigureOutput.isAnimation(path) {
-                    try TrajectoryAnimation.save(comparison, layout: layout, levels: levels, to: path, dpi: FigureOutput.animationDPI)
+                    try TrajectoryAnimation.save(comparison, layout: layout, levels: levels, view: view, to: path, dpi: FigureOutput.animationDPI)
                 } else {
-                    try TrajectoryFigure.make(comparison, layout: layout, levels: levels).save(to: path, dpi: dpi)
+                    try TrajectoryFigure.make(comparison, layout: layout, levels: levels, view: view).save(to: path, dpi: dpi)
                 }
             }
             try AtomicFile.write(comparison.csv, to: csvPath)
@@ -221,7 +230,7 @@ public struct Experiment: Sendable {
     /// The size of the figure this experiment draws.
     private var inches: (width: Double, height: Double) {
         switch kind {
-        case .trajectories(let layout, _, _): TrajectoryFigure.inches(optimizers: trajectorySpecs.count, layout: layout ?? defaultLayout)
+        case .trajectories(let layout, _, _, _): TrajectoryFigure.inches(optimizers: trajectorySpecs.count, layout: layout ?? defaultLayout)
         case .lrSweep: LRSweepFigure.inches
         case .phaseMap: PhaseMapFigure.inches
         }

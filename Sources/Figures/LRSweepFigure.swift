@@ -24,7 +24,7 @@ public enum LRSweepFigure {
             figure.subtitle = "\(sweep.learningRates.count) learning rates × \(sweep.specs.count) optimizers, \(sweep.steps) steps each from \(start); tolerated: \(tolerated)"
         }
         let xRange = sweep.learningRates.first!...sweep.learningRates.last!
-        let losses = figure.panels[0], bands = figure.panels[1]
+        let losses = figure.flatPanels[0], bands = figure.flatPanels[1]
         for axes in [losses, bands] {
             axes.xScale = logarithmic ? .log : .linear
             axes.xLimits = xRange

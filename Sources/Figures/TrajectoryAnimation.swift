@@ -23,7 +23,7 @@ public enum TrajectoryAnimation {
     /// Writes the animation to `path` (.gif or .mp4). `frames` is at most one per step (nil: the
     /// default); `progress` gets the frames done and may throw to stop (nothing is left behind).
     public static func save(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14, show: [StateView] = [],
-                            to path: String, fps: Int = 20, frames: Int? = nil, dpi: Double = 100,
+                            view: TrajectoryView = .flat, to path: String, fps: Int = 20, frames: Int? = nil, dpi: Double = 100,
                             progress: (Int) throws -> Void = { _ in }) throws {
         guard comparison.groups.allSatisfy({ $0.count == 1 }) else {
             throw SettingError("seeds", "must be 1 in an animation (it moves one path per optimizer)")
@@ -32,17 +32,21 @@ public enum TrajectoryAnimation {
         guard (1...(comparison.steps + 1)).contains(count) else {
             throw SettingError("frames", "must be in 1...\(comparison.steps + 1) (at most one per step), got \(count)")
         }
-        let (animation, update) = try make(comparison, layout: layout, levels: levels, show: show, fps: fps, dpi: dpi)
+        let (animation, update) = try make(comparison, layout: layout, levels: levels, show: show, view: view, fps: fps, dpi: dpi)
         try animation.save(to: path, frames: count, progress: progress) { f in
             update(step(frame: f, of: count, steps: comparison.steps))
         }
     }
 
-    /// The animation and the function that sets its artists for step k (k = steps restores the
-    /// still figure exactly).
-    static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int, show: [StateView] = [], fps: Int,
-                     dpi: Double) throws -> (Animation, (Int) -> Void) {
-        let (figure, paths, key) = try TrajectoryFigure.build(comparison, layout: layout, levels: levels, show: show)
+    /// The animation and the function that sets its artists (and, when the view turns, its
+    /// camera) for step k; k = steps restores the still figure exactly.
+    static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int, show: [StateView] = [],
+                     view: TrajectoryView = .flat, fps: Int, dpi: Double) throws -> (Animation, (Int) -> Void) {
+        let (figure, paths, key) = try TrajectoryFigure.build(comparison, layout: layout, levels: levels, show: show, view: view)
+        // A turning camera redraws each 3-D panel's mesh in every frame; a still one, once.
+        let turns: Bool
+        if case .threeD(_, let rotation) = view, rotation != 0 { turns = true } else { turns = false }
+        for panel in figure.panels3D { panel.cameraIsAnimated = turns }
         figure.textIsAnimated = true
         let stillSubtitle = figure.subtitle
         let results = comparison.results
@@ -56,7 +60,7 @@ public enum TrajectoryAnimation {
             artists.state.animated()
             artists.second?.line.animated()
             artists.second?.end.animated()
-            let axes = artists.line.axes, style = artists.line.style
+            let axes = artists.line.panel, style = artists.line.style
             return Moving(full: style, tail: axes.plot(x: [], y: [], style: LineStyle(color: style.color, width: style.width + 1, dash: style.dash)).animated(),
                           head: axes.scatter([], marker: .circle, size: 7.5, color: style.color).animated(),
                           exitPoint: artists.exit?.mark.points ?? [], exitNote: artists.exit?.note.text ?? "")
@@ -65,6 +69,7 @@ public enum TrajectoryAnimation {
         let update = { (k: Int) in
             let last = k >= comparison.steps
             figure.subtitle = last ? stillSubtitle : TrajectoryFigure.subtitle(comparison, steps: "step \(k) of \(comparison.steps)", key: key)
+            if let camera = view.camera(atStep: k, of: comparison.steps) { figure.panels3D.forEach { $0.camera = camera } }
             for (n, (result, artists)) in zip(results, paths).enumerated() {
                 let points = result.points[...min(k, result.points.count - 1)], head = points.last!
                 var faded = moving[n].full
@@ -86,7 +91,7 @@ public enum TrajectoryAnimation {
                     exit.note.setText(k >= exit.step ? moving[n].exitNote : "")
                 }
                 if layout == .grid {
-                    artists.line.axes.title = TrajectoryFigure.panelTitle(result, atStep: last ? nil : k)
+                    artists.line.panel.title = TrajectoryFigure.panelTitle(result, atStep: last ? nil : k)
                 } else {
                     artists.line.setLabel(TrajectoryFigure.legendLabel(result, atStep: last ? nil : k))
                 }

@@ -41,25 +41,26 @@ public enum TrajectoryFigure {
         return (columns, (panels + columns - 1) / columns)
     }
 
-    /// `show` draws parts of each optimizer's state along its path; it needs the comparison run
-    /// with `recordsState: true`.
+    /// `show` draws parts of each optimizer's state along its path (2-D view only); it needs the
+    /// comparison run with `recordsState: true`.
     public static func make(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int = 14,
-                            show: [StateView] = []) throws -> Figure {
-        try build(comparison, layout: layout, levels: levels, show: show).figure
+                            show: [StateView] = [], view: TrajectoryView = .flat) throws -> Figure {
+        try build(comparison, layout: layout, levels: levels, show: show, view: view).figure
     }
 
     /// The still figure, per result the artists of its path (what an animation moves), and the
     /// key to the markers in the subtitle.
     static func build(_ comparison: TrajectoryComparison, layout: TrajectoryLayout, levels: Int,
-                      show: [StateView] = []) throws -> (figure: Figure, paths: [PathArtists], key: [String]) {
+                      show: [StateView] = [], view: TrajectoryView = .flat) throws -> (figure: Figure, paths: [PathArtists], key: [String]) {
+        guard show.isEmpty || view == .flat else { throw SettingError("show", "draws on the 2-D view only") }
         let surface = comparison.surface, window = surface.window
-        let (contours, contourLevels) = try contourSet(surface, levels: levels)
+        let look = try look(surface, levels: levels, view: view)
 
         // One path per optimizer, or under noise its seeds' fan, drawn thin, under their median.
         let groups = comparison.groups
         let results = groups.map { $0.count == 1 ? $0[0] : TrajectoryResult.median(of: $0, on: surface) }
         let styles = OptimizerStyle.styles(results.map(\.spec))
-        let fan = { (axes: Axes, k: Int) in
+        let fan = { (axes: any Panel, k: Int) in
             guard groups[k].count > 1 else { return }
             for path in groups[k] {
                 axes.plot(x: path.points.map(\.x), y: path.points.map(\.y), style: LineStyle(color: styles[k].color.withAlpha(0.45), width: 0.8))
@@ -70,28 +71,32 @@ public enum TrajectoryFigure {
         switch layout {
         case .grid:
             let (columns, rows) = gridShape(results.count), size = inches(optimizers: results.count, layout: layout)
-            figure = Figure(width: size.width, height: size.height, rows: rows, columns: columns, panelCount: results.count)
+            figure = Figure(width: size.width, height: size.height, rows: rows, columns: columns, panelCount: results.count,
+                            projection: view.projection)
             for (k, result) in results.enumerated() {
-                let axes = figure.panels[k]
-                drawSurface(axes, contours, surface)
-                fan(axes, k)
-                paths.append(drawPath(axes, result, styles[k], window: window, label: nil))
+                let panel = figure.panels[k]
+                drawSurface(panel, look, surface)
+                fan(panel, k)
+                paths.append(drawPath(panel, result, styles[k], window: window, label: nil))
+                panel.title = panelTitle(result) + (groups[k].count > 1 ? " (median of \(groups[k].count))" : "")
+                guard let axes = panel as? Axes else { continue }
                 if groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
-                axes.title = panelTitle(result) + (groups[k].count > 1 ? " (median of \(groups[k].count))" : "")
                 if k % columns == 0 { axes.yLabel = "y" }
                 if k + columns >= results.count { axes.xLabel = "x" }
             }
         case .overlay:
             let size = inches(optimizers: results.count, layout: layout)
-            figure = Figure(width: size.width, height: size.height)
-            let axes = figure.axes
-            drawSurface(axes, contours, surface)
-            results.indices.forEach { fan(axes, $0) }
-            paths = zip(results, styles).map { drawPath(axes, $0, $1, window: window, label: legendLabel($0)) }
-            for (k, result) in results.enumerated() where groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
-            axes.xLabel = "x"
-            axes.yLabel = "y"
-            axes.legendPlacement = .outsideRight
+            figure = Figure(width: size.width, height: size.height, projection: view.projection)
+            let panel = figure.panels[0]
+            drawSurface(panel, look, surface)
+            results.indices.forEach { fan(panel, $0) }
+            paths = zip(results, styles).map { drawPath(panel, $0, $1, window: window, label: legendLabel($0)) }
+            panel.legendPlacement = .outsideRight
+            if let axes = panel as? Axes {
+                for (k, result) in results.enumerated() where groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
+                axes.xLabel = "x"
+                axes.yLabel = "y"
+            }
         }
         figure.title = "\(results.count == 1 ? "One optimizer" : "\(results.count) optimizers") on \(title(surface))"
         // A key to the markers that appear.
@@ -104,7 +109,7 @@ public enum TrajectoryFigure {
         if seconds.contains("y") { key.append("··· y (gradient point)") }
         key += show.map(\.key)
         figure.subtitle = subtitle(comparison, steps: "\(comparison.steps) steps", key: key)
-        figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
+        figure.colorBar = ColorBar(scale: .bands(levels: look.levels), label: "f(x, y)")
         return (figure, paths, key)
     }
 
@@ -129,49 +134,78 @@ public enum TrajectoryFigure {
     /// The surface alone, drawn as under `make`'s overlaid paths (contours, minima, colour bar,
     /// title): the background over which `optlab serve`'s page draws the paths itself.
     public static func surfaceFigure(_ surface: Surface, levels: Int = 14, width: Double = 7.2, height: Double = 6) throws -> Figure {
-        let (contours, contourLevels) = try contourSet(surface, levels: levels)
+        let look = try look(surface, levels: levels, view: .flat)
         let figure = Figure(width: width, height: height)
-        drawSurface(figure.axes, contours, surface)
+        drawSurface(figure.axes, look, surface)
         figure.axes.xLabel = "x"
         figure.axes.yLabel = "y"
         figure.title = title(surface)
         if !surface.minima.isEmpty { figure.subtitle = surface.minima.count > 1 ? "★ global minimum (☆ local minima)" : "★ minimum" }
-        figure.colorBar = ColorBar(scale: .bands(levels: contourLevels), label: "f(x, y)")
+        figure.colorBar = ColorBar(scale: .bands(levels: look.levels), label: "f(x, y)")
         return figure
     }
 
-    static func contourSet(_ surface: Surface, levels: Int) throws -> (ContourSet, [Double]) {
+    /// How a panel shows the surface, in the colours of `levels` (the colour bar's bands): filled
+    /// contours in 2-D; in 3-D a mesh clipped to the samples' robust range, the levels ending at
+    /// its top so a pole's heights do not take every colour.
+    enum SurfaceLook {
+        case contours(ContourSet)
+        case mesh(levels: [Double], zRange: ClosedRange<Double>)
+
+        var levels: [Double] {
+            switch self {
+            case .contours(let contours): return contours.levels
+            case .mesh(let levels, _): return levels
+            }
+        }
+    }
+
+    static func look(_ surface: Surface, levels: Int, view: TrajectoryView) throws -> SurfaceLook {
         try checkLevels(levels)
         let window = surface.window
         guard window.x.upperBound > window.x.lowerBound, window.y.upperBound > window.y.lowerBound else {
             throw FigureError("the window of \(surface.name) has zero size")
         }
         let grid = ScalarGrid(x: window.x, y: window.y, columns: resolution, rows: resolution, surface.value)
-        let contourLevels = try Self.levels(for: surface, grid: grid, count: levels)
-        return (ContourSet(grid, levels: contourLevels), contourLevels)
+        guard view == .flat else {
+            let zRange = grid.robustRange
+            return .mesh(levels: try Self.levels(for: surface, grid: grid, count: levels, top: zRange.upperBound), zRange: zRange)
+        }
+        return .contours(ContourSet(grid, levels: try Self.levels(for: surface, grid: grid, count: levels)))
     }
 
-    /// Log-spaced above the minimum, so the floor of a valley gets as many lines as its walls.
-    static func levels(for surface: Surface, grid: ScalarGrid, count: Int) throws -> [Double] {
+    /// Log-spaced above the minimum up to `top` (default the highest sample), so the floor of a
+    /// valley gets as many lines as its walls.
+    static func levels(for surface: Surface, grid: ScalarGrid, count: Int, top: Double? = nil) throws -> [Double] {
         let range = grid.finiteRange
         let floor = surface.minima.first.map { surface.value($0.x, $0.y) } ?? range.lowerBound
-        let bottom = min(floor, range.lowerBound), top = range.upperBound
+        let bottom = min(floor, range.lowerBound), top = top ?? range.upperBound
         guard top > bottom else { throw FigureError("\(surface.name) is constant over its window; nothing to contour") }
         return ContourLevels.logSpaced(minimum: bottom, maximum: top, count: count, decades: 3)
     }
 
-    static func drawSurface(_ axes: Axes, _ contours: ContourSet, _ surface: Surface) {
-        axes.contourFilled(contours)
-        axes.contourLines(contours)
+    /// Filled contours with their lines on a 2-D panel, the shaded mesh in the same colours on a
+    /// 3-D one; the minima starred on either.
+    static func drawSurface(_ panel: any Panel, _ look: SurfaceLook, _ surface: Surface) {
+        switch (look, panel) {
+        case (.contours(let contours), let axes as Axes):
+            axes.contourFilled(contours)
+            axes.contourLines(contours)
+        case (.mesh(let levels, let zRange), let axes as Axes3D):
+            axes.surface(x: surface.window.x, y: surface.window.y, levels: levels, zRange: zRange, surface.value)
+            axes.zLabel = "f(x, y)"
+        default:
+            preconditionFailure("contours go on an Axes, a mesh on an Axes3D")
+        }
         // The global minimum in Okabe–Ito yellow, bright on viridis's dark floor; local ones white.
         if let global = surface.minima.first {
-            axes.scatter([(global.x, global.y)], marker: .star, size: 12, color: Color(hex: 0xF0E442), edge: .text)
+            panel.scatter([(global.x, global.y)], marker: .star, size: 12, color: Color(hex: 0xF0E442), edge: .text)
         }
-        axes.scatter(surface.minima.dropFirst().map { ($0.x, $0.y) }, marker: .star, size: 9, color: .white, edge: .text)
-        axes.legendPlacement = nil
+        panel.scatter(surface.minima.dropFirst().map { ($0.x, $0.y) }, marker: .star, size: 9, color: .white, edge: .text)
+        panel.legendPlacement = nil
     }
 
-    static func drawPath(_ axes: Axes, _ result: TrajectoryResult, _ optimizerStyle: OptimizerStyle, window: Window, label: String?) -> PathArtists {
+    static func drawPath(_ axes: any Panel, _ result: TrajectoryResult, _ optimizerStyle: OptimizerStyle, window: Window, label: String?) -> PathArtists {
         let color = optimizerStyle.color
         let style = LineStyle(color: color, width: 1.5, dash: optimizerStyle.dash)
         let xs = result.points.map(\.x), ys = result.points.map(\.y)

@@ -326,12 +326,15 @@ struct TextArtist: Artist {
 
     func draw(_ canvas: Canvas, _ map: PlotMap) {
         guard !text.isEmpty, x.isFinite, y.isFinite else { return }
-        let p = map(x, y)
-        // Keep the label inside the plot: flip it to the other side of the point near an edge
-        // (so it never covers the point), then clamp.
+        let left = min(map.x.from, map.x.to), top = min(map.y.from, map.y.to)
+        draw(canvas, at: map(x, y), within: Rect(x: left, y: top, width: abs(map.x.to - map.x.from), height: abs(map.y.to - map.y.from)))
+    }
+
+    /// Draws the text beside page point `p`, inside `bounds`: flipped to the other side of the
+    /// point near an edge (so it never covers the point), then clamped.
+    func draw(_ canvas: Canvas, at p: PagePoint, within bounds: Rect) {
         let (w, h) = canvas.measure(text, size: size)
-        let left = min(map.x.from, map.x.to), right = max(map.x.from, map.x.to)
-        let top = min(map.y.from, map.y.to), bottom = max(map.y.from, map.y.to)
+        let left = bounds.x, right = bounds.maxX, top = bounds.y, bottom = bounds.maxY
         var at = PagePoint(p.x + offset.x, p.y + offset.y)
         if at.x + w > right - 2 { at.x = p.x - offset.x - w }
         if at.y - h < top + 2 { at.y = p.y - offset.y + h }

@@ -11,7 +11,7 @@ public enum LegendPlacement: Sendable {
 
 /// One plotting area with its two axes, ticks, titles, artists and legend (matplotlib's Axes).
 /// Add artists with the plotting methods; the figure lays out and draws.
-public final class Axes {
+public final class Axes: PanelLayout {
     public var title: String?
     public var xLabel: String?
     public var yLabel: String?
@@ -43,31 +43,12 @@ public final class Axes {
 
     // MARK: Plotting
 
-    /// A line through the points, optionally with markers (thinned to at most `maxMarkers`)
-    /// and a white halo that keeps it visible over filled contours.
-    @discardableResult
-    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker? = nil, markerSize: Double = 4,
-                     maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) -> LineHandle {
-        precondition(x.count == y.count, "plot: x and y differ in length")
-        artists.append(LineArtist(xs: x, ys: y, style: style, marker: marker, markerSize: markerSize,
-                                  maxMarkers: maxMarkers, halo: halo, label: label))
-        return LineHandle(axes: self, index: artists.count - 1)
-    }
-
-    /// Markers at the points (start, end, minimum, divergence marks).
-    @discardableResult
-    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double = 8, color: Color,
-                        edge: Color = .white, label: String? = nil) -> MarkersHandle {
-        artists.append(ScatterArtist(points: points, marker: marker, size: size, color: color, edge: edge, label: label))
-        return MarkersHandle(axes: self, index: artists.count - 1)
-    }
-
     /// Arrows from each point of `from` to the matching point of `to`.
     @discardableResult
     public func arrows(from: [(Double, Double)], to: [(Double, Double)], color: Color, width: Double = 1.3) -> ArrowsHandle {
         precondition(from.count == to.count, "arrows: from and to differ in length")
         artists.append(ArrowsArtist(from: from, to: to, color: color, width: width))
-        return ArrowsHandle(axes: self, index: artists.count - 1)
+        return ArrowsHandle(owner: self, index: artists.count - 1)
     }
 
     /// Axis-aligned ellipses centred at `centers` with (x, y) radii in data units.
@@ -75,7 +56,7 @@ public final class Axes {
     public func ellipses(centers: [(Double, Double)], radii: [(Double, Double)], color: Color) -> EllipsesHandle {
         precondition(centers.count == radii.count, "ellipses: centers and radii differ in length")
         artists.append(EllipsesArtist(centers: centers, radii: radii, color: color))
-        return EllipsesHandle(axes: self, index: artists.count - 1)
+        return EllipsesHandle(owner: self, index: artists.count - 1)
     }
 
     /// The band between `lower` and `upper` (a min–max range across runs).
@@ -114,13 +95,6 @@ public final class Axes {
         artists.append(ReferenceLineArtist(value: y, style: style, label: label))
     }
 
-    /// A short text near a data point, `offset` points away, kept inside the plot.
-    @discardableResult
-    public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8, color: Color = .text) -> TextHandle {
-        artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
-        return TextHandle(axes: self, index: artists.count - 1)
-    }
-
     // MARK: Geometry
 
     /// The figure point (in points) where data (x, y) is drawn; valid after layout.
@@ -133,6 +107,11 @@ public final class Axes {
     }
 
     var resolvedX = 0.0...1.0, resolvedY = 0.0...1.0
+
+    func prepareLayout() {
+        resolveLimits()
+        resolvedLegend = nil
+    }
 
     /// Settles the limits from the data (or the fixed ones).
     func resolveLimits() {
@@ -179,23 +158,11 @@ public final class Axes {
         let yTickWidth = yTicksLaidOut.map { canvas.measure($0.label, size: Self.tickLabelSize).width }.max() ?? 0
         let lastXLabel = xTicksLaidOut.last(where: \.isMajor).map { canvas.measure($0.label, size: Self.tickLabelSize).width / 2 } ?? 0
         var top = tickHeight / 2 + 2
-        if let title { top = max(top, titleHeight(canvas, title) + 6) }
+        if title != nil { top = max(top, titleHeight(canvas) + 6) }
         let left = Self.tickLength + 3 + yTickWidth + (yLabel == nil ? 0 : labelHeight + 5) + 2
         let bottom = Self.tickLength + 3 + tickHeight + (xLabel == nil ? 0 : labelHeight + 4) + 2
-        var right = max(lastXLabel, 4)
-        if resolvedLegend == .outsideRight, let legend { right = legend.size(canvas).width + 12 }
-        return (top, left, bottom, right)
+        return (top, left, bottom, legendInset(canvas) ?? max(lastXLabel, 4))
     }
-
-    private func lines(_ s: String) -> [Substring] { s.split(separator: "\n") }
-
-    private func titleHeight(_ canvas: Canvas, _ title: String) -> Double {
-        Double(lines(title).count) * canvas.measure("Ag", size: Self.titleSize).height * 1.15
-    }
-
-    var legendEntries: [LegendEntry] { artists.compactMap(\.legendEntry) }
-    /// The legend, wrapped into columns no taller than the frame (inside or beside it).
-    var legend: Legend? { Legend(entries: legendEntries, maxHeight: frame.height) }
 
     /// Decides where the legend goes now that the frame is known.
     func placeLegend(_ canvas: Canvas) {
@@ -268,19 +235,6 @@ public final class Axes {
         if let yLabel {
             canvas.text(yLabel, at: PagePoint(frame.x - Self.tickLength - 5 - yTickWidth, frame.y + frame.height / 2), size: Self.labelSize,
                         anchor: .center, baseline: .bottom, rotated: true)
-        }
-    }
-
-    private func drawTitleAndLegend(_ canvas: Canvas) {
-        if let title {
-            let lineHeight = canvas.measure("Ag", size: Self.titleSize).height * 1.15
-            for (k, line) in lines(title).reversed().enumerated() {
-                canvas.text(String(line), at: PagePoint(frame.x + frame.width / 2, frame.y - 5 - Double(k) * lineHeight), size: Self.titleSize,
-                            bold: k == lines(title).count - 1, anchor: .center, baseline: .bottom)
-            }
-        }
-        if let placement = resolvedLegend, let legend {
-            legend.draw(canvas, in: legend.box(canvas, placement, in: frame))
         }
     }
 }

@@ -21,6 +21,18 @@ public struct ScalarGrid: Sendable {
     }
 
     public func value(_ i: Int, _ j: Int) -> Double { values[j * xs.count + i] }
+
+    /// The range a 3-D view clips z to: the 5th to 95th percentile of the finite samples widened
+    /// by half their spread on each side, within the samples' own range. A smooth surface keeps
+    /// its whole range; a pole (1/(x² + y²)) is cut where it would squeeze the rest into a sliver.
+    public var robustRange: ClosedRange<Double> {
+        let finite = values.filter(\.isFinite).sorted()
+        guard let lowest = finite.first, let highest = finite.last else { return 0...1 }
+        let quantile = { (p: Double) in finite[Int((Double(finite.count - 1) * p).rounded())] }
+        let low = quantile(0.05), high = quantile(0.95), spread = high - low
+        let range = max(lowest, low - 0.5 * spread)...min(highest, high + 0.5 * spread)
+        return range.upperBound > range.lowerBound ? range : (range.lowerBound - 0.5)...(range.upperBound + 0.5)
+    }
     /// Smallest and largest finite sample.
     public var finiteRange: ClosedRange<Double> {
         let finite = values.filter(\.isFinite)

@@ -17,24 +17,38 @@ public final class Figure {
     /// Relative heights of the rows (default equal).
     public var rowWeights: [Double]
     /// The panels, row by row; a grid may hold fewer panels than cells (7 optimizers in 3 × 3).
-    public let panels: [Axes]
+    let cells: [any PanelLayout]
+    public var panels: [any Panel] { cells }
     /// Titles, subtitle and legends change from frame to frame (a step counter, current losses),
     /// so an animation redraws them over its background rather than baking them in.
     public var textIsAnimated = false
     /// The grid from the layout an animation froze (nil: lay out on every draw).
     var frozenGrid: Rect?
 
-    public init(width: Double = 6.4, height: Double = 4.8, rows: Int = 1, columns: Int = 1, panelCount: Int? = nil) {
+    /// `projection` makes every panel a 2-D `Axes` (flat) or a 3-D `Axes3D` (matplotlib's
+    /// `add_subplot(projection="3d")`).
+    public init(width: Double = 6.4, height: Double = 4.8, rows: Int = 1, columns: Int = 1, panelCount: Int? = nil,
+                projection: Projection = .flat) {
         precondition(width > 0 && height > 0 && rows >= 1 && columns >= 1)
         self.width = width; self.height = height; self.rows = rows; self.columns = columns
         rowWeights = Array(repeating: 1, count: rows)
-        panels = (0..<min(panelCount ?? rows * columns, rows * columns)).map { _ in Axes() }
+        cells = (0..<min(panelCount ?? rows * columns, rows * columns)).map { _ in
+            switch projection {
+            case .flat: return Axes()
+            case .threeD(let camera): return Axes3D(camera: camera)
+            }
+        }
     }
 
-    /// The first (or only) panel.
-    public var axes: Axes { panels[0] }
+    /// The 2-D panels (all of a flat figure's).
+    public var flatPanels: [Axes] { cells.compactMap { $0 as? Axes } }
+    /// The 3-D panels (all of a 3-D figure's).
+    public var panels3D: [Axes3D] { cells.compactMap { $0 as? Axes3D } }
 
-    public subscript(row: Int, column: Int) -> Axes { panels[row * columns + column] }
+    /// The first (or only) panel of a flat figure.
+    public var axes: Axes { flatPanels[0] }
+
+    public subscript(row: Int, column: Int) -> Axes { flatPanels[row * columns + column] }
 
     static let padding = 10.0, columnGap = 14.0, rowGap = 12.0, titleSize = 12.0, subtitleSize = 9.0
 
@@ -50,28 +64,25 @@ public final class Figure {
         let weightSum = rowWeights.reduce(0, +)
         let cellHeights = rowWeights.map { (grid.height - Double(rows - 1) * Self.rowGap) * $0 / weightSum }
 
-        for axes in panels {
-            axes.resolveLimits()
-            axes.resolvedLegend = nil
-        }
+        for panel in cells { panel.prepareLayout() }
         // Frames depend on label sizes, label choice on frame sizes, legend placement on both:
         // three rounds settle it.
         for round in 0..<3 {
-            for (k, axes) in panels.enumerated() {
+            for (k, axes) in cells.enumerated() {
                 let length = round == 0 ? (cellWidth * 0.8, cellHeights[k / columns] * 0.8) : (axes.frame.width, axes.frame.height)
                 axes.layoutTicks(canvas, xLength: length.0, yLength: length.1)
             }
-            let insets = panels.map { $0.insets(canvas) }
+            let insets = cells.map { $0.insets(canvas) }
             let topInset = insets.map(\.top).max() ?? 0, left = insets.map(\.left).max() ?? 0
             let bottom = insets.map(\.bottom).max() ?? 0, right = insets.map(\.right).max() ?? 0
-            for (k, axes) in panels.enumerated() {
+            for (k, axes) in cells.enumerated() {
                 let row = k / columns, column = k % columns
                 let cellY = grid.y + cellHeights[..<row].reduce(0, +) + Double(row) * Self.rowGap
                 let cellX = grid.x + Double(column) * (cellWidth + Self.columnGap)
                 axes.frame = Rect(x: cellX + left, y: cellY + topInset, width: max(10, cellWidth - left - right),
                                   height: max(10, cellHeights[row] - topInset - bottom))
             }
-            if round == 1 { panels.forEach { $0.placeLegend(canvas) } }
+            if round == 1 { cells.forEach { $0.placeLegend(canvas) } }
         }
         return grid
     }
@@ -95,8 +106,8 @@ public final class Figure {
             canvas.fill(Rect(x: 0, y: 0, width: w, height: h), .white)
             if !textIsAnimated { drawTitles(canvas, grid) }
         }
-        for axes in panels { axes.draw(canvas, layer, textIsAnimated: textIsAnimated) }
-        if layer != .foreground, let colorBar, let top = panels.map(\.frame.y).min(), let bottom = panels.map(\.frame.maxY).max() {
+        for panel in cells { panel.draw(canvas, layer, textIsAnimated: textIsAnimated) }
+        if layer != .foreground, let colorBar, let top = cells.map(\.frame.y).min(), let bottom = cells.map(\.frame.maxY).max() {
             // Right of the grid, past any legend placed outside a panel.
             colorBar.draw(canvas, x: grid.maxX, top: top, bottom: bottom)
         }
@@ -112,6 +123,13 @@ public final class Figure {
             canvas.text(subtitle, at: PagePoint(grid.x + grid.width / 2, y), size: Self.subtitleSize, color: Color(hex: 0x555555), anchor: .center, baseline: .top)
         }
     }
+}
+
+/// The kind of panel a figure holds.
+public enum Projection: Sendable {
+    case flat
+    /// 3-D panels seen by this camera.
+    case threeD(Camera)
 }
 
 /// Which part of a figure a draw produces: an animation renders the background once and the

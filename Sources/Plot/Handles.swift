@@ -2,33 +2,43 @@
 /// (matplotlib's `Line2D.set_data`, `set_animated`). An animated artist is left out of the
 /// background an animation renders once and drawn on top of it in every frame.
 public protocol ArtistHandle {
-    var axes: Axes { get }
-    var index: Int { get }
+    /// The panel (2-D or 3-D) the artist was added to.
+    var panel: any Panel { get }
+    /// Whether the artist is redrawn every frame (true) or belongs to the frozen background.
+    var isAnimated: Bool { get nonmutating set }
 }
 
 extension ArtistHandle {
-    /// Whether the artist is redrawn every frame (true) or belongs to the frozen background.
-    public var isAnimated: Bool {
-        get { axes.animatedArtists.contains(index) }
-        nonmutating set { if newValue { axes.animatedArtists.insert(index) } else { axes.animatedArtists.remove(index) } }
-    }
-
     /// Sets `isAnimated` and returns the handle, for use right where the artist is added.
     @discardableResult
     public func animated() -> Self { isAnimated = true; return self }
+}
 
-    func artist<A: Artist>(_ type: A.Type) -> A { axes.artists[index] as! A }
+/// The handles' common part: the panel that holds the artist and its place there.
+protocol OwnedHandle: ArtistHandle {
+    var owner: any PanelLayout { get }
+    var index: Int { get }
+}
+
+extension OwnedHandle {
+    func artist<A: Artist>(_ type: A.Type) -> A { owner.artists[index] as! A }
 
     func update<A: Artist>(_ type: A.Type, _ change: (inout A) -> Void) {
-        var artist = axes.artists[index] as! A
+        var artist = owner.artists[index] as! A
         change(&artist)
-        axes.artists[index] = artist
+        owner.artists[index] = artist
+    }
+
+    public var panel: any Panel { owner }
+    public var isAnimated: Bool {
+        get { owner.animatedArtists.contains(index) }
+        nonmutating set { if newValue { owner.animatedArtists.insert(index) } else { owner.animatedArtists.remove(index) } }
     }
 }
 
 /// A line added by `Axes.plot`.
-public struct LineHandle: ArtistHandle {
-    public let axes: Axes, index: Int
+public struct LineHandle: OwnedHandle {
+    let owner: any PanelLayout, index: Int
 
     /// New points (a path up to the current step). Markers stay on the points they marked
     /// before (every k-th as thinned for the first data), so they do not shift as a path grows.
@@ -49,8 +59,8 @@ public struct LineHandle: ArtistHandle {
 }
 
 /// Markers added by `Axes.scatter`.
-public struct MarkersHandle: ArtistHandle {
-    public let axes: Axes, index: Int
+public struct MarkersHandle: OwnedHandle {
+    let owner: any PanelLayout, index: Int
 
     public var points: [(Double, Double)] { artist(ScatterArtist.self).points }
     /// New marker positions; empty hides them.
@@ -58,8 +68,8 @@ public struct MarkersHandle: ArtistHandle {
 }
 
 /// A text added by `Axes.text`.
-public struct TextHandle: ArtistHandle {
-    public let axes: Axes, index: Int
+public struct TextHandle: OwnedHandle {
+    let owner: any PanelLayout, index: Int
 
     public var text: String { artist(TextArtist.self).text }
     /// New text; empty hides it.
@@ -67,8 +77,8 @@ public struct TextHandle: ArtistHandle {
 }
 
 /// Arrows added by `Axes.arrows`.
-public struct ArrowsHandle: ArtistHandle {
-    public let axes: Axes, index: Int
+public struct ArrowsHandle: OwnedHandle {
+    let owner: any PanelLayout, index: Int
 
     public func setArrows(from: [(Double, Double)], to: [(Double, Double)]) {
         precondition(from.count == to.count, "setArrows: from and to differ in length")
@@ -77,8 +87,8 @@ public struct ArrowsHandle: ArtistHandle {
 }
 
 /// Ellipses added by `Axes.ellipses`.
-public struct EllipsesHandle: ArtistHandle {
-    public let axes: Axes, index: Int
+public struct EllipsesHandle: OwnedHandle {
+    let owner: any PanelLayout, index: Int
 
     public func setEllipses(centers: [(Double, Double)], radii: [(Double, Double)]) {
         precondition(centers.count == radii.count, "setEllipses: centers and radii differ in length")

@@ -119,3 +119,27 @@ struct NoiseOptions: ParsableArguments {
         return result
     }
 }
+
+/// The 2-D or 3-D view of a surface and the 3-D camera. The angles take the next argument as
+/// they are, so `--azimuth -60` reads as a number, not as an option.
+struct ViewOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("2d (contours) or 3d (a shaded surface with the paths on it).", valueName: "view"))
+    var view: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("3-D camera angle around z, degrees from +x (default -60).", valueName: "degrees"))
+    var azimuth: Double?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("3-D camera angle above the x-y plane, -90...90 degrees (default 30).", valueName: "degrees"))
+    var elevation: Double?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Turn the 3-D camera this many degrees over an animation, ending at --azimuth.", valueName: "degrees"))
+    var rotate: Double?
+
+    func trajectoryView(animated: Bool) throws -> TrajectoryView {
+        var view = TrajectoryView.flat
+        try checkingOptions {
+            view = try TrajectoryView(name: self.view, azimuth: azimuth, elevation: elevation, rotate: rotate, animated: animated)
+        }
+        return view
+    }
+}

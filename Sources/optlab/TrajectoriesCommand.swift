@@ -53,6 +53,8 @@ struct TrajectoriesCommand: ParsableCommand {
             on the still figure and holding it 1.5 s. --fps (default 20) and --frames (at most one per \
             step; default one per step up to 8 s) set the pace; --dpi defaults to 80 for animations.
 
+            3-D: --view 3d draws the surface as a shaded mesh in the contours' colours (the same colour             bar), each path on it at z = f(x, y) (lifted slightly; the parts a hill hides drawn faint),             seen from --azimuth degrees around z (default -60) and --elevation above the x-y plane             (default 30), matplotlib's view_init. z is clipped to a robust range of the surface (its 5th             to 95th percentile widened by half their spread) so a formula's pole does not flatten the             rest. In an animation, --rotate DEGREES turns the camera over the run, ending at --azimuth.             --show draws on the 2-D view only.
+
             Examples:
               optlab trajectories --fn bowl
               optlab trajectories --fn bowl --csv bowl.csv --out bowl.pdf
@@ -68,6 +70,9 @@ struct TrajectoriesCommand: ParsableCommand {
               optlab trajectories --fn bowl --optimizers "momentum(lr=0.02),adam(lr=0.1)" --show step,velocity,scale
               optlab trajectories --fn bowl --out plots/bowl-race.gif
               optlab trajectories --fn rosenbrock --steps 500 --out rosenbrock.mp4 --fps 30 --frames 240
+              optlab trajectories --fn saddle --optimizers "sgd(lr=0.05),momentum(lr=0.05),adam(lr=0.05)" --view 3d
+              optlab trajectories --fn himmelblau --view 3d --azimuth 30 --elevation 45
+              optlab trajectories --fn saddle --view 3d --out saddle.gif --rotate 90
             """
     )
 
@@ -89,6 +94,8 @@ struct TrajectoriesCommand: ParsableCommand {
 
     @OptionGroup var noise: NoiseOptions
 
+    @OptionGroup var view: ViewOptions
+
     @Option(help: ArgumentHelp("Draw the optimizer's state along each path: step, velocity, scale (comma-separated).", valueName: "views"))
     var show: String?
 
@@ -103,11 +110,14 @@ struct TrajectoriesCommand: ParsableCommand {
 
     func validate() throws {
         try checkingOptions { try TrajectoryFigure.checkLevels(levels) }
-        _ = try stateViews()
+        let views = try stateViews()
+        if try trajectoryView() != .flat && !views.isEmpty { throw ValidationError("--show draws on the 2-D view only (drop --view 3d)") }
         if try noise.gradientNoise().map({ $0.seeds > 1 }) == true && figure.isAnimation {
             throw ValidationError("--seeds must be 1 in an animation (it moves one path per optimizer)")
         }
     }
+
+    private func trajectoryView() throws -> TrajectoryView { try view.trajectoryView(animated: figure.isAnimation) }
 
     func run() throws {
         let surface = try path.surface()
@@ -126,13 +136,15 @@ struct TrajectoriesCommand: ParsableCommand {
             let bar = ProgressBar("frames", total: frames, unit: .items("frame"))
             let cancellation = Interrupt.watch()
             defer { Interrupt.stopWatching(); bar.finish() }
-            try TrajectoryAnimation.save(comparison, layout: chosenLayout, levels: levels, show: try stateViews(), to: out, fps: figure.fps, frames: frames,
+            try TrajectoryAnimation.save(comparison, layout: chosenLayout, levels: levels, show: try stateViews(), view: try trajectoryView(),
+                                         to: out, fps: figure.fps, frames: frames,
                                          dpi: figure.resolution) { done in
                 if cancellation.isRequested { throw FileError("interrupted: '\(out)' not written") }
                 bar.set(completed: done)
             }
         } else {
-            try TrajectoryFigure.make(comparison, layout: chosenLayout, levels: levels, show: try stateViews()).save(to: out, dpi: figure.resolution)
+            try TrajectoryFigure.make(comparison, layout: chosenLayout, levels: levels, show: try stateViews(), view: try trajectoryView())
+                .save(to: out, dpi: figure.resolution)
         }
         printSummary(comparison)
         if let csv { print("wrote \(csv)") }

@@ -43,6 +43,11 @@ final class ExperimentTests: XCTestCase {
             ("kind: trajectories\nstart: [1]", "'start' must be [x, y]"),
             ("kind: trajectories\noutputs: [png, avi]", "'outputs' of trajectories must be among png, svg, pdf, gif, mp4, got 'avi'"),
             ("kind: lr-sweep\nrange: 0...1\noutputs: [gif]", "'outputs' of lr-sweep must be among png, svg, pdf, got 'gif'"),
+            ("kind: trajectories\nview: 3d\nelevation: 100", "'elevation' must be in -90...90 degrees, got 100.0"),
+            ("kind: trajectories\nview: 3d\nazimuth: high", "'azimuth' must be a number of degrees"),
+            ("kind: trajectories\nazimuth: 10", "'azimuth' applies to the 3-D view"),
+            ("kind: trajectories\nview: 3d\nrotate: 90", "'rotate' turns the camera in animations"),
+            ("kind: trajectories\nview: 4d", "'view' must be 2d or 3d, got '4d'"),
             ("- a\n- b", "expected a mapping"),
             // Keys that are not names made Yams trap (found by the experiment fuzzer).
             ("? [a, b]\n: c\nkind: trajectories", "a key must be a name, not a list"),

@@ -65,4 +65,19 @@ final class FigureTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("zero size"), "\(error)")
         }
     }
+
+    /// A formula's pole is clipped in 3-D: the mesh and the colour bar stop at the robust top,
+    /// so the rest of the surface keeps its colours; a smooth built-in keeps its whole range.
+    func test3DClipsAPoleAndKeepsTheColoursForTheRest() throws {
+        let view = TrajectoryView.threeD(.standard, rotation: 0)
+        guard case .mesh(let levels, let zRange) = try TrajectoryFigure.look(Surface.named("1/(x^2+y^2)"), levels: 14, view: view) else {
+            return XCTFail("a 3-D view draws a mesh")
+        }
+        XCTAssertLessThan(zRange.upperBound, 10)
+        XCTAssertEqual(levels.last, zRange.upperBound)
+        let bowl = try Surface.named("bowl")
+        guard case .mesh(let bowlLevels, _) = try TrajectoryFigure.look(bowl, levels: 14, view: view),
+              case .contours(let contours) = try TrajectoryFigure.look(bowl, levels: 14, view: .flat) else { return XCTFail() }
+        XCTAssertEqual(bowlLevels, contours.levels, "the same colour bar as the contour figure")
+    }
 }

@@ -26,6 +26,21 @@ final class TrajectoryAnimationTests: XCTestCase {
         }
     }
 
+    /// In 3-D too, turning the camera or not: the camera ends where the still figure looks from.
+    func testTheLastFrameOf3DIsTheStillFigure() throws {
+        let comparison = try race()
+        for (layout, rotation) in [(TrajectoryLayout.overlay, 90.0), (.grid, 0)] {
+            let view = TrajectoryView.threeD(try Camera(azimuth: -50, elevation: 35), rotation: rotation)
+            let (animation, update) = try TrajectoryAnimation.make(comparison, layout: layout, levels: 10, view: view, fps: 10, dpi: 40)
+            let still = try TrajectoryFigure.make(comparison, layout: layout, levels: 10, view: view).rasterize(dpi: 40)
+            update(0)
+            XCTAssertEqual(animation.figure.panels3D[0].camera.azimuth, -50 - rotation, "the run starts turned back by the rotation")
+            XCTAssertTrue(animation.render() != still, "\(layout): the first frame differs")
+            update(comparison.steps)
+            XCTAssertTrue(animation.render() == still, "\(layout), rotation \(rotation): the final frame is the still figure, pixel for pixel")
+        }
+    }
+
     func testADivergedPathShowsItsCrossOnlyOnceItDiverges() throws {
         let comparison = try race()
         let sgd = comparison.results[1]

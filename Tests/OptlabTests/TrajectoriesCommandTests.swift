@@ -70,6 +70,13 @@ final class TrajectoriesCommandTests: XCTestCase {
             (["--optimizers", "sgd(schedule=cyclic(base_lr=0.01))"], "schedule cyclic: missing max_lr"),
             (["--optimizers", "sgd(momentum=0.9,schedule=onecycle(max_lr=0.1,total_steps=50))"],
              "schedule onecycle: tried to step 51 times; total_steps is 50"),
+            (["--view", "3d", "--azimuth", "400"], "--azimuth must be in -360...360 degrees, got 400.0"),
+            (["--view", "3d", "--elevation=-91"], "--elevation must be in -90...90 degrees, got -91.0"),
+            (["--view", "3d", "--elevation", "nan"], "--elevation must be in -90...90 degrees, got nan"),
+            (["--elevation", "45"], "--elevation applies to the 3-D view"),
+            (["--view", "3d", "--rotate", "90"], "--rotate turns the camera in animations: write a .gif or .mp4"),
+            (["--view", "3D"], "--view must be 2d or 3d, got '3D'"),
+            (["--view", "3d", "--show", "step"], "--show draws on the 2-D view only"),
         ]
         for (arguments, expected) in cases {
             let r = try runOptlab(["trajectories"] + arguments + ["--csv", csv])
@@ -82,6 +89,17 @@ final class TrajectoriesCommandTests: XCTestCase {
         let r = try runOptlab(["trajectories", "--csv", folder.appendingPathComponent("no/such/dir.csv").path], in: folder)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
+    }
+}
+
+/// The 3-D view from the command line: negative angles read as numbers.
+extension TrajectoriesCommandTests {
+    func test3DViewTakesNegativeAngles() throws {
+        let out = folder.appendingPathComponent("saddle.png").path
+        let r = try runOptlab(["trajectories", "--fn", "saddle", "--view", "3d", "--azimuth", "-30", "--elevation", "-20", "--steps", "5",
+                               "--optimizers", "adam", "--dpi", "40", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try pngSize(out).0, 380, "9.5 in at 40 dpi")
     }
 }
 
