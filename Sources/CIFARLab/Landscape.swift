@@ -15,27 +15,31 @@ import Support
 /// plane off the endpoint. Here the normalisation is the plane's inner product instead,
 /// ⟨a, b⟩ = Σᵢ sᵢ² aᵢ bᵢ with sᵢ = 1 / ‖θ₀'s filter holding i‖ (1 for biases and batch-norm
 /// parameters, which have no filters), so the runs' ends lie exactly in the plane.
-/// - Two runs: the x axis points to the first run's end (x = 1 there), the y axis to the second's,
-///   Gram–Schmidt-orthogonalised against x and scaled to x's length, so the picture is to scale.
+/// - Two runs: the x axis points to the first run's end, the y axis to the second's,
+///   Gram–Schmidt-orthogonalised against x.
 /// - More runs: the first two principal components of every saved iterate of every run, centred at
 ///   θ₀ (uncentred second moment about θ₀, not about the iterates' mean: the plane must go through
-///   the common start), in units of filter-normalised distance.
+///   the common start).
+/// Both axes are unit vectors of that metric, so the picture is to scale and a coordinate is a
+/// filter-normalised distance (1 = every filter moved by its own norm, in the root-mean-square sense).
 public enum Landscape {
     /// Training images the loss is evaluated on, by default: the first of the runs' training images.
     public static let defaultLossImages = 2000
     public static let defaultGrid = 21
     /// Iterates saved per run (evenly spaced in steps), by default, besides θ₀ and the end.
     public static let defaultSnapshots = 40
-    /// Multiply-adds of a landscape's loss evaluations above which it is refused up front.
-    public static let multiplyAddLimit = 1e14
 
     /// The plane's window around the projected points: their span, widened by this fraction on each side.
     static let margin = 0.25
 
-    /// Optimizer steps of a plan's whole run.
-    public static func steps(of plan: TrainingPlan, train: Dataset) throws -> Int {
-        let remaining = try plan.validation.map { try $0.apply(to: train).train } ?? train
-        return plan.epochs * DataLoader(remaining.prefix(plan.trainSubset), batchSize: plan.batchSize).batchCount
+    /// Images a plan trains on per epoch: the training split less the validation split, cut to the subset.
+    public static func trainingImages(_ plan: TrainingPlan, train: Dataset) -> Int {
+        min(plan.trainSubset ?? .max, train.count - (plan.validation?.count ?? 0))
+    }
+
+    /// Optimizer steps of a plan's whole run (the loader keeps a last, smaller batch).
+    public static func steps(of plan: TrainingPlan, train: Dataset) -> Int {
+        plan.epochs * ((trainingImages(plan, train: train) + plan.batchSize - 1) / plan.batchSize)
     }
 }
 
@@ -103,9 +107,8 @@ public struct ParameterSpace: Sendable {
 /// coordinates of a `ParameterSpace`, and what they are.
 public struct LandscapePlane: Sendable {
     public let space: ParameterSpace
-    /// In scaled coordinates; a point's coordinate along one is ⟨z, a⟩ / ⟨a, a⟩.
-    let axes: [[Float]]
-    private let lengthsSquared: [Double]
+    /// Orthonormal, in scaled coordinates; a point's coordinate along one is ⟨z, a⟩.
+    public let axes: [[Float]]
     /// What each axis is, as the figure labels it.
     public let axisLabels: [String]
     /// The fraction of the iterates' second moment about θ₀ each principal component holds (nil
@@ -115,29 +118,26 @@ public struct LandscapePlane: Sendable {
     init(space: ParameterSpace, axes: [[Float]], axisLabels: [String], varianceFractions: [Double]? = nil) {
         self.space = space
         self.axes = axes
-        lengthsSquared = axes.map { dot($0, $0) }
         self.axisLabels = axisLabels
         self.varianceFractions = varianceFractions
     }
 
-    /// The plane through θ₀ and the two ends: x = 1 at the first end, y toward the second,
-    /// orthogonal to x and of its length. Throws when an end is θ₀ or both lie on one line through it.
+    /// The plane through θ₀ and the two ends: x toward the first end, y toward the second,
+    /// orthogonal to x. Throws when an end is θ₀ or both lie on one line through it.
     public static func towardEnds(_ space: ParameterSpace, _ first: (label: String, end: [Float]),
                                   _ second: (label: String, end: [Float])) throws -> LandscapePlane {
         let x = space.scaled(first.end), toSecond = space.scaled(second.end)
         let xx = dot(x, x)
         guard xx > 0 else { throw TrainingError.plan("\(first.label) ends where it started: no direction to draw") }
         let along = dot(toSecond, x) / xx
-        var y = (0..<x.count).map { toSecond[$0] - Float(along) * x[$0] }
+        let y = (0..<x.count).map { toSecond[$0] - Float(along) * x[$0] }
         let yy = dot(y, y)
         guard yy > 1e-12 * xx else {
             throw TrainingError.plan("\(first.label) and \(second.label) end on one line through the start: they span no plane")
         }
-        let stretch = Float((xx / yy).squareRoot())
-        y = y.map { $0 * stretch }
-        return LandscapePlane(space: space, axes: [x, y], axisLabels: [
-            "toward \(first.label)'s end (1 = its end), filter-normalised",
-            "toward \(second.label)'s end, orthogonalised, same scale",
+        return LandscapePlane(space: space, axes: [unit(x), unit(y)], axisLabels: [
+            "toward \(first.label)'s end (filter-normalised distance)",
+            "toward \(second.label)'s end, orthogonal to x",
         ])
     }
 
@@ -168,7 +168,7 @@ public struct LandscapePlane: Sendable {
                 for p in 0..<space.count { axis[p] += weight * z[i][p] }
             }
             if dot(axis, z[n - 1]) < 0 { axis = axis.map { -$0 } }
-            axes.append(axis)
+            axes.append(unit(axis))
         }
         let fractions = order.prefix(2).map { values[$0] / total }
         return LandscapePlane(space: space, axes: axes, axisLabels: fractions.enumerated().map { k, fraction in
@@ -179,14 +179,17 @@ public struct LandscapePlane: Sendable {
     /// A point's coordinates (x, y) in the plane: its projection.
     public func project(_ point: [Float]) -> (x: Double, y: Double) {
         let z = space.scaled(point)
-        return (dot(z, axes[0]) / lengthsSquared[0], dot(z, axes[1]) / lengthsSquared[1])
+        return (dot(z, axes[0]), dot(z, axes[1]))
     }
 
     /// The parameters at (x, y) in the plane.
     public func point(x: Double, y: Double) -> [Float] { space.point([x, y], axes: axes) }
 
-    /// The axes as unit vectors in the scaled coordinates (orthonormal).
-    public var unitAxes: [[Float]] { zip(axes, lengthsSquared).map { axis, l2 in axis.map { $0 / Float(l2.squareRoot()) } } }
+    /// `vector` scaled to length 1.
+    static func unit(_ vector: [Float]) -> [Float] {
+        let length = Float(dot(vector, vector).squareRoot())
+        return vector.map { $0 / length }
+    }
 }
 
 /// The dot product in double precision, summed in float blocks of 8 lanes (fast and accurate

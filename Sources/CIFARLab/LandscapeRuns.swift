@@ -64,7 +64,7 @@ public struct LandscapePath: Sendable {
         let (network, plan, _) = try Checkpoint.network(url)
         guard let plan else { throw TrainingError.plan("\(url.path) has no optlab metadata: its start θ₀ is unknown") }
         let start = try CIFARModels.make(plan.model, seed: plan.seed)
-        let path = LandscapePath(spec: try OptimizerSpec.parse(plan.optimizer), steps: [0, try Landscape.steps(of: plan, train: train)],
+        let path = LandscapePath(spec: try OptimizerSpec.parse(plan.optimizer), steps: [0, Landscape.steps(of: plan, train: train)],
                                  iterates: [ParameterSpace.values(of: start), ParameterSpace.values(of: network)])
         return (path, plan)
     }
