@@ -51,8 +51,8 @@ struct LandscapeCommand: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    @Option(help: ArgumentHelp("The figure (.png, .svg or .pdf).", valueName: "file"))
-    var out = "plots/landscape.png"
+    @Option(help: ArgumentHelp("The figure (.png, .svg or .pdf; default plots/landscape.png).", valueName: "file"))
+    var out: String?
 
     @Option(help: ArgumentHelp("The grid CSV (default: beside the figure); the paths go to <csv>-paths.csv.", valueName: "file"))
     var csv: String?
@@ -70,7 +70,7 @@ struct LandscapeCommand: ParsableCommand {
                 throw ValidationError("\(given) does not apply with --from: the checkpoints' plans say how they were trained")
             }
         }
-        try FigureOutput.check(out)
+        if let out { try FigureOutput.check(out) }
     }
 
     /// What the unfinished work in the `.partial` folder belongs to.
@@ -84,6 +84,7 @@ struct LandscapeCommand: ParsableCommand {
     }
 
     func run() throws {
+        let out = try self.out ?? FigureOutput.defaultPath("landscape")
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
         let pathsCSV = (csvPath as NSString).deletingPathExtension + "-paths.csv"
         let workPath = (out as NSString).deletingPathExtension + ".partial"
