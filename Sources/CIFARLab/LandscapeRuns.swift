@@ -77,13 +77,16 @@ public struct LandscapePath: Sendable {
 /// other points of the plane, and batch statistics make the loss a function of the weights alone.
 public final class LossProbe {
     let network: Network
-    let loader: DataLoader
+    /// The images normalised once: every point of the grid reads the same batches.
+    let batches: [Batch]
+    public let imageCount: Int
     let criterion: CrossEntropyLoss
     let inputs = InputTensors()
 
     public init(model: String, images: Dataset, normalization: InputNormalization, labelSmoothing: Float) throws {
         network = try CIFARModels.make(model, seed: 0)
-        loader = Trainer.testLoader(images, normalization)
+        batches = Array(Trainer.testLoader(images, normalization).batches(epoch: 0))
+        imageCount = images.count
         criterion = CrossEntropyLoss(labelSmoothing: labelSmoothing)
     }
 
@@ -99,8 +102,6 @@ public final class LossProbe {
                       normalization: trainer.normalization, labelSmoothing: plan.labelSmoothing)
     }
 
-    public var imageCount: Int { loader.dataset.count }
-
     /// Multiply-adds of one evaluation.
     public var multiplyAdds: Double { Double(network.multiplyAddsPerImage()) * Double(imageCount) }
 
@@ -108,7 +109,7 @@ public final class LossProbe {
     public func loss(at point: [Float]) throws -> Double {
         ParameterSpace.load(point, into: network)
         var sum = 0.0
-        for batch in loader.batches(epoch: 0) {
+        for batch in batches {
             let logits = try network.forward(inputs.tensor(batch.images), training: true)
             sum += Double(try criterion(logits, batch.labels)) * Double(batch.labels.count)
         }
