@@ -8,7 +8,7 @@ import Plot
 /// map and log-spaced levels), each run's projected path in its optimizer's colour with its end
 /// marked ●, the common start θ₀ marked ■, and the axes labelled with what they are.
 public enum LandscapeFigure {
-    public static func make(_ grid: LandscapeGrid, plane: LandscapePlane, paths: [LandscapePath], startLoss: Double,
+    public static func make(_ grid: LandscapeGrid, plane: LandscapePlane, paths: [LandscapePath], startLoss: Double, endLosses: [Double],
                             title: String, subtitle: String, lossLabel: String) -> Figure {
         let figure = Figure(width: 10, height: 7.4)
         let axes = figure.axes
@@ -22,9 +22,9 @@ public enum LandscapeFigure {
         let contours = ContourSet(ScalarGrid(xs: grid.xs, ys: grid.ys, values: values), levels: levels)
         axes.contourFilled(contours)
         axes.contourLines(contours)
-        for (path, style) in zip(paths, OptimizerStyle.styles(paths.map(\.spec))) {
+        for ((path, style), endLoss) in zip(zip(paths, OptimizerStyle.styles(paths.map(\.spec))), endLosses) {
             let points = path.iterates.map(plane.project)
-            let label = path.label + (path.divergedAt != nil ? " (diverged)" : "")
+            let label = path.label + (path.divergedAt != nil ? " (diverged)" : "") + String(format: "  end loss %.3f", endLoss)
             axes.plot(x: points.map(\.x), y: points.map(\.y), style: LineStyle(color: style.color, width: 1.8, dash: style.dash),
                       marker: .circle, markerSize: 3, maxMarkers: 60, halo: true, label: label)
             axes.scatter([(points.last!.x, points.last!.y)], marker: path.divergedAt != nil ? .cross : .circle, size: 10,

@@ -34,8 +34,8 @@ struct LandscapeCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Comma-separated optimizer specs, each trained from the same start θ₀.")
-    var compare = "momentum,adam"
+    @Option(help: "Comma-separated optimizer specs, each trained from the same start θ₀ (default momentum,adam).")
+    var compare: String?
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Finished runs' checkpoints instead of training (same model and seed).", valueName: "ckpt"))
     var from: [String] = []
@@ -63,6 +63,7 @@ struct LandscapeCommand: ParsableCommand {
         guard snapshots >= 1 else { throw ValidationError("--snapshots must be at least 1, got \(snapshots)") }
         if !from.isEmpty {
             guard from.count >= 2 else { throw ValidationError("--from needs at least two checkpoints to span a plane") }
+            if compare != nil { throw ValidationError("--compare trains runs and --from reads finished ones: give one of them") }
             let trainingOptions = [options.model.map { _ in "--model" }, options.epochs.map { _ in "--epochs" },
                                    options.seed.map { _ in "--seed" }, options.batchSize.map { _ in "--batch-size" },
                                    options.trainSubset.map { _ in "--train-subset" }, options.validation.map { _ in "--validation" }]
@@ -98,7 +99,7 @@ struct LandscapeCommand: ParsableCommand {
         var checkpointRuns: [LandscapePath] = []
         if from.isEmpty {
             plan = try options.plan(optimizer: nil, comparing: true)
-            specs = try OptimizerSpec.parseList(compare, defaultBase: CIFARModels.defaultBase(model: plan.model))
+            specs = try OptimizerSpec.parseList(compare ?? "momentum,adam", defaultBase: CIFARModels.defaultBase(model: plan.model))
                 .map { CIFARModels.withDefaultLearningRate($0, model: plan.model) }
             guard specs.count >= 2 else { throw Failure("--compare needs at least two optimizers to span a plane, got \(specs.count)") }
         } else {
@@ -110,9 +111,9 @@ struct LandscapeCommand: ParsableCommand {
             checkpointRuns = loaded.map(\.path)
         }
         try checkBudget(plan: plan, runs: max(specs.count, from.count), train: train)
-        var probe: LossProbe?
-        try checkingOptions { probe = try LossProbe(plan: plan, train: train, test: test, images: lossImages) }
-        guard let probe else { return }
+        var checkedProbe: LossProbe?
+        try checkingOptions { checkedProbe = try LossProbe(plan: plan, train: train, test: test, images: lossImages) }
+        let probe = checkedProbe!
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -148,9 +149,10 @@ struct LandscapeCommand: ParsableCommand {
         let startLoss = try probe.loss(at: plane.space.origin)
         print("Axes: x = \(plane.axisLabels[0]); y = \(plane.axisLabels[1])")
         print(String(format: "θ₀: loss %.4f", startLoss))
-        for path in paths {
+        let endLosses = try paths.map { try probe.loss(at: $0.end) }
+        for (path, endLoss) in zip(paths, endLosses) {
             let (x, y) = plane.project(path.end)
-            print(String(format: "%@ end: (%.3f, %.3f), loss %.4f", path.label, x, y, try probe.loss(at: path.end))
+            print(String(format: "%@ end: (%.3f, %.3f), loss %.4f", path.label, x, y, endLoss)
                   + (path.divergedAt.map { " (diverged in epoch \($0.epoch), batch \($0.batch))" } ?? ""))
         }
         try OutputFolder.createParent(of: out)
@@ -160,7 +162,7 @@ struct LandscapeCommand: ParsableCommand {
         let kind = paths.count == 2 ? "The plane through θ₀ and both ends" : "The plane of the iterates' first two principal components about θ₀"
         let subtitle = "\(kind) · \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s") × \(Landscape.trainingImages(plan, train: train).grouped) images, "
             + "batch \(plan.batchSize)   ■ θ₀ (common start)   ● end"
-        try LandscapeFigure.make(lattice, plane: plane, paths: paths, startLoss: startLoss,
+        try LandscapeFigure.make(lattice, plane: plane, paths: paths, startLoss: startLoss, endLosses: endLosses,
                                  title: "Loss landscape of \(plan.model) with each optimizer's path", subtitle: subtitle,
                                  lossLabel: "training loss on \(probe.imageCount.grouped) training images").save(to: out)
         try work.remove()

@@ -20,11 +20,6 @@ final class CIFARModelsCommandTests: XCTestCase {
             (["--optimizer", "adam"], "--optimizer applies to --models"),
             (["--models", "tutorial,labnet", "--model", "labnet"], "--model labnet and --models both name the network"),
         ]
-        for (arguments, message) in cases {
-            let outcome = try runOptlab(["cifar", "--data", try realDataPath()] + arguments)
-            XCTAssertNotEqual(outcome.status, 0, arguments.joined(separator: " "))
-            let first = String(outcome.stderr.split(separator: "\n").first ?? "")
-            XCTAssert(first.hasPrefix("Error: ") && first.contains(message), "\(arguments): \(outcome.stderr)")
-        }
+        try assertRefused(["cifar", "--data", try realDataPath()], cases)
     }
 }

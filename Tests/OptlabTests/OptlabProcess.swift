@@ -49,3 +49,14 @@ func temporaryFolder(_ test: XCTestCase) throws -> URL {
 /// The real CIFAR-10 folder, found as optlab finds it; its absence is a failure naming every place
 /// looked, never a silent skip.
 func realDataPath() throws -> String { try DataLocation.find(option: nil).folder.path }
+
+/// Runs optlab with each case's arguments and asserts it fails with an error whose first line
+/// (an option's error is followed by a usage line) names the problem.
+func assertRefused(_ command: [String], _ cases: [([String], String)], file: StaticString = #filePath, line: UInt = #line) throws {
+    for (arguments, message) in cases {
+        let outcome = try runOptlab(command + arguments)
+        XCTAssertNotEqual(outcome.status, 0, arguments.joined(separator: " "), file: file, line: line)
+        let first = String(outcome.stderr.split(separator: "\n").first ?? "")
+        XCTAssert(first.hasPrefix("Error: ") && first.contains(message), "\(arguments): \(outcome.stderr)", file: file, line: line)
+    }
+}
