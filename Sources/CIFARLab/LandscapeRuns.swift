@@ -36,7 +36,7 @@ public struct LandscapePath: Sendable {
         let trainer = try Trainer(plan, train: train, test: test)
         var path = LandscapePath(spec: spec, steps: [0], iterates: [ParameterSpace.values(of: trainer.network)])
         var lastStep = 0
-        trainer.afterStep = { step in
+        trainer.afterStep = { [unowned trainer] step in
             lastStep = step
             if step % every == 0 {
                 path.steps.append(step)

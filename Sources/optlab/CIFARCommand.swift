@@ -31,6 +31,8 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --tune sgd,adam,lion --epochs 3 --seeds 2 --train-subset 10000
               optlab cifar --tune adam --lr-range 1e-4...1e-2 --trials 3 --target 0.5
               optlab cifar --tune sgd,adam --jobs jobs/tune    # then --collect, twice
+              optlab cifar --models labnet,resnet18                  # models, each with its recipe
+              optlab cifar --models tutorial,vgg-small --optimizer adam --epochs 3
             """
     )
 

@@ -59,13 +59,11 @@ extension CIFARCommand {
         if let model = options.model { throw Failure("--model \(model) and --models both name the network: give one of them") }
         let firstSeed = options.seed ?? 0
         let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
-        var grid: [(spec: OptimizerSpec, plan: TrainingPlan)] = []
-        try checkingOptions {
-            grid = try ModelComparison.grid(models, seeds: seedList) { model in
-                try TrainingPlan.recipe(model: model, optimizer: modelOptions.optimizer, epochs: options.epochs, batchSize: options.batchSize,
-                                        seed: firstSeed, trainSubset: options.trainSubset, validation: options.validation,
-                                        augment: options.augment, labelSmoothing: options.labelSmoothing, comparing: true)
-            }
+        // The options were checked with labnet's recipe (TrainingOptions.validate); every recipe takes them.
+        let grid = try ModelComparison.grid(models, seeds: seedList) { model in
+            try TrainingPlan.recipe(model: model, optimizer: modelOptions.optimizer, epochs: options.epochs, batchSize: options.batchSize,
+                                    seed: firstSeed, trainSubset: options.trainSubset, validation: options.validation,
+                                    augment: options.augment, labelSmoothing: options.labelSmoothing, comparing: true)
         }
         if let dir = jobOptions.jobs {
             return try jobOptions.write(JobGrid(runs: grid.map { JobGrid.Run(label: $0.spec.label, plan: $0.plan) }), to: dir,

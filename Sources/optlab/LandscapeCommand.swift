@@ -111,9 +111,10 @@ struct LandscapeCommand: ParsableCommand {
             checkpointRuns = loaded.map(\.path)
         }
         try checkBudget(plan: plan, runs: max(specs.count, from.count), train: train)
-        var checkedProbe: LossProbe?
-        try checkingOptions { checkedProbe = try LossProbe(plan: plan, train: train, test: test, images: lossImages) }
-        let probe = checkedProbe!
+        let probe: LossProbe
+        do { probe = try LossProbe(plan: plan, train: train, test: test, images: lossImages) } catch let error as SettingError {
+            throw Failure("--loss-images \(error.problem)")
+        }
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
