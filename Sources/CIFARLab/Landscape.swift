@@ -103,8 +103,8 @@ public struct ParameterSpace: Sendable {
     }
 }
 
-/// The plane the landscape is drawn on: two orthogonal axes of equal length in the scaled
-/// coordinates of a `ParameterSpace`, and what they are.
+/// The plane the landscape is drawn on: two orthonormal axes in the scaled coordinates of a
+/// `ParameterSpace`, and what they are.
 public struct LandscapePlane: Sendable {
     public let space: ParameterSpace
     /// Orthonormal, in scaled coordinates; a point's coordinate along one is ⟨z, a⟩.
@@ -144,6 +144,7 @@ public struct LandscapePlane: Sendable {
     /// The first two principal components of `iterates` about θ₀ (uncentred), unit length in the
     /// scaled coordinates; signs chosen so that the last iterate has non-negative coordinates.
     public static func principalComponents(_ space: ParameterSpace, iterates: [[Float]]) throws -> LandscapePlane {
+        guard iterates.count >= 2 else { throw TrainingError.plan("fewer than two iterates besides the start: no plane to draw") }
         let z = iterates.map(space.scaled)
         let n = z.count
         var gram = [Double](repeating: 0, count: n * n)
@@ -156,7 +157,7 @@ public struct LandscapePlane: Sendable {
         let (values, vectors) = symmetricEigen(gram, size: n)
         let order = values.indices.sorted { values[$0] > values[$1] }
         let total = values.reduce(0, +)
-        guard n >= 2, total > 0, values[order[1]] > 1e-12 * total else {
+        guard total > 0, values[order[1]] > 1e-12 * total else {
             throw TrainingError.plan("the iterates span fewer than two dimensions: no plane to draw")
         }
         var axes: [[Float]] = []

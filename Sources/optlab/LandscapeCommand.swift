@@ -28,8 +28,8 @@ struct LandscapeCommand: ParsableCommand {
             finished runs and grid rows in <out>.partial/; the same command continues from them.
 
             Examples:
-              optlab landscape --model tutorial --compare sgd,adam --epochs 2 --train-subset 5000
-              optlab landscape --compare "momentum,adam,lion" --epochs 3 --train-subset 10000 --grid 17 --loss-images 1000
+              optlab landscape --model tutorial --compare "momentum,adam,lion" --epochs 2 --train-subset 10000 --grid 21 --loss-images 1000 --snapshots 30
+              optlab landscape --compare sgd,adam --epochs 2 --train-subset 10000 --grid 17 --loss-images 1000   # labnet
               optlab landscape --from checkpoints/sgd.safetensors checkpoints/adam.safetensors
             """
     )
