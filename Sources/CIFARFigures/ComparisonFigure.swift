@@ -10,9 +10,10 @@ public enum ComparisonFigure {
     /// the mean over seeds with a min–max band, and a cross where a run diverged. With a `target`
     /// validation accuracy, the accuracy panels show it as a dotted line with a diamond where each
     /// optimizer's median run reached it (`Comparison.timeToTarget`).
-    public static func make(_ runs: [Comparison.Run], model: String, target: Double? = nil) -> Figure {
+    /// `title` replaces the default, which names the model and the optimizers' common start.
+    public static func make(_ runs: [Comparison.Run], model: String, target: Double? = nil, title: String? = nil) -> Figure {
         let figure = Figure(width: 11, height: 7.5, rows: 2, columns: 2)
-        figure.title = "CIFAR-10, \(model): optimizers from identical weights and data order"
+        figure.title = title ?? "CIFAR-10, \(model): optimizers from identical weights and data order"
         let panels: [(Axes, x: KeyPath<EpochMetrics, Double>, y: KeyPath<EpochMetrics, Double>, scale: Double)] = [
             (figure[0, 0], \.epochValue, \.reportedTestAccuracy, 100), (figure[0, 1], \.epochValue, \.trainLoss, 1),
             (figure[1, 0], \.seconds, \.reportedTestAccuracy, 100), (figure[1, 1], \.seconds, \.trainLoss, 1),

@@ -53,8 +53,15 @@ public enum Comparison {
     public static func run(_ specs: [OptimizerSpec], seeds: [UInt64], plan: TrainingPlan, train: Dataset, test: Dataset,
                            progress: ((_ run: Run, _ epoch: Int, _ epochs: Int, _ images: Int) -> any ProgressObserver)? = nil,
                            report: (Run) -> Void) throws -> [Run] {
+        try run(grid(specs, seeds: seeds, plan: plan), train: train, test: test, progress: progress, report: report)
+    }
+
+    /// Trains every run of a grid (each its own plan; the spec's label names it), as above.
+    public static func run(_ grid: [(spec: OptimizerSpec, plan: TrainingPlan)], train: Dataset, test: Dataset,
+                           progress: ((_ run: Run, _ epoch: Int, _ epochs: Int, _ images: Int) -> any ProgressObserver)? = nil,
+                           report: (Run) -> Void) throws -> [Run] {
         var runs: [Run] = []
-        for (spec, runPlan) in grid(specs, seeds: seeds, plan: plan) {
+        for (spec, runPlan) in grid {
             var run = Run(spec: spec, seed: runPlan.seed)
             let trainer = try Trainer(runPlan, train: train, test: test)
             do {

@@ -98,6 +98,10 @@ public final class Trainer {
     var earlierSeconds: Double = 0
     let criterion: CrossEntropyLoss
     let inputs = InputTensors()
+    /// Called after every optimizer step with the steps taken so far in this session (`optlab
+    /// landscape` records iterates here).
+    public var afterStep: ((_ step: Int) -> Void)?
+    private var sessionSteps = 0
 
     /// Where the run is: `epoch` epochs are complete; the next one continues at `batch`.
     struct Position: Codable, Equatable {
@@ -191,6 +195,8 @@ public final class Trainer {
                 optimizer.step()
             }
             if stepsSchedulePerBatch { try scheduleStep() }
+            sessionSteps += 1
+            afterStep?(sessionSteps)
             position.lossSum += Double(loss) * Double(batch.labels.count)
             position.correct += correct
             position.seen += batch.labels.count

@@ -7,6 +7,9 @@ public enum Budget {
     public static var memoryLimit: Double { Double(ProcessInfo.processInfo.physicalMemory) / 2 }
     /// 2-D optimizer steps in one request: about ten minutes on one core (≈ 20 M steps/s).
     public static let stepLimit = 1e10
+    /// Multiply-adds of network passes in one request (a landscape's loss evaluations): about half
+    /// an hour of labnet's forward passes on two AVX-512 cores (≈ 60 G multiply-adds/s).
+    public static let multiplyAddLimit = 1e14
 
     /// Throws when `bytes` or `steps` exceed the limits; `request` names the work ("lr-sweep: 101
     /// learning rates × 9 optimizers × 100 steps") and `advice` says what to make smaller.
@@ -37,6 +40,13 @@ public enum Budget {
         if let frames, Double(frames) * pixels > animationPixelLimit {
             throw BudgetError("\(frames.grouped) frames of \(image) pixels are \(String(format: "%.1f", Double(frames) * pixels / 1e9)) "
                               + "gigapixels to draw; the limit is \(String(format: "%.0f", animationPixelLimit / 1e9)) gigapixels (about ten minutes): \(advice)")
+        }
+    }
+
+    /// Throws when a request's network passes exceed `multiplyAddLimit`, with the estimate.
+    public static func check(_ request: String, multiplyAdds: Double, advice: String) throws {
+        if multiplyAdds > multiplyAddLimit {
+            throw BudgetError("\(request) is \(String(format: "%.2g", multiplyAdds)) multiply-adds; the limit is \(String(format: "%.2g", multiplyAddLimit)) (about half an hour on two cores): \(advice)")
         }
     }
 

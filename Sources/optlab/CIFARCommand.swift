@@ -31,6 +31,8 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --tune sgd,adam,lion --epochs 3 --seeds 2 --train-subset 10000
               optlab cifar --tune adam --lr-range 1e-4...1e-2 --trials 3 --target 0.5
               optlab cifar --tune sgd,adam --jobs jobs/tune    # then --collect, twice
+              optlab cifar --models labnet,resnet18                  # models, each with its recipe
+              optlab cifar --models tutorial,vgg-small --optimizer adam --epochs 3
             """
     )
 
@@ -52,6 +54,8 @@ struct CIFARCommand: ParsableCommand {
 
     @OptionGroup var tuneOptions: TuneOptions
 
+    @OptionGroup var modelOptions: ModelComparisonOptions
+
     @Option(help: ArgumentHelp("The figure (.png, .svg or .pdf; default plots/cifar-compare.png, with --tune plots/cifar-tune.png).",
                                valueName: "file"))
     var out: String?
@@ -72,6 +76,7 @@ struct CIFARCommand: ParsableCommand {
     func run() throws {
         if let dir = jobOptions.collect { return try TuningFolder.holdsTuning(dir) ? collectTuning(dir) : collect(dir) }
         if let specs = tuneOptions.tune { return try tune(specs) }
+        if let models = modelOptions.modelNames { return try compareModels(models) }
         let base = try options.plan(optimizer: nil, comparing: true)
         let specs = try OptimizerSpec.parseList(compare, defaultBase: CIFARModels.defaultBase(model: base.model))
             .map { CIFARModels.withDefaultLearningRate($0, model: base.model) }
@@ -87,39 +92,32 @@ struct CIFARCommand: ParsableCommand {
         print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
               + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
         let runs = try Comparison.run(specs, seeds: seedList, plan: base, train: train, test: test,
-                                      progress: { run, epoch, epochs, images in
-            ProgressBar("\(run.label) seed \(run.seed) epoch \(epoch)/\(epochs)", total: images)
-        }) { run in
-            if let d = run.divergedAt {
-                printNow("\(run.label) seed \(run.seed): diverged in epoch \(d.epoch), batch \(d.batch)")
-            } else if let m = run.epochs.last {
-                printNow("\(run.label) seed \(run.seed): " + TrainCommand.line(m, of: base.epochs))
-            }
-        }
+                                      progress: Self.progress, report: Self.reporter { _ in base.epochs })
         try write(runs, model: base.model, validation: base.validation, to: outputs)
     }
 
-    /// The figure, the metrics CSV and the summary CSV, their folders made and all three locked
-    /// (for as long as `locks` lives) before any work.
-    private struct Outputs {
+    /// The figure, the metrics CSV and the summary CSV (and any `also`), their folders made and
+    /// all locked (for as long as `locks` lives) before any work.
+    struct Outputs {
         let figure: String, csv: String, summary: String
         let locks: [PathLock]
     }
 
-    private func lockedOutputs() throws -> Outputs {
-        let out = self.out ?? "plots/cifar-compare.png"
+    func lockedOutputs(also: [String] = []) throws -> Outputs {
+        let out = comparisonFigurePath
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
         let summaryPath = (csvPath as NSString).deletingPathExtension + "-summary.csv"
         try OutputFolder.createParent(of: out)
         try OutputFolder.createParent(of: csvPath)
-        return Outputs(figure: out, csv: csvPath, summary: summaryPath, locks: try PathLock.outputs([out, csvPath, summaryPath]))
+        for path in also { try OutputFolder.createParent(of: path) }
+        return Outputs(figure: out, csv: csvPath, summary: summaryPath, locks: try PathLock.outputs([out, csvPath, summaryPath] + also))
     }
 
     /// The figure, the metrics CSV and the summary CSV, and the summary printed.
-    private func write(_ runs: [Comparison.Run], model: String, validation: ValidationSplit?, to outputs: Outputs) throws {
+    func write(_ runs: [Comparison.Run], model: String, validation: ValidationSplit?, title: String? = nil, to outputs: Outputs) throws {
         try AtomicFile.write(Comparison.csv(runs, validation: validation).text, to: outputs.csv)
         try AtomicFile.write(Comparison.summaryCSV(runs, target: target).text, to: outputs.summary)
-        try ComparisonFigure.make(runs, model: model, target: target).save(to: outputs.figure)
+        try ComparisonFigure.make(runs, model: model, target: target, title: title).save(to: outputs.figure)
         print(Comparison.summary(runs, target: target))
         print("Wrote \(outputs.figure), \(outputs.csv) and \(outputs.summary)")
     }
@@ -129,6 +127,10 @@ struct CIFARCommand: ParsableCommand {
         let collection = try jobOptions.collected(dir)
         guard !collection.runs.isEmpty else { throw Failure("no run in \(dir) has finished yet: nothing to collect") }
         let plan = collection.grid.runs[0].plan
+        if ModelComparison.comparesModels(collection.grid) {
+            return try writeModels(collection.runs, validation: plan.validation, missing: !collection.missing.isEmpty,
+                                   to: try lockedOutputs(also: [modelCostPath]))
+        }
         if target != nil && plan.validation == nil {
             throw Failure("--target reads validation accuracy, and the grid in \(dir) has no --validation split")
         }

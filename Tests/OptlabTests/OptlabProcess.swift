@@ -119,3 +119,14 @@ final class PseudoTerminal {
         return (String(bar[..<open.lowerBound]), done, total)
     }
 }
+
+/// Runs optlab with each case's arguments and asserts it fails with an error whose first line
+/// (an option's error is followed by a usage line) names the problem.
+func assertRefused(_ command: [String], _ cases: [([String], String)], file: StaticString = #filePath, line: UInt = #line) throws {
+    for (arguments, message) in cases {
+        let outcome = try runOptlab(command + arguments)
+        XCTAssertNotEqual(outcome.status, 0, arguments.joined(separator: " "), file: file, line: line)
+        let first = String(outcome.stderr.split(separator: "\n").first ?? "")
+        XCTAssert(first.hasPrefix("Error: ") && first.contains(message), "\(arguments): \(outcome.stderr)", file: file, line: line)
+    }
+}
