@@ -63,6 +63,8 @@ public enum CIFARModels {
         /// Learning rates for bare optimizer names (`sgd`, `adam`) by torch algorithm name.
         public var learningRates: [String: Double]
         public var augment: Bool
+        public var alternatingFlips = false
+        public var testTimeAugmentation = false
         public var labelSmoothing: Float
         public var normalization: TrainingPlan.Normalization
     }
