@@ -67,7 +67,11 @@ public final class Conv2d: Module, WeightedOperation {
     private func paddingRight(_ size: Int) -> Int { (outputSize(size) - 1) * stride + kernel - size - padding }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
-        let plan = try plans.plan(x, training: training) { () throws -> any LayerPlan in
+        // One plan, made for training, serves evaluation too: a convolution computes the same in
+        // both, and oneDNN's inference kernels choose other layouts (NHWC around strided
+        // convolutions, Winograd-domain weights with AVX-512), a second copy of activations and
+        // weights that added ~590 MB to resnet18's peak at batch 128.
+        let plan = try plans.plan(x, training: training, eitherMode: true) { () throws -> any LayerPlan in
             let s = x.shape
             guard s.count == 4, s[1] == inChannels else {
                 throw ShapeError("\(label) expects [N, \(inChannels), H, W] input, got \(s)")
@@ -77,7 +81,7 @@ public final class Conv2d: Module, WeightedOperation {
             }
             if case .winograd(let isa) = algorithm { return WinogradPlan(self, isa: isa, input: x, outputMemory: outputMemory) }
             return WeightedPlan(self, weight: weight, input: x,
-                                outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training,
+                                outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: true,
                                 outputMemory: outputMemory)
         }
         LayerProfile.measure(self, algorithm.description + precision.suffix, multiplyAdds: multiplyAdds(plan)) { plan.runForward() }
