@@ -113,6 +113,7 @@ struct TrainCommand: ParsableCommand {
               optlab train --out checkpoints/run.safetensors --resume
               optlab train --epochs 2 --optimizer "nesterov(schedule=onecycle(max_lr=0.2))"
               optlab train --validation 5000                 # 500 images of each class held out
+              optlab train --epochs 6 --no-tta --no-alternating-flips   # labnet's recipe without airbench's two
               # warm-up then cosine decay:
               optlab train --model tutorial --epochs 10 --optimizer "sgd(lr=0.05, momentum=0.9, \
             schedule=sequential(schedulers=(linear(start_factor=0.1, total_iters=2), cosine(T_max=8)), milestones=2))"
