@@ -20,6 +20,12 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     public var validation: ValidationSplit?
     /// Random crop (padding 4) and horizontal flip on the training images.
     public var augment: Bool
+    /// With `augment`: airbench's alternating flips (each image mirrored in every other epoch)
+    /// instead of a coin per image and epoch.
+    public var alternatingFlips: Bool
+    /// The last epoch's evaluations (validation and test) average the logits over flipped and
+    /// translated views (`TestTimeAugmentation`); earlier epochs evaluate plainly, as airbench does.
+    public var testTimeAugmentation: Bool
     public var labelSmoothing: Float
     public var normalization: Normalization
 
@@ -31,7 +37,8 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     }
 
     public init(model: String, optimizer: String, epochs: Int, batchSize: Int, seed: UInt64 = 0, trainSubset: Int? = nil,
-                validation: ValidationSplit? = nil, augment: Bool, labelSmoothing: Float = 0, normalization: Normalization) {
+                validation: ValidationSplit? = nil, augment: Bool, alternatingFlips: Bool = false, testTimeAugmentation: Bool = false,
+                labelSmoothing: Float = 0, normalization: Normalization) {
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs
@@ -40,8 +47,29 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
         self.trainSubset = trainSubset
         self.validation = validation
         self.augment = augment
+        self.alternatingFlips = alternatingFlips
+        self.testTimeAugmentation = testTimeAugmentation
         self.labelSmoothing = labelSmoothing
         self.normalization = normalization
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case model, optimizer, epochs, batchSize, seed, trainSubset, validation, augment, alternatingFlips,
+             testTimeAugmentation, labelSmoothing, normalization
+    }
+
+    /// Checkpoints written before alternating flips and test-time augmentation existed lack them: off.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(model: try c.decode(String.self, forKey: .model), optimizer: try c.decode(String.self, forKey: .optimizer),
+                  epochs: try c.decode(Int.self, forKey: .epochs), batchSize: try c.decode(Int.self, forKey: .batchSize),
+                  seed: try c.decode(UInt64.self, forKey: .seed), trainSubset: try c.decodeIfPresent(Int.self, forKey: .trainSubset),
+                  validation: try c.decodeIfPresent(ValidationSplit.self, forKey: .validation),
+                  augment: try c.decode(Bool.self, forKey: .augment),
+                  alternatingFlips: try c.decodeIfPresent(Bool.self, forKey: .alternatingFlips) ?? false,
+                  testTimeAugmentation: try c.decodeIfPresent(Bool.self, forKey: .testTimeAugmentation) ?? false,
+                  labelSmoothing: try c.decode(Float.self, forKey: .labelSmoothing),
+                  normalization: try c.decode(Normalization.self, forKey: .normalization))
     }
 }
 
@@ -139,7 +167,8 @@ public final class Trainer {
         case .dataset: normalization = InputNormalization(statisticsOf: train)
         }
         trainLoader = DataLoader(train, batchSize: plan.batchSize, shuffle: true, seed: plan.seed,
-                                 transforms: (plan.augment ? [.randomCrop(padding: 4), .horizontalFlip] : []) + [normalization.transform])
+                                 transforms: (plan.augment ? [.randomCrop(padding: 4), plan.alternatingFlips ? .alternatingFlip : .horizontalFlip] : [])
+                                    + [normalization.transform])
         testLoader = if let test { Self.testLoader(test, normalization) } else { nil }
         validationLoader = if let validation { Self.testLoader(validation, normalization) } else { nil }
         stepsSchedulePerBatch = spec.schedule?.advancesEveryStep == true
@@ -204,9 +233,10 @@ public final class Trainer {
             progress?.advance(by: batch.labels.count)
         }
         // Both at the evaluation weights (schedule-free's x, batch-norm statistics recomputed once).
+        let augmented = plan.testTimeAugmentation && epoch + 1 == plan.epochs
         let (validation, test) = try withEvaluationWeights {
-            (try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) },
-             try testLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs) })
+            (try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs, augmented: augmented) },
+             try testLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs, augmented: augmented) })
         }
         let trainLoss = position.lossSum / Double(max(1, position.seen))
         if !stepsSchedulePerBatch { try scheduleStep(loss: validation?.loss ?? trainLoss) }
@@ -224,13 +254,14 @@ public final class Trainer {
         do { try optimizer.scheduleStep(loss: loss) } catch let error as OptimError { throw TrainingError.plan("\(error)") }
     }
 
-    /// Mean loss and the evaluation report of the network in eval mode on the test set. A
-    /// schedule-free optimizer's model is evaluated at its x weights, with the batch-norm
-    /// statistics recomputed for them (`recomputeBatchNormStatistics`), as its package says.
+    /// Mean loss and the evaluation report of the network in eval mode on the test set (with the
+    /// plan's test-time augmentation). A schedule-free optimizer's model is evaluated at its x
+    /// weights, with the batch-norm statistics recomputed for them (`recomputeBatchNormStatistics`),
+    /// as its package says.
     public func evaluate() throws -> (loss: Double, report: EvaluationReport) {
         guard let testLoader else { throw TrainingError.plan("this run was made without the test set: it is validated only") }
         return try withEvaluationWeights {
-            try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs)
+            try Self.evaluate(network, on: testLoader, criterion: criterion, inputs: inputs, augmented: plan.testTimeAugmentation)
         }
     }
 
@@ -260,18 +291,32 @@ public final class Trainer {
         DataLoader(test, batchSize: evaluationBatch, transforms: [normalization.transform])
     }
 
+    /// `augmented`: logits averaged over `TestTimeAugmentation.views` (six forward passes a batch).
     public static func evaluate(_ network: Network, on loader: DataLoader, criterion: CrossEntropyLoss = CrossEntropyLoss(),
-                                inputs: InputTensors = InputTensors()) throws -> (loss: Double, report: EvaluationReport) {
+                                inputs: InputTensors = InputTensors(), augmented: Bool = false) throws -> (loss: Double, report: EvaluationReport) {
         var lossSum: Double = 0
         var predictions: [Int] = [], labels: [Int] = []
         for batch in loader.batches(epoch: 0) {
-            let logits = try network.forward(inputs.tensor(batch.images), training: false)
+            let logits = try augmented ? augmentedLogits(network, batch.images, inputs: inputs)
+                                       : network.forward(inputs.tensor(batch.images), training: false)
             lossSum += Double(try criterion(logits, batch.labels)) * Double(batch.labels.count)
             predictions += argmax(logits)
             labels += batch.labels
         }
         let report = EvaluationReport(classNames: loader.dataset.classNames, predictions: predictions, labels: labels)
         return (lossSum / Double(max(1, labels.count)), report)
+    }
+
+    /// The network's eval-mode logits averaged over the test-time views, weighted.
+    static func augmentedLogits(_ network: Network, _ images: ImageBatch, inputs: InputTensors) throws -> Tensor {
+        var sum: Tensor?
+        for view in TestTimeAugmentation.views {
+            let logits = try network.forward(inputs.tensor(TestTimeAugmentation.apply(view, to: images)), training: false)
+            let total = sum ?? Tensor(shape: logits.shape)
+            for i in 0..<logits.count { total[i] += view.weight * logits[i] }
+            sum = total
+        }
+        return sum!
     }
 
     static func argmax(_ logits: Tensor) -> [Int] {
@@ -315,7 +360,8 @@ extension TrainingPlan {
     /// (`sgd`, `adam`) gets the model's learning rate for it.
     public static func recipe(model: String = CIFARModels.defaultModel, optimizer: String? = nil, epochs: Int? = nil,
                               batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil, validation: Int? = nil,
-                              augment: Bool? = nil, labelSmoothing: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
+                              augment: Bool? = nil, alternatingFlips: Bool? = nil, testTimeAugmentation: Bool? = nil,
+                              labelSmoothing: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
         guard CIFARModels.names.contains(model) else {
             throw TrainingError.plan("unknown model \(model) (known: \(CIFARModels.names.joined(separator: ", ")))")
         }
@@ -324,7 +370,8 @@ extension TrainingPlan {
         let spec = CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer ?? recipe.optimizer(epochs)), model: model)
         return TrainingPlan(model: model, optimizer: spec.description, epochs: epochs, batchSize: batchSize ?? recipe.batchSize,
                             seed: seed, trainSubset: trainSubset, validation: try validation.map { try ValidationSplit(count: $0) },
-                            augment: augment ?? recipe.augment,
+                            augment: augment ?? recipe.augment, alternatingFlips: alternatingFlips ?? recipe.alternatingFlips,
+                            testTimeAugmentation: testTimeAugmentation ?? recipe.testTimeAugmentation,
                             labelSmoothing: labelSmoothing ?? recipe.labelSmoothing, normalization: recipe.normalization)
     }
 }

@@ -64,7 +64,8 @@ public struct DataLoader: Sendable {
         }
         var images = ImageBatch(pixels: pixels, count: indices.count)
         var random = SeededRandom(seed: seed, stream: 1, epoch, index)
-        for transform in transforms { transform.apply(to: &images, using: &random) }
+        let origin = BatchOrigin(seed: seed, epoch: epoch, records: indices)
+        for transform in transforms { transform.apply(to: &images, using: &random, origin: origin) }
         return Batch(images: images, labels: indices.map { Int(dataset.labels[$0]) }, indices: indices)
     }
 

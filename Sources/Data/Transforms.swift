@@ -17,6 +17,45 @@ public struct ImageBatch: Sendable, Equatable {
 
     public var shape: [Int] { [count, channels, height, width] }
 
+    /// Mirrors left–right the images `n` for which `selected(n)` holds.
+    mutating func mirror(where selected: (Int) -> Bool) {
+        let (channels, h, w) = (channels, height, width)
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            for n in 0..<count where selected(n) {
+                for row in 0..<(channels * h) {
+                    let start = (n * channels * h + row) * w
+                    var (left, right) = (start, start + w - 1)
+                    while left < right {
+                        pixels.swapAt(left, right)
+                        left += 1
+                        right -= 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// The batch with every image moved by (dy, dx) pixels, the uncovered border filled by
+    /// reflection (torch's `F.pad(x, …, 'reflect')`, then a window): output (y, x) reads input
+    /// (y − dy, x − dx), reflected back inside the image. |dy|, |dx| must be below the image size.
+    public func shifted(dy: Int, dx: Int) -> ImageBatch {
+        precondition(abs(dy) < height && abs(dx) < width, "a shift must be smaller than the image")
+        func reflect(_ i: Int, _ size: Int) -> Int { i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i) }
+        let rows = (0..<height).map { reflect($0 - dy, height) }, columns = (0..<width).map { reflect($0 - dx, width) }
+        var out = self
+        out.pixels.withUnsafeMutableBufferPointer { out in
+            pixels.withUnsafeBufferPointer { pixels in
+                for plane in 0..<(count * channels) {
+                    let base = plane * height * width
+                    for y in 0..<height {
+                        for x in 0..<width { out[base + y * width + x] = pixels[base + rows[y] * width + columns[x]] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// Bytes 0–255 scaled to [0, 1], as torchvision's `ToTensor`.
     public init(bytes: [UInt8], count: Int) {
         self.init(pixels: bytes.map { Float($0) / 255 }, count: count)
@@ -54,6 +93,10 @@ public enum Transform: Sendable, Equatable {
     case randomCrop(padding: Int)
     /// torchvision `RandomHorizontalFlip()`: mirror each image left–right with probability ½.
     case horizontalFlip
+    /// airbench's alternating flip: each training image is mirrored with probability ½ in epoch 0
+    /// and in every later epoch exactly when it was not in the one before, so every pair of
+    /// epochs sees both orientations (a coin per image and seed, flipped on odd epochs).
+    case alternatingFlip
     /// torchvision `Normalize(mean, std)`: x ← (x − mean[c]) / std[c] per channel.
     case normalize(mean: [Float], std: [Float])
 
@@ -65,10 +108,18 @@ public enum Transform: Sendable, Equatable {
         InputNormalization(statisticsOf: dataset).transform
     }
 
-    public func apply(to batch: inout ImageBatch, using random: inout SeededRandom) {
+    /// `origin` says which records the batch holds and when; only `alternatingFlip` reads it.
+    public func apply(to batch: inout ImageBatch, using random: inout SeededRandom, origin: BatchOrigin? = nil) {
         switch self {
         case .randomCrop(let padding): Self.randomCrop(&batch, padding: padding, &random)
-        case .horizontalFlip: Self.horizontalFlip(&batch, &random)
+        case .horizontalFlip: batch.mirror { _ in random.coin() }
+        case .alternatingFlip:
+            guard let origin else { preconditionFailure("alternatingFlip needs the batch's records and epoch") }
+            precondition(origin.records.count == batch.count, "one record per image")
+            batch.mirror { n in
+                var coin = SeededRandom(seed: origin.seed, stream: 2, origin.records[n])
+                return coin.coin() != origin.epoch.isMultiple(of: 2)
+            }
         case .normalize(let mean, let std): Self.normalize(&batch, mean: mean, std: std)
         }
     }
@@ -95,23 +146,6 @@ public enum Transform: Sendable, Equatable {
         }
     }
 
-    private static func horizontalFlip(_ batch: inout ImageBatch, _ random: inout SeededRandom) {
-        let (h, w) = (batch.height, batch.width)
-        batch.pixels.withUnsafeMutableBufferPointer { pixels in
-            for n in 0..<batch.count where random.coin() {
-                for row in 0..<(batch.channels * h) {
-                    let start = (n * batch.channels * h + row) * w
-                    var (left, right) = (start, start + w - 1)
-                    while left < right {
-                        pixels.swapAt(left, right)
-                        left += 1
-                        right -= 1
-                    }
-                }
-            }
-        }
-    }
-
     private static func normalize(_ batch: inout ImageBatch, mean: [Float], std: [Float]) {
         precondition(mean.count == batch.channels && std.count == batch.channels, "one mean and std per channel")
         let plane = batch.height * batch.width
@@ -123,5 +157,43 @@ public enum Transform: Sendable, Equatable {
                 }
             }
         }
+    }
+}
+
+/// Which dataset records a batch holds, in batch order, in which epoch of a run with which seed.
+public struct BatchOrigin: Sendable {
+    public var seed: UInt64
+    public var epoch: Int
+    public var records: [Int]
+
+    public init(seed: UInt64, epoch: Int, records: [Int]) {
+        self.seed = seed
+        self.epoch = epoch
+        self.records = records
+    }
+}
+
+/// airbench's test-time augmentation: a network's logits averaged over views of each image,
+/// weighted ¼ the image, ¼ its mirror, and ⅛ each the image moved one pixel down-right and
+/// up-left (reflect-padded) and their mirrors.
+public enum TestTimeAugmentation {
+    public struct View: Sendable {
+        public var weight: Float
+        public var mirrored: Bool
+        /// Pixels moved down and right (negative: up and left).
+        public var shift: Int
+    }
+
+    public static let views: [View] = [
+        View(weight: 0.25, mirrored: false, shift: 0), View(weight: 0.25, mirrored: true, shift: 0),
+        View(weight: 0.125, mirrored: false, shift: 1), View(weight: 0.125, mirrored: true, shift: 1),
+        View(weight: 0.125, mirrored: false, shift: -1), View(weight: 0.125, mirrored: true, shift: -1),
+    ]
+
+    /// `batch` as `view` sees it.
+    public static func apply(_ view: View, to batch: ImageBatch) -> ImageBatch {
+        var out = view.shift == 0 ? batch : batch.shifted(dy: view.shift, dx: view.shift)
+        if view.mirrored { out.mirror { _ in true } }
+        return out
     }
 }

@@ -4,6 +4,9 @@ import CDNNL
 /// zero padding on every side; weight [out, in, k, k] and bias [out] in PyTorch's layout.
 public final class Conv2d: Module, WeightedOperation {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    /// Identity initialisation (airbench's): after PyTorch's default initialisation, the first
+    /// min(in, out) filters are `torch.nn.init.dirac_`'s, so filter i passes input channel i through.
+    public let dirac: Bool
     let weight: Weight
     let bias: Weight?
     let precision: Precision
@@ -14,13 +17,15 @@ public final class Conv2d: Module, WeightedOperation {
     /// The policy convolutions created from now on are chosen under.
     nonisolated(unsafe) public static var policy = ConvolutionPolicy.auto
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                dirac: Bool = false) {
         precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0, "invalid Conv2d configuration")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.dirac = dirac
         weight = Weight([outChannels, inChannels, kernel, kernel])
         self.bias = bias ? Weight([outChannels]) : nil
         precision = Precision.current
@@ -32,7 +37,7 @@ public final class Conv2d: Module, WeightedOperation {
     /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.
     init(replicating other: Conv2d) {
         (inChannels, outChannels) = (other.inChannels, other.outChannels)
-        (kernel, stride, padding) = (other.kernel, other.stride, other.padding)
+        (kernel, stride, padding, dirac) = (other.kernel, other.stride, other.padding, other.dirac)
         weight = Weight(sharingValueOf: other.weight)
         bias = other.bias.map { Weight(sharingValueOf: $0) }
         algorithm = other.algorithm
@@ -44,7 +49,14 @@ public final class Conv2d: Module, WeightedOperation {
     }
 
     override func reset(_ random: inout Random) {
-        resetKaimingUniform(weight, bias: bias, fanIn: inChannels * kernel * kernel, &random)
+        let fanIn = inChannels * kernel * kernel
+        resetKaimingUniform(weight, bias: bias, fanIn: fanIn, &random)
+        guard dirac else { return }
+        for filter in 0..<min(inChannels, outChannels) {
+            let base = filter * fanIn
+            for i in base..<(base + fanIn) { weight.value[i] = 0 }
+            weight.value[base + (filter * kernel + kernel / 2) * kernel + kernel / 2] = 1
+        }
     }
 
     var weightShape: [Int] { weight.shape }
@@ -55,7 +67,11 @@ public final class Conv2d: Module, WeightedOperation {
     private func paddingRight(_ size: Int) -> Int { (outputSize(size) - 1) * stride + kernel - size - padding }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
-        let plan = try plans.plan(x, training: training) { () throws -> any LayerPlan in
+        // One plan, made for training, serves evaluation too: a convolution computes the same in
+        // both, and oneDNN's inference kernels choose other layouts (NHWC around strided
+        // convolutions, Winograd-domain weights with AVX-512), a second copy of activations and
+        // weights that added ~590 MB to resnet18's peak at batch 128.
+        let plan = try plans.plan(x, training: training, eitherMode: true) { () throws -> any LayerPlan in
             let s = x.shape
             guard s.count == 4, s[1] == inChannels else {
                 throw ShapeError("\(label) expects [N, \(inChannels), H, W] input, got \(s)")
@@ -65,7 +81,7 @@ public final class Conv2d: Module, WeightedOperation {
             }
             if case .winograd(let isa) = algorithm { return WinogradPlan(self, isa: isa, input: x, outputMemory: outputMemory) }
             return WeightedPlan(self, weight: weight, input: x,
-                                outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: training,
+                                outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: true,
                                 outputMemory: outputMemory)
         }
         LayerProfile.measure(self, algorithm.description + precision.suffix, multiplyAdds: multiplyAdds(plan)) { plan.runForward() }

@@ -106,9 +106,12 @@ struct PlanCache<Plan> {
     private(set) var last: Plan?
     private var lastWasTraining = false
 
-    mutating func plan(_ input: Memory, _ other: Memory? = nil, training: Bool, make: () throws -> Plan) rethrows -> Plan {
+    /// `eitherMode`: the plan computes the same in training and evaluation, so one serves both
+    /// (made in the mode first asked for).
+    mutating func plan(_ input: Memory, _ other: Memory? = nil, training: Bool, eitherMode: Bool = false,
+                       make: () throws -> Plan) rethrows -> Plan {
         lastWasTraining = training
-        for entry in entries where entry.input === input && entry.other === other && entry.training == training {
+        for entry in entries where entry.input === input && entry.other === other && (eitherMode || entry.training == training) {
             last = entry.plan
             return entry.plan
         }

@@ -16,6 +16,7 @@ struct EvaluateCommand: ParsableCommand {
             Examples:
               optlab evaluate --checkpoint checkpoints/run.safetensors
               optlab evaluate --checkpoint checkpoints/run.safetensors --json
+              optlab evaluate --checkpoint checkpoints/run.safetensors --tta   # flip + translate views
               optlab evaluate --checkpoint torch-net.safetensors --model tutorial
             """
     )
@@ -28,6 +29,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The cifar-10-batches-bin folder (default: see `optlab data --help`).", valueName: "dir"))
     var data: String?
+
+    @Flag(name: .customLong("tta"), inversion: .prefixedNo, help: "Test-time augmentation: logits averaged over the image, its mirror and one-pixel translations (default: as the checkpoint's run was planned; off for a plain state_dict).")
+    var testTimeAugmentation: Bool?
 
     @Flag(help: "Print one JSON object: accuracy, per_class, confusion (rows = true class), images.")
     var json = false
@@ -45,7 +49,8 @@ struct EvaluateCommand: ParsableCommand {
         defer { withExtendedLifetime(locks) {} }
         let folder = try DataLocation.find(option: data).folder
         let test = try CIFAR10.load(.test, from: folder)
-        let (evaluated, report) = try Evaluation.run(checkpoint: URL(fileURLWithPath: checkpoint), model: model, test: test) {
+        let (evaluated, report) = try Evaluation.run(checkpoint: URL(fileURLWithPath: checkpoint), model: model, test: test,
+                                                           augmented: testTimeAugmentation) {
             try CIFAR10.load(.train, from: folder)
         }
         let fileName = URL(fileURLWithPath: checkpoint).lastPathComponent

@@ -38,6 +38,12 @@ struct TrainingOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Random crop (padding 4) and horizontal flip (default: the model's recipe).")
     var augment: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "With --augment, airbench's alternating flips: each image mirrored in every other epoch instead of by a coin each epoch (default: the model's recipe).")
+    var alternatingFlips: Bool?
+
+    @Flag(name: .customLong("tta"), inversion: .prefixedNo, help: "Test-time augmentation in the last epoch's evaluations: logits averaged over the image, its mirror and one-pixel translations (default: the model's recipe).")
+    var testTimeAugmentation: Bool?
+
     @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
     var threads: Int?
 
@@ -53,7 +59,7 @@ struct TrainingOptions: ParsableArguments {
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
         try TrainingPlan.recipe(model: model ?? CIFARModels.defaultModel, optimizer: optimizer, epochs: epochs,
                                 batchSize: batchSize, seed: seed ?? 0, trainSubset: trainSubset, validation: validation,
-                                augment: augment,
+                                augment: augment, alternatingFlips: alternatingFlips, testTimeAugmentation: testTimeAugmentation,
                                 labelSmoothing: labelSmoothing, comparing: comparing)
     }
 
@@ -107,6 +113,7 @@ struct TrainCommand: ParsableCommand {
               optlab train --out checkpoints/run.safetensors --resume
               optlab train --epochs 2 --optimizer "nesterov(schedule=onecycle(max_lr=0.2))"
               optlab train --validation 5000                 # 500 images of each class held out
+              optlab train --epochs 6 --no-tta --no-alternating-flips   # labnet's recipe without airbench's two
               # warm-up then cosine decay:
               optlab train --model tutorial --epochs 10 --optimizer "sgd(lr=0.05, momentum=0.9, \
             schedule=sequential(schedulers=(linear(start_factor=0.1, total_iters=2), cosine(T_max=8)), milestones=2))"
@@ -149,13 +156,15 @@ struct TrainCommand: ParsableCommand {
         }
         let plan = trainer.plan
         print("Training \(plan.model) with \(plan.optimizer), batch \(plan.batchSize), seed \(plan.seed), "
-              + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? " (crop + flip)" : "")"
+              + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? (plan.alternatingFlips ? " (crop + alternating flips)" : " (crop + flip)") : "")"
             + (trainer.validationLoader.map { ", \($0.dataset.count.grouped) held out for validation" } ?? ""))
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
         do {
             let outcome = try trainer.run(checkpoint: url, progress: { ProgressBar("epoch \($0)/\($1)", total: $2) },
-                                          cancellation: cancellation) { printNow(Self.line($0, of: plan.epochs)) }
+                                          cancellation: cancellation) {
+                printNow(Self.line($0, of: plan.epochs, augmented: plan.testTimeAugmentation && $0.epoch == plan.epochs))
+            }
             switch outcome {
             case .finished:
                 let last = trainer.history.last!
@@ -172,13 +181,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// What the assignment's script prints per epoch, plus validation (with a split) and test accuracy.
-    static func line(_ m: EpochMetrics, of epochs: Int) -> String {
+    /// `augmented`: the evaluations used test-time augmentation (the last epoch's, when planned).
+    static func line(_ m: EpochMetrics, of epochs: Int, augmented: Bool = false) -> String {
         var validation = ""
         if let accuracy = m.validationAccuracy, let loss = m.validationLoss {
             validation = String(format: "  val acc %.2f %%  val loss %.4f", 100 * accuracy, loss)
         }
         return String(format: "epoch %d/%d  loss %.4f  train acc %.2f %%", m.epoch, epochs, m.trainLoss, 100 * m.trainAccuracy)
-            + validation
+            + (augmented ? "  (test-time augmented)" : "") + validation
             + (m.testAccuracy.map { String(format: "  test acc %.2f %%  test loss %.4f", 100 * $0, m.testLoss ?? .nan) } ?? "")
             + String(format: "  %.0f s", m.seconds)
     }

@@ -126,6 +126,37 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try Checkpoint.resume(url, train: train, test: Self.splits.get().test.prefix(20)).plan.validation, plan.validation)
     }
 
+    /// With test-time augmentation planned, the last epoch's evaluation scores the weighted mean
+    /// of the views' logits, earlier epochs the plain logits; plans saved before the option
+    /// existed read as without it.
+    func testTestTimeAugmentationAveragesTheViewsInTheLastEpoch() throws {
+        var plan = plan(epochs: 2, subset: 64)
+        plan.testTimeAugmentation = true
+        let trainer = try trainer(plan, testImages: 20)
+        guard case .finished(let first) = try trainer.trainEpoch() else { return XCTFail("interrupted") }
+        XCTAssertEqual(first.testLoss, try Trainer.evaluate(trainer.network, on: XCTUnwrap(trainer.testLoader)).loss)
+        guard case .finished(let last) = try trainer.trainEpoch() else { return XCTFail("interrupted") }
+        let plain = try Trainer.evaluate(trainer.network, on: XCTUnwrap(trainer.testLoader))
+
+        let batch = try XCTUnwrap(trainer.testLoader).batch(0, epoch: 0, order: Array(0..<20))
+        var mean = [Float](repeating: 0, count: 20 * 10)
+        for view in TestTimeAugmentation.views {
+            let images = TestTimeAugmentation.apply(view, to: batch.images)
+            let logits = try trainer.network.forward(Tensor(shape: images.shape, values: images.pixels), training: false).values
+            for i in mean.indices { mean[i] += view.weight * logits[i] }
+        }
+        let expected = try CrossEntropyLoss()(Tensor(shape: [20, 10], values: mean), batch.labels)
+        XCTAssertEqual(try XCTUnwrap(last.testLoss), Double(expected), accuracy: 1e-6)
+        XCTAssertNotEqual(try XCTUnwrap(last.testLoss), plain.loss, accuracy: 1e-4)
+
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)) as! [String: Any]
+        old["testTimeAugmentation"] = nil
+        old["alternatingFlips"] = nil
+        let decoded = try JSONDecoder().decode(TrainingPlan.self, from: JSONSerialization.data(withJSONObject: old))
+        XCTAssertFalse(decoded.testTimeAugmentation || decoded.alternatingFlips)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingPlan.self, from: JSONEncoder().encode(plan)), plan)
+    }
+
     /// plateau steps after each epoch with the validation loss, or the training loss without a
     /// validation split (never the test loss): after one step its best loss is that loss.
     func testPlateauReadsTheValidationLoss() throws {

@@ -78,6 +78,48 @@ final class TransformTests: XCTestCase {
         }
     }
 
+    /// torch's `F.pad(x, (1, 1, 1, 1), 'reflect')` windowed at [0:3, 0:3] and [2:5, 2:5].
+    func testShiftReflectsLikeTorchPadding() {
+        let batch = ImageBatch(pixels: (0..<9).map(Float.init), count: 1, channels: 1, height: 3, width: 3)
+        XCTAssertEqual(batch.shifted(dy: 1, dx: 1).pixels, [4, 3, 4, 1, 0, 1, 4, 3, 4])
+        XCTAssertEqual(batch.shifted(dy: -1, dx: -1).pixels, [4, 5, 4, 7, 8, 7, 4, 5, 4])
+        XCTAssertEqual(batch.shifted(dy: 0, dx: 0), batch)
+    }
+
+    func testTestTimeViewsAreWeightedToOneAndMirrorSymmetric() throws {
+        let views = TestTimeAugmentation.views
+        XCTAssertEqual(views.map(\.weight).reduce(0, +), 1)
+        for view in views {
+            XCTAssert(views.contains { $0.shift == view.shift && $0.mirrored != view.mirrored && $0.weight == view.weight })
+        }
+        let original = try realBatch()
+        let mirrored = TestTimeAugmentation.apply(views.first { $0.mirrored && $0.shift == 0 }!, to: original)
+        XCTAssertEqual(pixel(mirrored, 3, 1, 5, 0), pixel(original, 3, 1, 5, 31))
+        let moved = TestTimeAugmentation.apply(views.first { !$0.mirrored && $0.shift == 1 }!, to: original)
+        XCTAssertEqual(pixel(moved, 3, 1, 5, 7), pixel(original, 3, 1, 4, 6))
+    }
+
+    /// Each image is mirrored in exactly one of two consecutive epochs, whatever batch slot it
+    /// lands in; about half of them in the first.
+    func testAlternatingFlipMirrorsEachImageEveryOtherEpoch() throws {
+        let original = try realBatch()
+        let records = Array(100..<116)
+        func flipped(epoch: Int, records: [Int]) -> [Bool] {
+            var batch = original, random = SeededRandom(seed: 0)
+            Transform.alternatingFlip.apply(to: &batch, using: &random, origin: BatchOrigin(seed: 7, epoch: epoch, records: records))
+            return (0..<16).map { n in
+                (0..<3).allSatisfy { c in (0..<32).allSatisfy { y in (0..<32).allSatisfy { x in
+                    pixel(batch, n, c, y, x) == pixel(original, n, c, y, 31 - x) } } }
+            }
+        }
+        let first = flipped(epoch: 0, records: records), second = flipped(epoch: 1, records: records)
+        XCTAssertEqual(zip(first, second).map { $0 != $1 }, Array(repeating: true, count: 16))
+        XCTAssertEqual(flipped(epoch: 2, records: records), first)
+        XCTAssert((3...13).contains(first.filter { $0 }.count), "\(first.filter { $0 }.count) of 16 mirrored")
+        // The same records in another order: each image's flip follows its record.
+        XCTAssertEqual(flipped(epoch: 0, records: records.reversed()), first.reversed())
+    }
+
     func testSeededRandomIsFixedAndUniform() {
         var random = SeededRandom(seed: 42)
         // SplitMix64 from state 42 (reference values from the published algorithm).

@@ -114,6 +114,23 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(try CrossEntropyLoss(labelSmoothing: 0.2)(logits, [2, 1]), 0.8531091, accuracy: 1e-6)
     }
 
+    /// Identity initialisation: the first min(in, out) filters pass their input channel through
+    /// (`torch.nn.init.dirac_`), the others keep PyTorch's default initialisation.
+    func testDiracInitialisationPassesChannelsThrough() throws {
+        let network = Network(Sequential([Conv2d(3, 5, kernel: 3, padding: 1, bias: false, dirac: true)]), name: "d", seed: 2)
+        var random = Random(seed: 4)
+        let input = Tensor(shape: [2, 3, 4, 4], values: (0..<96).map { _ in random.uniform(-1, 1) })
+        let output = try network.forward(input, training: false).values
+        for n in 0..<2 {
+            for c in 0..<3 {
+                XCTAssertEqual(Array(output[((n * 5 + c) * 16)..<((n * 5 + c + 1) * 16)]), Array(input.values[((n * 3 + c) * 16)..<((n * 3 + c + 1) * 16)]))
+            }
+        }
+        let weights = Array(network.parameters[0].value)
+        XCTAssertEqual(weights[..<81].filter { $0 != 0 }.count, 3, "one centre tap per identity filter")
+        XCTAssert(weights[81...].allSatisfy { $0 != 0 && abs($0) <= 1 / Float(27).squareRoot() }, "the others as PyTorch initialises")
+    }
+
     /// Dropout zeroes about p of the values, scales the rest by 1/(1 − p), routes gradients through the
     /// same mask, and passes values through unchanged in evaluation.
     func testDropout() throws {
