@@ -65,6 +65,9 @@ struct CIFARCommand: ParsableCommand {
 
     func validate() throws {
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        if tuneOptions.tune != nil && modelOptions.models != nil {
+            throw ValidationError("--tune compares optimizers and --models compares networks: give one of them")
+        }
         if let target {
             guard target > 0, target <= 1 else { throw ValidationError("--target must be a fraction in (0, 1] (0.8 for 80 %), got \(target)") }
             guard options.validation != nil || jobOptions.collect != nil || tuneOptions.tune != nil else {

@@ -19,6 +19,7 @@ final class CIFARModelsCommandTests: XCTestCase {
             (["--models", "tutorial,tutorial"], "--models needs at least two different models"),
             (["--optimizer", "adam"], "--optimizer applies to --models"),
             (["--models", "tutorial,labnet", "--model", "labnet"], "--model labnet and --models both name the network"),
+            (["--models", "tutorial,labnet", "--tune", "adam"], "--tune compares optimizers and --models compares networks"),
         ]
         try assertRefused(["cifar", "--data", try realDataPath()], cases)
     }
