@@ -4,7 +4,7 @@ import CDNNL
 /// (forward, backward-data, backward-weights) are described. Everything else — letting oneDNN
 /// choose layouts, reordering the plain PyTorch-layout weights into them, writing weight gradients
 /// back in plain layout — is shared by `WeightedPlan`.
-protocol WeightedOperation {
+protocol WeightedOperation: AnyObject {
     var weightShape: [Int] { get }
     /// The weights layout the primitives are asked for: `any` lets oneDNN pick a blocked one (worth
     /// a reorder per step for convolutions); inner products run as GEMMs on the plain layout.
@@ -34,7 +34,8 @@ final class WeightedPlan: LayerPlan {
     let output: Memory
     /// Threads for this layer's calls, by its work (see `Threads.count(forMultiplyAdds:)`).
     let threads: Int
-    private let op: WeightedOperation
+    /// Unowned: the layer owns its plans, and a strong reference back would keep both alive.
+    private unowned let op: WeightedOperation
     private let weight: Weight
     private let inputShape: [Int], outputShape: [Int]
     private let src: Memory

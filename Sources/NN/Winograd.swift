@@ -343,7 +343,8 @@ extension Winograd {
 /// the execution context's scratch, shared by all layers, so this keeps no copy of the weights.
 final class WinogradPlan: LayerPlan {
     let output: Memory
-    private let conv: Conv2d
+    /// Unowned: the layer owns its plans, and a strong reference back would keep both alive.
+    private unowned let conv: Conv2d
     private let isa: KernelISA
     private let geometry: Winograd.Tiles
     private let input: Memory
