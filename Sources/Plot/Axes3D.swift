@@ -58,7 +58,7 @@ public final class Axes3D: PanelLayout {
     /// coloured like filled contours at `levels` (band k between levels[k] and levels[k+1]) and
     /// clipped to `zRange` (nil: the samples' `ScalarGrid.robustRange`).
     public func surface(x: ClosedRange<Double>, y: ClosedRange<Double>, levels: [Double], colormap: Colormap = .viridis,
-                        zRange: ClosedRange<Double>? = nil, resolution: Int = 48, _ f: @escaping (Double, Double) -> Double) {
+                        zRange: ClosedRange<Double>? = nil, resolution: Int = 96, _ f: @escaping (Double, Double) -> Double) {
         precondition(resolution >= 1 && levels.count >= 2)
         let grid = ScalarGrid(x: x, y: y, columns: resolution + 1, rows: resolution + 1, f)
         mesh = SurfaceMesh(grid: grid, height: f, zRange: zRange ?? grid.robustRange, levels: levels, colors: colormap.bandColors(levels.count - 1))
@@ -467,4 +467,18 @@ extension TextArtist: SurfaceArtist {
     }
 
     func drawMarkers(_ canvas: Canvas, _ scene: Scene) {}
+}
+
+extension Axes3D {
+    // Panel's plotting calls: PanelLayout's one implementation.
+    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker?, markerSize: Double, maxMarkers: Int,
+                     halo: Bool, label: String?) -> LineHandle {
+        addLine(x: x, y: y, style: style, marker: marker, markerSize: markerSize, maxMarkers: maxMarkers, halo: halo, label: label)
+    }
+    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double, color: Color, edge: Color, label: String?) -> MarkersHandle {
+        addScatter(points, marker: marker, size: size, color: color, edge: edge, label: label)
+    }
+    public func text(_ text: String, x: Double, y: Double, offset: PagePoint, size: Double, color: Color) -> TextHandle {
+        addText(text, x: x, y: y, offset: offset, size: size, color: color)
+    }
 }

@@ -62,22 +62,24 @@ protocol PanelLayout: Panel {
 
 extension PanelLayout {
     // One implementation of the plotting calls for every panel: the artists are the same values,
-    // each panel draws them through its own map (Axes) or onto its surface (Axes3D).
+    // each panel draws them through its own map (Axes) or onto its surface (Axes3D). Each panel's
+    // public plot/scatter/text forward here: a public member of an internal protocol's extension
+    // links in a debug build but not in an optimised one.
 
-    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker?, markerSize: Double, maxMarkers: Int,
-                     halo: Bool, label: String?) -> LineHandle {
+    func addLine(x: [Double], y: [Double], style: LineStyle, marker: Marker?, markerSize: Double, maxMarkers: Int,
+                 halo: Bool, label: String?) -> LineHandle {
         precondition(x.count == y.count, "plot: x and y differ in length")
         artists.append(LineArtist(xs: x, ys: y, style: style, marker: marker, markerSize: markerSize,
                                   maxMarkers: maxMarkers, halo: halo, label: label))
         return LineHandle(owner: self, index: artists.count - 1)
     }
 
-    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double, color: Color, edge: Color, label: String?) -> MarkersHandle {
+    func addScatter(_ points: [(Double, Double)], marker: Marker, size: Double, color: Color, edge: Color, label: String?) -> MarkersHandle {
         artists.append(ScatterArtist(points: points, marker: marker, size: size, color: color, edge: edge, label: label))
         return MarkersHandle(owner: self, index: artists.count - 1)
     }
 
-    public func text(_ text: String, x: Double, y: Double, offset: PagePoint, size: Double, color: Color) -> TextHandle {
+    func addText(_ text: String, x: Double, y: Double, offset: PagePoint, size: Double, color: Color) -> TextHandle {
         artists.append(TextArtist(text: text, x: x, y: y, offset: offset, size: size, color: color))
         return TextHandle(owner: self, index: artists.count - 1)
     }
