@@ -468,17 +468,3 @@ extension TextArtist: SurfaceArtist {
 
     func drawMarkers(_ canvas: Canvas, _ scene: Scene) {}
 }
-
-extension Axes3D {
-    // Panel's plotting calls: PanelLayout's one implementation.
-    public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker?, markerSize: Double, maxMarkers: Int,
-                     halo: Bool, label: String?) -> LineHandle {
-        addLine(x: x, y: y, style: style, marker: marker, markerSize: markerSize, maxMarkers: maxMarkers, halo: halo, label: label)
-    }
-    public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double, color: Color, edge: Color, label: String?) -> MarkersHandle {
-        addScatter(points, marker: marker, size: size, color: color, edge: edge, label: label)
-    }
-    public func text(_ text: String, x: Double, y: Double, offset: PagePoint, size: Double, color: Color) -> TextHandle {
-        addText(text, x: x, y: y, offset: offset, size: size, color: color)
-    }
-}

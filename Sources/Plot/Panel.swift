@@ -8,37 +8,37 @@ public protocol Panel: AnyObject {
     var frame: Rect { get }
     /// Where the legend goes; nil hides it even when artists have labels.
     var legendPlacement: LegendPlacement? { get set }
-
-    /// A line through the points, optionally with markers (thinned to at most `maxMarkers`)
-    /// and a white halo that keeps it visible over a busy background.
-    func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker?, markerSize: Double, maxMarkers: Int,
-              halo: Bool, label: String?) -> LineHandle
-    /// Markers at the points (start, end, minimum, divergence marks).
-    func scatter(_ points: [(Double, Double)], marker: Marker, size: Double, color: Color, edge: Color, label: String?) -> MarkersHandle
-    /// A short text near a data point, `offset` points away, kept inside the plot.
-    func text(_ text: String, x: Double, y: Double, offset: PagePoint, size: Double, color: Color) -> TextHandle
 }
 
 extension Panel {
-    // The plotting calls with matplotlib-like defaults; each panel kind draws them its own way.
+    // The plotting calls, with matplotlib-like defaults, drawn by PanelLayout's one implementation.
+    // They live here rather than as requirements: a public witness in an internal protocol's
+    // extension links in a debug build but not in an optimised one.
 
+    /// A line through the points, optionally with markers (thinned to at most `maxMarkers`)
+    /// and a white halo that keeps it visible over a busy background.
     @discardableResult
     public func plot(x: [Double], y: [Double], style: LineStyle, marker: Marker? = nil, markerSize: Double = 4,
                      maxMarkers: Int = 40, halo: Bool = false, label: String? = nil) -> LineHandle {
-        plot(x: x, y: y, style: style, marker: marker, markerSize: markerSize, maxMarkers: maxMarkers, halo: halo, label: label)
+        layout.addLine(x: x, y: y, style: style, marker: marker, markerSize: markerSize, maxMarkers: maxMarkers, halo: halo, label: label)
     }
 
+    /// Markers at the points (start, end, minimum, divergence marks).
     @discardableResult
     public func scatter(_ points: [(Double, Double)], marker: Marker, size: Double = 8, color: Color,
                         edge: Color = .white, label: String? = nil) -> MarkersHandle {
-        scatter(points, marker: marker, size: size, color: color, edge: edge, label: label)
+        layout.addScatter(points, marker: marker, size: size, color: color, edge: edge, label: label)
     }
 
+    /// A short text near a data point, `offset` points away, kept inside the plot.
     @discardableResult
     public func text(_ text: String, x: Double, y: Double, offset: PagePoint = PagePoint(6, -4), size: Double = 8,
                      color: Color = .text) -> TextHandle {
-        self.text(text, x: x, y: y, offset: offset, size: size, color: color)
+        layout.addText(text, x: x, y: y, offset: offset, size: size, color: color)
     }
+
+    /// Panels are Plot's own (`Axes`, `Axes3D`, made by `Figure`), each a `PanelLayout`.
+    var layout: any PanelLayout { self as! any PanelLayout }
 }
 
 /// What the figure needs of a panel to lay it out and draw it, and what handles change.
@@ -62,9 +62,7 @@ protocol PanelLayout: Panel {
 
 extension PanelLayout {
     // One implementation of the plotting calls for every panel: the artists are the same values,
-    // each panel draws them through its own map (Axes) or onto its surface (Axes3D). Each panel's
-    // public plot/scatter/text forward here: a public member of an internal protocol's extension
-    // links in a debug build but not in an optimised one.
+    // each panel draws them through its own map (Axes) or onto its surface (Axes3D).
 
     func addLine(x: [Double], y: [Double], style: LineStyle, marker: Marker?, markerSize: Double, maxMarkers: Int,
                  halo: Bool, label: String?) -> LineHandle {
