@@ -60,7 +60,8 @@ public enum CIFARModels {
         public var batchSize: Int
         /// The optimizer `train` uses by default, for a run of the given number of epochs.
         public var optimizer: @Sendable (_ epochs: Int) -> String
-        /// Learning rates for bare optimizer names (`sgd`, `adam`) by torch algorithm name.
+        /// Learning rates for bare optimizer names (`sgd`, `adam`) by torch algorithm name; asgd,
+        /// plain SGD with an average beside it, takes SGD's (at torch's 0.01 it trains labnet slower).
         public var learningRates: [String: Double]
         public var augment: Bool
         public var alternatingFlips = false
@@ -74,7 +75,7 @@ public enum CIFARModels {
         case "tutorial":
             // The tutorial's SGD(lr=0.001, momentum=0.9) at batch 4, scaled to batch 32.
             return Recipe(epochs: 4, compareEpochs: 4, batchSize: 32, optimizer: { _ in "sgd(lr=0.01,momentum=0.9)" },
-                          learningRates: ["sgd": 0.01, "adam": 1e-3, "muon": 0.02, "lion": 1e-4, "adamw_schedulefree": 1e-3], augment: false, labelSmoothing: 0, normalization: .tutorial)
+                          learningRates: ["sgd": 0.01, "asgd": 0.01, "adam": 1e-3, "muon": 0.02, "lion": 1e-4, "adamw_schedulefree": 1e-3], augment: false, labelSmoothing: 0, normalization: .tutorial)
         case defaultModel:
             // One cycle per run, stepped every batch (Page's ResNet-9 recipe), with torch's
             // OneCycleLR defaults: a run of any length ends annealed, a single epoch included.
@@ -83,11 +84,11 @@ public enum CIFARModels {
             // test-time augmentation (the last epoch's evaluation only) were chosen on a validation
             // split (README).
             return Recipe(epochs: 12, compareEpochs: 4, batchSize: 256, optimizer: { _ in "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.2))" },
-                          learningRates: ["sgd": 0.1, "adam": 2e-3, "muon": 0.02, "lion": 3e-4, "adamw_schedulefree": 2e-3], augment: true,
+                          learningRates: ["sgd": 0.1, "asgd": 0.1, "adam": 2e-3, "muon": 0.02, "lion": 3e-4, "adamw_schedulefree": 2e-3], augment: true,
                           alternatingFlips: true, testTimeAugmentation: true, labelSmoothing: 0.2, normalization: .dataset)
         default:  // vgg-small, resnet18 and other batch-normed networks
             return Recipe(epochs: 10, compareEpochs: 3, batchSize: 128, optimizer: { "nesterov(lr=0.05,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
-                          learningRates: ["sgd": 0.05, "adam": 1e-3, "muon": 0.02, "lion": 1e-4, "adamw_schedulefree": 1e-3], augment: true, labelSmoothing: 0.1, normalization: .dataset)
+                          learningRates: ["sgd": 0.05, "asgd": 0.05, "adam": 1e-3, "muon": 0.02, "lion": 1e-4, "adamw_schedulefree": 1e-3], augment: true, labelSmoothing: 0.1, normalization: .dataset)
         }
     }
 
