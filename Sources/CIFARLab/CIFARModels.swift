@@ -61,7 +61,8 @@ public enum CIFARModels {
         /// The optimizer `train` uses by default, for a run of the given number of epochs.
         public var optimizer: @Sendable (_ epochs: Int) -> String
         /// Learning rates for bare optimizer names (`sgd`, `adam`) by torch algorithm name; asgd,
-        /// plain SGD with an average beside it, takes SGD's (at torch's 0.01 it trains labnet slower).
+        /// plain SGD with an average beside it, takes SGD's (at torch's 0.01 it trains labnet slower);
+        /// rprop's initial step on labnet is a tenth of torch's (README, "On labnet").
         public var learningRates: [String: Double]
         public var augment: Bool
         public var alternatingFlips = false
@@ -84,7 +85,7 @@ public enum CIFARModels {
             // test-time augmentation (the last epoch's evaluation only) were chosen on a validation
             // split (README).
             return Recipe(epochs: 12, compareEpochs: 4, batchSize: 256, optimizer: { _ in "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.2))" },
-                          learningRates: ["sgd": 0.1, "asgd": 0.1, "adam": 2e-3, "muon": 0.02, "lion": 3e-4, "adamw_schedulefree": 2e-3], augment: true,
+                          learningRates: ["sgd": 0.1, "asgd": 0.1, "rprop": 1e-3, "adam": 2e-3, "muon": 0.02, "lion": 3e-4, "adamw_schedulefree": 2e-3], augment: true,
                           alternatingFlips: true, testTimeAugmentation: true, labelSmoothing: 0.2, normalization: .dataset)
         default:  // vgg-small, resnet18 and other batch-normed networks
             return Recipe(epochs: 10, compareEpochs: 3, batchSize: 128, optimizer: { "nesterov(lr=0.05,weight_decay=5e-4,schedule=cosine(T_max=\($0)))" },
