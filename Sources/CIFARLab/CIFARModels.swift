@@ -67,6 +67,9 @@ public enum CIFARModels {
         public var testTimeAugmentation = false
         public var labelSmoothing: Float
         public var normalization: TrainingPlan.Normalization
+        public var patchWhitening = false
+        public var learningRateMultipliers: [String: Double] = [:]
+        public var batchNormMomentum: Float? = nil
     }
 
     public static func recipe(for model: String) -> Recipe {
