@@ -66,50 +66,52 @@ public struct PatchWhitening {
                 sigma[j * d + i] = sigma[i * d + j]
             }
         }
-        (eigenvalues, eigenvectors) = symmetricEigen(sigma, size: d)
+        let (values, vectors) = symmetricEigen(sigma, size: d)
+        let order = values.indices.sorted { values[$0] > values[$1] }
+        eigenvalues = order.map { values[$0] }
+        eigenvectors = order.map { k in (0..<d).map { vectors[$0 * d + k] } }
     }
 
     /// Beyond this, the O(d³) Jacobi sweeps would take longer than training (3×3 RGB patches: 27).
     static let maximumPatchValues = 256
 }
 
-/// Eigenvalues (largest first) and unit eigenvectors of the symmetric `size`×`size` row-major
-/// matrix `a`, by cyclic Jacobi rotations: exact enough for small matrices, and deterministic.
-func symmetricEigen(_ matrix: [Double], size d: Int) -> (values: [Double], vectors: [[Double]]) {
+/// Eigenvalues and eigenvectors of a symmetric matrix (row-major, size × size) by cyclic Jacobi
+/// rotations (unsorted); `vectors[i * size + k]` is component i of the eigenvector of `values[k]`.
+/// Landscape planes (principal components of iterates) and whitening layers use it.
+public func symmetricEigen(_ matrix: [Double], size n: Int) -> (values: [Double], vectors: [Double]) {
     var a = matrix
-    var v = [Double](repeating: 0, count: d * d)
-    for i in 0..<d { v[i * d + i] = 1 }
-    let total = a.reduce(0) { $0 + $1 * $1 }
+    var v = [Double](repeating: 0, count: n * n)
+    for i in 0..<n { v[i * n + i] = 1 }
+    let scale = a.reduce(0) { $0 + $1 * $1 }
     for _ in 0..<100 {
         var off = 0.0
-        for p in 0..<d { for q in 0..<d where q != p { off += a[p * d + q] * a[p * d + q] } }
-        if off <= 1e-30 * total || off == 0 { break }
-        for p in 0..<(d - 1) {
-            for q in (p + 1)..<d {
-                let apq = a[p * d + q]
-                if apq == 0 { continue }
-                // The rotation in the (p, q) plane that zeroes a[p][q]: tan φ = t, the smaller root.
-                let theta = (a[q * d + q] - a[p * d + p]) / (2 * apq)
+        for p in 0..<n { for q in 0..<n where q != p { off += a[p * n + q] * a[p * n + q] } }
+        if off <= 1e-24 * scale { break }
+        for p in 0..<(n - 1) {
+            for q in (p + 1)..<n where a[p * n + q] != 0 {
+                let theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q])
                 let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
                 let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                for k in 0..<d {  // columns p and q: A·J, V·J
-                    let (akp, akq) = (a[k * d + p], a[k * d + q])
-                    a[k * d + p] = c * akp - s * akq
-                    a[k * d + q] = s * akp + c * akq
-                    let (vkp, vkq) = (v[k * d + p], v[k * d + q])
-                    v[k * d + p] = c * vkp - s * vkq
-                    v[k * d + q] = s * vkp + c * vkq
+                for k in 0..<n {
+                    let (kp, kq) = (a[k * n + p], a[k * n + q])
+                    a[k * n + p] = c * kp - s * kq
+                    a[k * n + q] = s * kp + c * kq
                 }
-                for k in 0..<d {  // rows p and q: Jᵀ·(A·J)
-                    let (apk, aqk) = (a[p * d + k], a[q * d + k])
-                    a[p * d + k] = c * apk - s * aqk
-                    a[q * d + k] = s * apk + c * aqk
+                for k in 0..<n {
+                    let (pk, qk) = (a[p * n + k], a[q * n + k])
+                    a[p * n + k] = c * pk - s * qk
+                    a[q * n + k] = s * pk + c * qk
+                }
+                for k in 0..<n {
+                    let (kp, kq) = (v[k * n + p], v[k * n + q])
+                    v[k * n + p] = c * kp - s * kq
+                    v[k * n + q] = s * kp + c * kq
                 }
             }
         }
     }
-    let order = (0..<d).sorted { a[$0 * d + $0] > a[$1 * d + $1] }
-    return (order.map { a[$0 * d + $0] }, order.map { column in (0..<d).map { v[$0 * d + column] } })
+    return ((0..<n).map { a[$0 * n + $0] }, v)
 }
 
 extension Network {

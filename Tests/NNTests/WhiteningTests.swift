@@ -3,25 +3,6 @@ import XCTest
 
 /// airbench's patch-whitening first layer and the kinds of parameters settings attach to.
 final class WhiteningTests: XCTestCase {
-    /// Jacobi's eigenpairs of a random symmetric matrix: A·v = λ·v, orthonormal, largest first.
-    func testSymmetricEigenFindsOrthonormalEigenpairs() {
-        var random = Random(seed: 5)
-        let d = 7
-        var a = [Double](repeating: 0, count: d * d)
-        for i in 0..<d { for j in i..<d { a[i * d + j] = Double.random(in: -1...1, using: &random); a[j * d + i] = a[i * d + j] } }
-        let (values, vectors) = symmetricEigen(a, size: d)
-        XCTAssertEqual(values, values.sorted(by: >))
-        for (i, (lambda, v)) in zip(values, vectors).enumerated() {
-            for row in 0..<d {
-                let av = (0..<d).reduce(0.0) { $0 + a[row * d + $1] * v[$1] }
-                XCTAssertEqual(av, lambda * v[row], accuracy: 1e-10)
-            }
-            for (j, w) in vectors.enumerated() {
-                XCTAssertEqual(zip(v, w).reduce(0.0) { $0 + $1.0 * $1.1 }, i == j ? 1 : 0, accuracy: 1e-10)
-            }
-        }
-    }
-
     /// Images whose neighbouring pixels and channels are correlated, as natural images are.
     private func correlatedImages(_ n: Int, channels c: Int, size s: Int) -> Tensor {
         var random = Random(seed: 9)
