@@ -28,6 +28,16 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     public var testTimeAugmentation: Bool
     public var labelSmoothing: Float
     public var normalization: Normalization
+    /// airbench's frozen patch-whitening first layer (`Network.whitenFirstConvolution`), computed
+    /// from the first `whiteningImages` images trained on (never the validation split).
+    public var patchWhitening: Bool
+    /// Learning-rate multipliers by kind of parameter (`ParameterRole` names, `norm-bias` = 64 as
+    /// airbench): those parameters step at that multiple of the scheduled rate, with weight decay
+    /// divided by it (`Optimizer`'s multipliers). Kinds not named keep ×1.
+    public var learningRateMultipliers: [String: Double]
+    /// Batch norm's momentum in every batch-norm layer (torch's: the weight of the newest batch in
+    /// the running statistics); nil = the layers' own (0.1, torch's default).
+    public var batchNormMomentum: Float?
 
     public enum Normalization: String, Codable, Sendable, CaseIterable {
         /// The PyTorch tutorial's (0.5, 0.5, 0.5) / (0.5, 0.5, 0.5).
@@ -38,7 +48,8 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
 
     public init(model: String, optimizer: String, epochs: Int, batchSize: Int, seed: UInt64 = 0, trainSubset: Int? = nil,
                 validation: ValidationSplit? = nil, augment: Bool, alternatingFlips: Bool = false, testTimeAugmentation: Bool = false,
-                labelSmoothing: Float = 0, normalization: Normalization) {
+                labelSmoothing: Float = 0, normalization: Normalization, patchWhitening: Bool = false,
+                learningRateMultipliers: [String: Double] = [:], batchNormMomentum: Float? = nil) {
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs
@@ -51,14 +62,18 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
         self.testTimeAugmentation = testTimeAugmentation
         self.labelSmoothing = labelSmoothing
         self.normalization = normalization
+        self.patchWhitening = patchWhitening
+        self.learningRateMultipliers = learningRateMultipliers
+        self.batchNormMomentum = batchNormMomentum
     }
 
     private enum CodingKeys: String, CodingKey {
         case model, optimizer, epochs, batchSize, seed, trainSubset, validation, augment, alternatingFlips,
-             testTimeAugmentation, labelSmoothing, normalization
+             testTimeAugmentation, labelSmoothing, normalization, patchWhitening, learningRateMultipliers, batchNormMomentum
     }
 
-    /// Checkpoints written before alternating flips and test-time augmentation existed lack them: off.
+    /// Checkpoints written before alternating flips, test-time augmentation, whitening,
+    /// multipliers and batch-norm momentum existed lack them: off (the layers' own momentum).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(model: try c.decode(String.self, forKey: .model), optimizer: try c.decode(String.self, forKey: .optimizer),
@@ -69,7 +84,10 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
                   alternatingFlips: try c.decodeIfPresent(Bool.self, forKey: .alternatingFlips) ?? false,
                   testTimeAugmentation: try c.decodeIfPresent(Bool.self, forKey: .testTimeAugmentation) ?? false,
                   labelSmoothing: try c.decode(Float.self, forKey: .labelSmoothing),
-                  normalization: try c.decode(Normalization.self, forKey: .normalization))
+                  normalization: try c.decode(Normalization.self, forKey: .normalization),
+                  patchWhitening: try c.decodeIfPresent(Bool.self, forKey: .patchWhitening) ?? false,
+                  learningRateMultipliers: try c.decodeIfPresent([String: Double].self, forKey: .learningRateMultipliers) ?? [:],
+                  batchNormMomentum: try c.decodeIfPresent(Float.self, forKey: .batchNormMomentum))
     }
 }
 
@@ -143,6 +161,9 @@ public final class Trainer {
     /// Test images per evaluation batch: divides 10,000, so every evaluation batch has one shape.
     static let evaluationBatch = 250
 
+    /// Training images whose patches a whitening layer is computed from (airbench's count).
+    public static let whiteningImages = 5000
+
     /// A fresh run: initial weights from `plan.seed`. A onecycle schedule without total_steps gets
     /// the run's epochs × batches per epoch, and the plan (as checkpoints store it) names it.
     /// `train` is the whole training split: the validation split is taken from it before the subset.
@@ -160,12 +181,22 @@ public final class Trainer {
         plan.optimizer = spec.description
         self.plan = plan
         network = try CIFARModels.make(plan.model, seed: plan.seed)
-        optimizer = try Optimizer(spec, parameters: network.parameters)
         criterion = CrossEntropyLoss(labelSmoothing: plan.labelSmoothing)
         switch plan.normalization {
         case .tutorial: normalization = .tutorial
         case .dataset: normalization = InputNormalization(statisticsOf: train)
         }
+        if plan.patchWhitening {
+            let loader = DataLoader(train.prefix(Self.whiteningImages), batchSize: Self.whiteningImages, transforms: [normalization.transform])
+            let images = loader.batch(0, epoch: 0, order: loader.order(epoch: 0)).images
+            do {
+                try network.whitenFirstConvolution(with: Tensor(shape: images.shape, values: images.pixels))
+            } catch let error as ShapeError { throw TrainingError.plan("--whiten: \(error)") }
+        }
+        if let m = plan.batchNormMomentum { network.setBatchNormMomentum(m) }
+        let roles = network.parameterRoles.map(\.rawValue)
+        optimizer = try Optimizer(spec, parameters: network.parameters,
+                                  multipliers: plan.learningRateMultipliers.isEmpty ? nil : roles.map { plan.learningRateMultipliers[$0] ?? 1 })
         trainLoader = DataLoader(train, batchSize: plan.batchSize, shuffle: true, seed: plan.seed,
                                  transforms: (plan.augment ? [.randomCrop(padding: 4), plan.alternatingFlips ? .alternatingFlip : .horizontalFlip] : [])
                                     + [normalization.transform])
@@ -354,6 +385,32 @@ extension TrainingPlan {
         guard batchSize >= 1 else { throw SettingError("batch_size", "must be at least 1, got \(batchSize)") }
         if let trainSubset, trainSubset < 1 { throw SettingError("train_subset", "must be at least 1, got \(trainSubset)") }
         guard (0...1).contains(labelSmoothing) else { throw SettingError("label_smoothing", "must be in [0, 1], got \(labelSmoothing)") }
+        for (role, m) in learningRateMultipliers.sorted(by: { $0.key < $1.key }) {
+            guard ParameterRole(rawValue: role) != nil else {
+                throw SettingError("lr_multipliers", "unknown kind of parameter '\(role)'; valid: \(ParameterRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard m > 0 && m.isFinite else { throw SettingError("lr_multipliers", "\(role)=\(m) must be > 0") }
+        }
+        if let batchNormMomentum, !(0...1).contains(batchNormMomentum) {
+            throw SettingError("bn_momentum", "must be in [0, 1], got \(batchNormMomentum)")
+        }
+    }
+
+    /// `norm-bias=64,bias=2` as learning-rate multipliers by kind of parameter; `none` is no multiplier.
+    public static func multipliers(parsing text: String) throws -> [String: Double] {
+        if text.trimmingCharacters(in: .whitespaces) == "none" { return [:] }
+        var multipliers: [String: Double] = [:]
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let m = Double(parts[1]) else {
+                throw SettingError("lr_multipliers", "'\(item)' is not KIND=NUMBER, e.g. norm-bias=64")
+            }
+            guard multipliers.updateValue(m, forKey: parts[0]) == nil else { throw SettingError("lr_multipliers", "\(parts[0]) is given twice") }
+        }
+        let plan = TrainingPlan(model: "", optimizer: "", epochs: 1, batchSize: 1, augment: false, normalization: .tutorial,
+                                learningRateMultipliers: multipliers)
+        try plan.check()
+        return multipliers
     }
 
     /// A plan from what the user gave, the rest from the model's recipe. A bare optimizer name
@@ -361,7 +418,8 @@ extension TrainingPlan {
     public static func recipe(model: String = CIFARModels.defaultModel, optimizer: String? = nil, epochs: Int? = nil,
                               batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil, validation: Int? = nil,
                               augment: Bool? = nil, alternatingFlips: Bool? = nil, testTimeAugmentation: Bool? = nil,
-                              labelSmoothing: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
+                              labelSmoothing: Float? = nil, patchWhitening: Bool? = nil, learningRateMultipliers: [String: Double]? = nil,
+                              batchNormMomentum: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
         guard CIFARModels.names.contains(model) else {
             throw TrainingError.plan("unknown model \(model) (known: \(CIFARModels.names.joined(separator: ", ")))")
         }
@@ -372,7 +430,10 @@ extension TrainingPlan {
                             seed: seed, trainSubset: trainSubset, validation: try validation.map { try ValidationSplit(count: $0) },
                             augment: augment ?? recipe.augment, alternatingFlips: alternatingFlips ?? recipe.alternatingFlips,
                             testTimeAugmentation: testTimeAugmentation ?? recipe.testTimeAugmentation,
-                            labelSmoothing: labelSmoothing ?? recipe.labelSmoothing, normalization: recipe.normalization)
+                            labelSmoothing: labelSmoothing ?? recipe.labelSmoothing, normalization: recipe.normalization,
+                            patchWhitening: patchWhitening ?? recipe.patchWhitening,
+                            learningRateMultipliers: learningRateMultipliers ?? recipe.learningRateMultipliers,
+                            batchNormMomentum: batchNormMomentum ?? recipe.batchNormMomentum)
     }
 }
 

@@ -12,7 +12,9 @@ import CDNNL
 /// PyTorch's, which accumulates in double, as these loops do (per channel, in parallel).
 public final class BatchNorm2d: Module {
     public let channels: Int
-    public let eps: Float, momentum: Float
+    public let eps: Float
+    /// The newest batch's weight in the running statistics; `Network.setBatchNormMomentum` sets it.
+    public internal(set) var momentum: Float
     let weight: Weight, bias: Weight
     let runningMean: Weight, runningVar: Weight
     private(set) var batchesTracked: Int64 = 0

@@ -14,8 +14,11 @@ import Optim
 public final class Network {
     public let name: String
     public let root: Module
-    /// Learnable parameters in `named_parameters()` order, pointing at the live storage.
-    public let parameters: [Parameter<Float>]
+    /// Learnable parameters in `named_parameters()` order, pointing at the live storage (less
+    /// any a frozen layer holds: `whitenFirstConvolution`).
+    public internal(set) var parameters: [Parameter<Float>]
+    /// What each of `parameters` is (batch norm's bias, say), for settings per kind of parameter.
+    public internal(set) var parameterRoles: [ParameterRole]
     /// Every float state entry (parameters and buffers) in `state_dict()` order.
     let state: [(name: String, weight: Weight)]
     private let counterOwners: [(name: String, module: Module, counter: String)]
@@ -38,11 +41,13 @@ public final class Network {
         self.name = name
         self.root = root
         var state: [(String, Weight)] = [], counters: [(String, Module, String)] = []
+        var roles: [ParameterRole] = []
         var random = Random(seed: seed)
         root.visit(prefix: "") { path, module in
             module.reset(&random)
             let prefix = path.isEmpty ? "" : path + "."
             state += module.weights.map { (prefix + $0.name, $0.weight) }
+            roles += module.weights.filter { $0.weight.grad != nil }.map { ParameterRole(module: module, name: $0.name) }
             counters += module.counters.map { (prefix + $0.name, module, $0.name) }
         }
         self.state = state
@@ -50,6 +55,7 @@ public final class Network {
         parameters = state.compactMap { name, weight in
             weight.grad.map { Parameter(name: name, value: weight.value, grad: $0, shape: weight.shape) }
         }
+        parameterRoles = roles
         replicas = [(root, state.map(\.1).filter { $0.grad != nil })]
         splitsBatches = batchReplica(of: root) != nil
     }
@@ -162,6 +168,12 @@ public final class Network {
         if gradients.count > 6 { gradients.removeFirst() }
         run(calls)
         return copies
+    }
+
+    /// Sets every batch-norm layer's momentum (torch's: the newest batch's weight in the running
+    /// statistics). A fast one (airbench's 0.4) keeps the statistics up with weights that move fast.
+    public func setBatchNormMomentum(_ momentum: Float) {
+        root.visit(prefix: "") { _, module in (module as? BatchNorm2d)?.momentum = momentum }
     }
 
     // MARK: state_dict

@@ -18,23 +18,41 @@ import Foundation
 ///
 /// Of torch's parameter groups it keeps what a learning-rate sweep needs: parameter i may have a
 /// learning rate of its own (γ above), which the schedule then scales as torch scales each
-/// group's. So one optimizer steps many 2-D paths at different rates in one loop.
+/// group's. So one optimizer steps many 2-D paths at different rates in one loop. And parameter i
+/// may have a learning-rate multiplier (airbench's ×64 for batch-norm biases): parameters of
+/// one multiplier m form a group, stepped at m times the rate any schedule sets (onecycle and
+/// cyclic included) with its weight_decay divided by m, so that its decay per step γλ stays the
+/// spec's (airbench's `bias_scaler`).
 ///
 /// A onecycle schedule also sets the momentum (SGD, RMSprop) or β₁ (Adam family) before every
 /// step, as torch's OneCycleLR writes it into the parameter group.
 public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public let spec: OptimizerSpec
     public let parameters: [Parameter<Scalar>]
-    let rule: AnyRule<Scalar>
+    /// One rule per learning-rate multiplier (a single group without multipliers).
+    private let groups: [Group]
+    /// Parameter i's group and its index within that group.
+    private let location: [(group: Int, index: Int)]
     // Mutated every step: a dynamic exclusivity check costs more than updating a 2-D point, and
     // these are only touched from step(), scheduleStep() and loadState().
     @exclusivity(unchecked) var schedule: LRSchedule
     @exclusivity(unchecked) public private(set) var stepCount = 0
 
+    /// Parameters stepped by one rule: those of one learning-rate multiplier.
+    private struct Group {
+        let rule: AnyRule<Scalar>
+        let parameters: [Parameter<Scalar>]
+        /// Their indices in `Optimizer.parameters`.
+        let members: [Int]
+        let multiplier: Double
+    }
+
     /// `learningRates[i]`, if given, replaces the spec's lr for parameter i (with onecycle or
     /// cyclic, which set every rate from their own options, the rates must all be the same).
-    /// Scalar must be Float or Double.
-    public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil) throws {
+    /// `multipliers[i]`, if given, multiplies parameter i's scheduled rate and divides its
+    /// weight_decay (see above). Scalar must be Float or Double.
+    public init(_ spec: OptimizerSpec, parameters: [Parameter<Scalar>], learningRates: [Double]? = nil,
+                multipliers: [Double]? = nil) throws {
         // A sweep makes an optimizer per block of 64 paths: the checks must cost nothing when
         // they pass (naming every parameter up front took a tenth of SGD's sweep).
         for (i, p) in parameters.enumerated() where p.grad.count != p.value.count || p.shape.reduce(1, *) != p.value.count {
@@ -52,22 +70,50 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let learningRates, let schedule = spec.schedule, let source = schedule.ratesSetFrom, Set(learningRates).count > 1 {
             throw OptimError("\(spec.name): \(schedule.name) sets every learning rate from its \(source), so rates per parameter (a learning-rate sweep) would all be the same")
         }
+        let factors = multipliers ?? Array(repeating: 1, count: parameters.count)
+        if factors.count != parameters.count {
+            throw OptimError("\(factors.count) learning-rate multipliers for \(parameters.count) parameters")
+        }
+        if let m = factors.first(where: { !($0 > 0 && $0.isFinite) }) {
+            throw OptimError("learning-rate multiplier \(SpecValue.format(m)) must be > 0")
+        }
+        var distinct: [Double] = factors.isEmpty ? [1] : []
+        for m in factors where !distinct.contains(m) { distinct.append(m) }
+        if distinct.count > 1, options.needsClosure {
+            throw OptimError("\(spec.name) evaluates the loss for all parameters at once in its step, so groups of parameters with learning-rate multipliers of their own cannot each take theirs")
+        }
         self.spec = spec
         self.parameters = parameters
         schedule = try LRSchedule(spec.schedule?.schedule,
                                   baseLRs: learningRates ?? Array(repeating: options.lr, count: parameters.count))
-        // Like OneCycleLR and CyclicLR, which write their momentum into the group before the optimizer's first
-        // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
-        var initial = options
-        if let m = schedule.momentum { initial.setMomentum(m) }
-        rule = try AnyRule(initial, parameters)
+        let momentum = schedule.momentum
+        groups = try distinct.map { m in
+            // Like OneCycleLR and CyclicLR, which write their momentum into the group before the optimizer's first
+            // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
+            var initial = try m == 1 ? options : spec.dividingWeightDecay(by: m).options
+            if let momentum { initial.setMomentum(momentum) }
+            let members = factors.indices.filter { factors[$0] == m }
+            let subset = members.map { parameters[$0] }
+            return Group(rule: try AnyRule(initial, subset), parameters: subset, members: members, multiplier: m)
+        }
+        var location = Array(repeating: (group: 0, index: 0), count: parameters.count)
+        for (g, group) in groups.enumerated() {
+            for (j, i) in group.members.enumerated() { location[i] = (g, j) }
+        }
+        self.location = location
+        self.multipliers = multipliers
         needsClosure = options.needsClosure
         hasEvaluationPoint = options.hasEvaluationPoint
         averagedPoint = options.averagedPoint
     }
 
-    /// The learning rate of every parameter for the next `step()`.
-    public var learningRates: [Double] { schedule.learningRates }
+    private let multipliers: [Double]?
+
+    /// The learning rate of every parameter for the next `step()` (multipliers applied).
+    public var learningRates: [Double] {
+        guard let multipliers else { return schedule.learningRates }
+        return zip(schedule.learningRates, multipliers).map { $0 * $1 }
+    }
 
     /// The momentum (SGD, RMSprop) or β₁ (Adam family) a onecycle or cyclic schedule set for the next
     /// `step()`; nil when the schedule does not cycle it.
@@ -82,8 +128,18 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public func step() {
         precondition(!needsClosure, "\(spec.name) evaluates the loss several times per step: use step(closure:)")
         stepCount += 1
-        if let m = schedule.momentum { rule.rule.setMomentum(m) }
-        rule.step(parameters, schedule.learningRates, stepCount)
+        for group in groups {
+            if let m = schedule.momentum { group.rule.rule.setMomentum(m) }
+            group.rule.step(group.parameters, rates(group), stepCount)
+        }
+    }
+
+    /// The rates of a group's parameters for this step: the schedule's, times the multiplier.
+    @inline(__always)
+    private func rates(_ group: Group) -> [Double] {
+        let scheduled = schedule.learningRates
+        if groups.count == 1 && group.multiplier == 1 { return scheduled }
+        return group.members.map { scheduled[$0] * group.multiplier }
     }
 
     /// torch's `optimizer.step(closure)`: `closure` sets every `grad` to the gradient at the
@@ -92,9 +148,11 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// LBFGS: every line-search point).
     public func step(closure: () throws -> Double) throws {
         stepCount += 1
-        if let m = schedule.momentum { rule.rule.setMomentum(m) }
+        // The initialiser refuses groups for algorithms that take a closure: one group steps all.
+        let group = groups[0]
+        if let m = schedule.momentum { group.rule.rule.setMomentum(m) }
         try withoutActuallyEscaping(closure) { closure in
-            try rule.closureStep(parameters, schedule.learningRates, stepCount, closure)
+            try group.rule.closureStep(group.parameters, rates(group), stepCount, closure)
         }
     }
 
@@ -109,7 +167,8 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// Parameter i's state buffer of torch name `name` (`exp_avg`, ASGD's `ax`, ...), nil if the
     /// algorithm keeps none for it. Read-only; its values change with every step.
     public func stateBuffer(named name: String, parameter i: Int) -> UnsafeBufferPointer<Scalar>? {
-        rule.rule.buffers.first { $0.name == name && $0.count(i) > 0 }.map { UnsafeBufferPointer($0[i]) }
+        let (g, j) = location[i]
+        return groups[g].rule.rule.buffers.first { $0.name == name && $0.count(j) > 0 }.map { UnsafeBufferPointer($0[j]) }
     }
 
     /// Runs `body` with the parameters set to where the model is evaluated (torch's
@@ -118,7 +177,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public func withEvaluationValues<R>(_ body: () throws -> R) rethrows -> R {
         guard hasEvaluationPoint else { return try body() }
         let saved = parameters.map { Array($0.value) }
-        rule.rule.setEvaluationValues(parameters)
+        for group in groups { group.rule.rule.setEvaluationValues(group.parameters) }
         defer { for (p, v) in zip(parameters, saved) { _ = p.value.update(from: v) } }
         return try body()
     }
@@ -135,12 +194,12 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// except plateau's, which is restored from `scheduleState`.
     public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] {
         var tensors: [(name: String, shape: [Int], values: [Scalar])] = []
-        let base = rule.rule
         for i in parameters.indices {
+            let (g, j) = location[i], base = groups[g].rule.rule
             tensors.append(("state.\(i).step", [], [Scalar(stepCount)]))
-            for s in base.scalarState(i) { tensors.append(("state.\(i).\(s.name)", [], [s.value])) }
-            for b in base.buffers where b.count(i) > 0 {
-                tensors.append(("state.\(i).\(b.name)", [b[i].count], Array(b[i])))
+            for s in base.scalarState(j) { tensors.append(("state.\(i).\(s.name)", [], [s.value])) }
+            for b in base.buffers where b.count(j) > 0 {
+                tensors.append(("state.\(i).\(b.name)", [b[j].count], Array(b[j])))
             }
         }
         tensors.append(("schedule.last_epoch", [], [Scalar(schedule.lastEpoch)]))
@@ -167,27 +226,27 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
             }
             return n
         }
-        let base = rule.rule
         var expected: Set<String> = ["schedule.last_epoch"]
         let steps = parameters.isEmpty ? 0 : try count("state.0.step")
         var scalars: [[String: Scalar]] = []
         for i in parameters.indices {
+            let (g, j) = location[i], base = groups[g].rule.rule
             expected.insert("state.\(i).step")
             guard try count("state.\(i).step") == steps else {
                 throw OptimError("optimizer state: 'state.\(i).step' differs from 'state.0.step'")
             }
             var own: [String: Scalar] = [:]
-            for s in base.scalarState(i) {
+            for s in base.scalarState(j) {
                 expected.insert("state.\(i).\(s.name)")
                 own[s.name] = try scalar("state.\(i).\(s.name)")
             }
             scalars.append(own)
-            for b in base.buffers where b.count(i) > 0 {
+            for b in base.buffers where b.count(j) > 0 {
                 let name = "state.\(i).\(b.name)"
                 expected.insert(name)
                 guard let values = tensors[name] else { throw OptimError("optimizer state: missing tensor '\(name)'") }
-                guard values.count == b[i].count else {
-                    throw OptimError("optimizer state: '\(name)' has \(values.count) values, expected \(b[i].count)")
+                guard values.count == b[j].count else {
+                    throw OptimError("optimizer state: '\(name)' has \(values.count) values, expected \(b[j].count)")
                 }
             }
         }
@@ -197,10 +256,11 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         let replayed = try schedule.restored(lastEpoch: try count("schedule.last_epoch"), state: scheduleState)
         // All checks passed: now write, so a failed load leaves the optimizer untouched.
         for i in parameters.indices {
-            for b in base.buffers where b.count(i) > 0 { _ = b[i].update(from: tensors["state.\(i).\(b.name)"]!) }
+            let (g, j) = location[i]
+            for b in groups[g].rule.rule.buffers where b.count(j) > 0 { _ = b[j].update(from: tensors["state.\(i).\(b.name)"]!) }
         }
         stepCount = steps
-        base.restore(t: steps, scalars: scalars)
+        for group in groups { group.rule.rule.restore(t: steps, scalars: group.members.map { scalars[$0] }) }
         schedule = replayed
     }
 }

@@ -199,6 +199,25 @@ public struct OptimizerSpec: Equatable, CustomStringConvertible, Sendable {
     /// What a onecycle schedule on a wrapper sets in its base.
     mutating func setMomentum(_ m: Double) { options.setMomentum(m) }
 
+    /// The spec with its weight_decay (a wrapper's: its base's; the default where not given)
+    /// divided by `factor`, for a parameter group stepped at `factor` times the rate: its decay per
+    /// step γλ stays the same. Unchanged for an algorithm without weight_decay or where it is 0.
+    func dividingWeightDecay(by factor: Double) throws -> OptimizerSpec {
+        var copy = self
+        if var wrapper = options as? any WrapperOptions {
+            wrapper.base = try wrapper.base.dividingWeightDecay(by: factor)
+            copy.options = wrapper
+            return copy
+        }
+        var decay = Self.keywords(of: name)?.first { $0.key == "weight_decay" }?.value.flatMap { Double($0) }
+        if case .number(let given)? = arguments.first(where: { $0.key == "weight_decay" })?.value { decay = given }
+        guard let decay, decay != 0 else { return self }
+        copy.arguments.removeAll { $0.key == "weight_decay" }
+        copy.arguments.append(SpecArgument(key: "weight_decay", value: .number(decay / factor)))
+        copy.options = try Self.readOptions(name: name, typedName: typed.name, copy.arguments)
+        return copy
+    }
+
     private static func readOptions(name: String, typedName: String, _ arguments: [SpecArgument]) throws -> any AlgorithmOptions {
         var reader = ArgumentReader(name == typedName ? name : "\(typedName) (\(name))", arguments)
         guard let algorithm = Algorithms.named(name) else {

@@ -44,6 +44,15 @@ struct TrainingOptions: ParsableArguments {
     @Flag(name: .customLong("tta"), inversion: .prefixedNo, help: "Test-time augmentation in the last epoch's evaluations: logits averaged over the image, its mirror and one-pixel translations (default: the model's recipe).")
     var testTimeAugmentation: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "airbench's patch-whitening first layer: the first convolution's filters become the whitening eigenvectors of the patches of 5,000 training images, frozen (default: the model's recipe).")
+    var whiten: Bool?
+
+    @Option(help: ArgumentHelp("Learning-rate multipliers by kind of parameter (weight, bias, norm-weight, norm-bias), composing with any schedule; weight decay is divided by the same factor, as airbench's ×64 for batch-norm biases; none for none (default: the model's recipe).", valueName: "kind=x,..."))
+    var lrMultipliers: String?
+
+    @Option(help: ArgumentHelp("Batch norm's momentum in every layer, torch's meaning (default: the model's recipe, else 0.1).", valueName: "m"))
+    var bnMomentum: Float?
+
     @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
     var threads: Int?
 
@@ -60,7 +69,9 @@ struct TrainingOptions: ParsableArguments {
         try TrainingPlan.recipe(model: model ?? CIFARModels.defaultModel, optimizer: optimizer, epochs: epochs,
                                 batchSize: batchSize, seed: seed ?? 0, trainSubset: trainSubset, validation: validation,
                                 augment: augment, alternatingFlips: alternatingFlips, testTimeAugmentation: testTimeAugmentation,
-                                labelSmoothing: labelSmoothing, comparing: comparing)
+                                labelSmoothing: labelSmoothing, patchWhitening: whiten,
+                                learningRateMultipliers: try lrMultipliers.map { try TrainingPlan.multipliers(parsing: $0) },
+                                batchNormMomentum: bnMomentum, comparing: comparing)
     }
 
     /// Threads and precision of the kernels, set before any network is made.
@@ -114,6 +125,8 @@ struct TrainCommand: ParsableCommand {
               optlab train --epochs 2 --optimizer "nesterov(schedule=onecycle(max_lr=0.2))"
               optlab train --validation 5000                 # 500 images of each class held out
               optlab train --epochs 6 --no-tta --no-alternating-flips   # labnet's recipe without airbench's two
+              optlab train --whiten --lr-multipliers norm-bias=64    # frozen whitening layer, ×64 for batch-norm biases
+              optlab train --bn-momentum 0.4 --optimizer "lookahead(k=5,alpha=0.5,base=nesterov(lr=0.2,weight_decay=5e-4),schedule=onecycle(max_lr=0.2))"
               # warm-up then cosine decay:
               optlab train --model tutorial --epochs 10 --optimizer "sgd(lr=0.05, momentum=0.9, \
             schedule=sequential(schedulers=(linear(start_factor=0.1, total_iters=2), cosine(T_max=8)), milestones=2))"
@@ -155,9 +168,13 @@ struct TrainCommand: ParsableCommand {
             trainer = try Trainer(try options.plan(optimizer: optimizer), train: train, test: test)
         }
         let plan = trainer.plan
+        let multipliers: String = plan.learningRateMultipliers.sorted { $0.key < $1.key }
+            .map { ", \($0.key) lr ×\(String(format: "%g", $0.value))" }.joined()
+        let airbench: String = (plan.patchWhitening ? ", frozen whitening first layer" : "") + multipliers
+            + (plan.batchNormMomentum.map { ", batch-norm momentum \($0)" } ?? "")
         print("Training \(plan.model) with \(plan.optimizer), batch \(plan.batchSize), seed \(plan.seed), "
               + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? (plan.alternatingFlips ? " (crop + alternating flips)" : " (crop + flip)") : "")"
-            + (trainer.validationLoader.map { ", \($0.dataset.count.grouped) held out for validation" } ?? ""))
+            + (trainer.validationLoader.map { ", \($0.dataset.count.grouped) held out for validation" } ?? "") + airbench)
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
         do {

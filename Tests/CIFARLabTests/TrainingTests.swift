@@ -66,14 +66,17 @@ final class TrainingTests: XCTestCase {
         // every batch; plateau after each epoch's evaluation, from state that is no function of
         // its step count (it halves the rate at epoch 2 only if it remembers epoch 1's loss).
         // Kept tiny: batch norm is slow in debug builds (the other runs take the tutorial net).
+        // The last run adds airbench's frozen whitening layer and a ×64 rate for biases.
         let plateau = "sgd(lr=0.05,momentum=0.9,schedule=plateau(patience=0,factor=0.5,threshold=0.9))"
-        let runs = [("vgg-small", "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", 2),
-                    ("tutorial", "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))", 6),
-                    ("tutorial", "sgd(lr=0.05,schedule=cyclic(base_lr=0.001,max_lr=0.02,step_size_up=2))", 6),
-                    ("tutorial", plateau, 2)]
-        for (model, spec, scheduleSteps) in runs {
+        let onecycle = "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))"
+        let runs = [("vgg-small", "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", 2, false),
+                    ("tutorial", onecycle, 6, false),
+                    ("tutorial", "sgd(lr=0.05,schedule=cyclic(base_lr=0.001,max_lr=0.02,step_size_up=2))", 6, false),
+                    ("tutorial", plateau, 2, false), ("tutorial", onecycle, 6, true)]
+        for (model, spec, scheduleSteps, airbench) in runs {
             var plan = plan(model, optimizer: spec, epochs: 2, subset: 48, augment: true)
             plan.batchSize = 16
+            if airbench { (plan.patchWhitening, plan.learningRateMultipliers) = (true, ["bias": 64]) }
             let straight = try trainer(plan, testImages: 20)
             XCTAssertEqual(try straight.run(checkpoint: nil) { _ in }, .finished)
             let state = Dictionary(uniqueKeysWithValues: straight.optimizer.stateTensors().map { ($0.name, $0.values) })
@@ -101,6 +104,16 @@ final class TrainingTests: XCTestCase {
             XCTAssertEqual(third.optimizer.learningRates, straight.optimizer.learningRates, spec)
             XCTAssertEqual(third.optimizer.momentum, straight.optimizer.momentum, spec)
             XCTAssertEqual(third.plan, straight.plan, spec)
+            if airbench {
+                // The whitened first convolution stayed as computed: not a parameter, never stepped.
+                let fresh = try trainer(plan, testImages: 20)
+                XCTAssertFalse(straight.network.parameters.contains { $0.name == "conv1.weight" })
+                var saved = SafeTensors(), initial = SafeTensors()
+                straight.network.save(into: &saved)
+                fresh.network.save(into: &initial)
+                XCTAssertEqual(try saved.floats("conv1.weight", shape: [6, 3, 5, 5]), try initial.floats("conv1.weight", shape: [6, 3, 5, 5]))
+                XCTAssertNotEqual(try saved.floats("conv1.bias", shape: [6]), try initial.floats("conv1.bias", shape: [6]))
+            }
         }
     }
 
@@ -152,8 +165,11 @@ final class TrainingTests: XCTestCase {
         var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)) as! [String: Any]
         old["testTimeAugmentation"] = nil
         old["alternatingFlips"] = nil
+        for key in ["patchWhitening", "learningRateMultipliers", "batchNormMomentum"] { old[key] = nil }
         let decoded = try JSONDecoder().decode(TrainingPlan.self, from: JSONSerialization.data(withJSONObject: old))
-        XCTAssertFalse(decoded.testTimeAugmentation || decoded.alternatingFlips)
+        XCTAssertFalse(decoded.testTimeAugmentation || decoded.alternatingFlips || decoded.patchWhitening)
+        XCTAssertEqual(decoded.learningRateMultipliers, [:])
+        XCTAssertNil(decoded.batchNormMomentum)
         XCTAssertEqual(try JSONDecoder().decode(TrainingPlan.self, from: JSONEncoder().encode(plan)), plan)
     }
 
@@ -240,6 +256,16 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(json["accuracy"] as? Double, 0.6)
         XCTAssertEqual(json["confusion"] as? [[Int]], [[1, 0, 0], [0, 1, 0], [1, 1, 1]])
         XCTAssertEqual((json["per_class"] as? [String: Double])?["b"], 1)
+    }
+
+    func testLearningRateMultipliersParseAndAreChecked() throws {
+        XCTAssertEqual(try TrainingPlan.multipliers(parsing: "norm-bias=64, bias=2"), ["norm-bias": 64, "bias": 2])
+        XCTAssertEqual(try TrainingPlan.multipliers(parsing: "none"), [:])
+        for (text, message) in [("norm-bias", "'norm-bias' is not KIND=NUMBER, e.g. norm-bias=64"),
+                                ("bias=2,bias=3", "bias is given twice"), ("head=2", "unknown kind of parameter 'head'; valid: weight, bias, norm-weight, norm-bias"),
+                                ("bias=0", "bias=0.0 must be > 0")] {
+            XCTAssertThrowsError(try TrainingPlan.multipliers(parsing: text), text) { XCTAssertTrue("\($0)".hasSuffix(message), "\($0)") }
+        }
     }
 
     func testBareOptimizerNamesGetTheModelsLearningRate() throws {

@@ -305,3 +305,61 @@ extension OptimizerTests {
         }
     }
 }
+
+extension OptimizerTests {
+    /// A parameter at multiplier 64 steps exactly as a separate optimizer whose every scheduled
+    /// rate is 64 times as high (onecycle's max_lr, cyclic's base_lr and max_lr, a plain lr) and
+    /// whose weight_decay is 64 times lower (AdamW's default one too); a state saved mid-run and
+    /// loaded into a fresh grouped optimizer continues bit-exactly. 64 is a power of two, so the
+    /// products are exact and the comparisons can ask for equal bits.
+    func testLearningRateMultipliersComposeWithSchedulesAndResume() throws {
+        let cases = [
+            ("nesterov(lr=0.01,weight_decay=0.5,schedule=onecycle(max_lr=0.05,total_steps=8))",
+             "nesterov(lr=0.01,weight_decay=0.0078125,schedule=onecycle(max_lr=3.2,total_steps=8))"),
+            ("sgd(lr=0.05,momentum=0.9,weight_decay=0.5,schedule=cyclic(base_lr=0.01,max_lr=0.05,step_size_up=2))",
+             "sgd(lr=0.05,momentum=0.9,weight_decay=0.0078125,schedule=cyclic(base_lr=0.64,max_lr=3.2,step_size_up=2))"),
+            ("adamw(lr=0.05,schedule=cosine(T_max=5))", "adamw(lr=3.2,weight_decay=0.00015625,schedule=cosine(T_max=5))"),
+            ("lookahead(k=3,base=sgd(lr=0.01,momentum=0.9,weight_decay=0.5),schedule=onecycle(max_lr=0.1,total_steps=8))",
+             "lookahead(k=3,base=sgd(lr=0.01,momentum=0.9,weight_decay=0.0078125),schedule=onecycle(max_lr=6.4,total_steps=8))"),
+        ]
+        let start: [[Float]] = [[0.5, -1.25], [2, 0.75], [1, -1]], multipliers = [1.0, 64, 1]
+        for (text, scaled) in cases {
+            let spec = try OptimizerSpec.parse(text)
+            let straight = Buffers(start), resumed = Buffers(start)
+            let grouped = try Optimizer(spec, parameters: straight.parameters, multipliers: multipliers)
+            let plain = Buffers([start[0], start[2]]), fast = Buffers([start[1]])
+            let plainOptimizer = try Optimizer(spec, parameters: plain.parameters)
+            let fastOptimizer = try Optimizer(OptimizerSpec.parse(scaled), parameters: fast.parameters)
+            var partial = try Optimizer(spec, parameters: resumed.parameters, multipliers: multipliers)
+            for step in 0..<8 {
+                for (buffers, optimizer) in [(straight, grouped), (plain, plainOptimizer), (fast, fastOptimizer), (resumed, partial)] {
+                    buffers.computeGradients()
+                    optimizer.step()
+                    try optimizer.scheduleStep()
+                }
+                if step == 3 {
+                    let saved = partial.stateTensors()
+                    partial = try Optimizer(spec, parameters: resumed.parameters, multipliers: multipliers)
+                    try partial.loadState(Dictionary(uniqueKeysWithValues: saved.map { ($0.name, $0.values) }))
+                }
+            }
+            XCTAssertEqual(straight.values, [plain.values[0], fast.values[0], plain.values[1]], text)
+            XCTAssertEqual(resumed.values, straight.values, text)
+            XCTAssertEqual(grouped.learningRates, partial.learningRates, text)
+            XCTAssertNotEqual(straight.values[1], start[1], text)
+        }
+    }
+
+    func testMultipliersMustBePositiveAndStepOnTheirOwn() throws {
+        let buffers = Buffers<Double>([[0], [1]])
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("sgd"), parameters: buffers.parameters, multipliers: [1, 0])) {
+            XCTAssertEqual("\($0)", "learning-rate multiplier 0 must be > 0")
+        }
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("sgd"), parameters: buffers.parameters, multipliers: [1])) {
+            XCTAssertEqual("\($0)", "1 learning-rate multipliers for 2 parameters")
+        }
+        XCTAssertThrowsError(try Optimizer(OptimizerSpec.parse("sam(base=sgd)"), parameters: buffers.parameters, multipliers: [1, 2])) {
+            XCTAssertTrue("\($0)".hasPrefix("sam evaluates the loss for all parameters at once"), "\($0)")
+        }
+    }
+}
