@@ -15,7 +15,9 @@ struct CIFARCommand: ParsableCommand {
             data order, then writes the figure (test accuracy and training loss against epoch and \
             against wall-clock seconds, mean and min–max band over seeds) and a CSV beside it, and \
             prints a summary. Bare names such as sgd and adam get the model's learning rate for them. \
-            A diverged run is drawn as a cross and does not stop the others.
+            A diverged run is drawn as a cross and does not stop the others. A local run (as \
+            --models) keeps its runs in --state (default checkpoints/<figure name>): Ctrl-C stops \
+            it with each run checkpointed, and the same command continues where it stopped.
 
             Examples:
               optlab cifar --compare sgd,adam
@@ -26,6 +28,7 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare muon,lion,adamw_schedulefree,sam      # sam: over the model's SGD
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
               optlab cifar --compare sgd,adam --precision bf16
+              optlab cifar --compare sgd,adam --state checkpoints/cmp   # Ctrl-C, then again
               optlab cifar --compare sgd,adam --seeds 5 --jobs jobs/cmp
               optlab cifar --collect jobs/cmp       # after: sbatch jobs/cmp/slurm.sbatch
               optlab cifar --tune sgd,adam,lion --epochs 3 --seeds 2 --train-subset 10000
