@@ -106,9 +106,10 @@ struct CIFARCommand: ParsableCommand {
         }
         let outputs = try lockedOutputs()
         options.applyKernelSettings()
-        print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
-              + "\(base.trainSubset.map { $0.grouped } ?? "all") training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
-        let runs = try runHere(JobGrid.comparison(specs, seeds: seedList, plan: base))
+        let runs = try runHere(JobGrid.comparison(specs, seeds: seedList, plan: base),
+                               announcing: "Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, "
+                                   + "batch \(base.batchSize), \(base.trainSubset.map { $0.grouped } ?? "all") training images, "
+                                   + "seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
         try write(runs, model: base.model, validation: base.validation, to: outputs)
     }
 
@@ -136,11 +137,12 @@ struct CIFARCommand: ParsableCommand {
 
     /// Trains a comparison's grid here (`Comparison.run`), its state in `stateFolder`: every epoch
     /// and divergence printed, a progress bar per epoch; on Ctrl-C, where it stopped and exit 130.
-    func runHere(_ grid: JobGrid) throws -> [Comparison.Run] {
+    /// `announcing` is printed once the data is found.
+    func runHere(_ grid: JobGrid, announcing: String) throws -> [Comparison.Run] {
         let data = URL(fileURLWithPath: try DataLocation.find(option: options.data).folder.path).standardizedFileURL.path
         let folder = JobFolder(stateFolder(figure: comparisonFigurePath))
         let train = try CIFAR10.load(.train, from: URL(fileURLWithPath: data))
-        print("State in \(folder.path)")
+        print(announcing + "; state in \(folder.path)")
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
         func name(_ step: JobFolder.Step) -> String { "\(step.job.label) seed \(step.job.plan.seed)" }

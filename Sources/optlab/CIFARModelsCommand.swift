@@ -57,10 +57,11 @@ extension CIFARCommand {
         }
         let outputs = try lockedOutputs(also: [modelCostPath])
         options.applyKernelSettings()
-        print("Comparing \(models.joined(separator: ", ")) from seed \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) (the same images in the same order): "
-              + grid.prefix(models.count).map { "\($0.spec.label) \($0.plan.epochs) epochs of \($0.plan.optimizer), batch \($0.plan.batchSize)" }
-                .joined(separator: "; "))
-        let runs = try runHere(JobGrid(runs: grid.map { JobGrid.Run(label: $0.spec.label, plan: $0.plan) }))
+        let runs = try runHere(JobGrid(runs: grid.map { JobGrid.Run(label: $0.spec.label, plan: $0.plan) }),
+                               announcing: "Comparing \(models.joined(separator: ", ")) from seed \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) "
+                                   + "(the same images in the same order): "
+                                   + grid.prefix(models.count).map { "\($0.spec.label) \($0.plan.epochs) epochs of \($0.plan.optimizer), batch \($0.plan.batchSize)" }
+                                       .joined(separator: "; "))
         try writeModels(runs, validation: grid[0].plan.validation, missing: false, to: outputs)
     }
 
