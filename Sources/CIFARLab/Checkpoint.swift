@@ -13,12 +13,15 @@ import Support
 /// count (`optimizer.schedule.last_epoch`): onecycle's rate and momentum are functions of it, and
 /// the plan's spec names the total_steps they were computed with. plateau, which depends on the
 /// losses it saw, also keeps its state in float64 under `scheduler.` (torch's names: `best`,
-/// `num_bad_epochs`, `cooldown_counter`, and `lr`, the rates it reduced to).
+/// `num_bad_epochs`, `cooldown_counter`, and `lr`, the rates it reduced to). A run that records
+/// its iterates (`optlab landscape`) keeps them as `recorded.iterates` (iterates × parameters) and
+/// `recorded.steps`, with `recorded_every` in the metadata.
 public enum Checkpoint {
     static let format = "optlab-checkpoint-1"
     static let optimizerPrefix = "optimizer."
     static let schedulerPrefix = "scheduler."
     static let trainingWeightsPrefix = "training_weights."
+    static let recordPrefix = "recorded."
 
     /// Everything needed to continue or evaluate the run, written atomically.
     public static func save(_ trainer: Trainer, to url: URL) throws {
@@ -38,6 +41,10 @@ public enum Checkpoint {
         for tensor in trainer.optimizer.scheduleState {
             file.set(schedulerPrefix + tensor.name, doubles: tensor.values, shape: [tensor.values.count])
         }
+        if let record = trainer.iterateRecord {
+            file.set(recordPrefix + "iterates", rows: record.iterates)
+            file.set(recordPrefix + "steps", int64s: record.steps.map(Int64.init), shape: [record.steps.count])
+        }
         file.metadata = [
             "format": format,
             "model": trainer.plan.model,
@@ -51,6 +58,7 @@ public enum Checkpoint {
             "normalization": try json(trainer.normalization),
             "seconds": String(trainer.seconds),
         ]
+        if let record = trainer.iterateRecord { file.metadata["recorded_every"] = String(record.every) }
         try OutputFolder.createParent(of: url.path)
         try file.write(to: url)
     }
@@ -68,7 +76,8 @@ public enum Checkpoint {
         return Summary(plan: try metadata(file, "plan"), metrics: try metadata(file, "metrics"))
     }
 
-    /// The saved run, ready to continue: weights, optimizer state, metrics and position restored.
+    /// The saved run, ready to continue: weights, optimizer state, metrics, position and recorded
+    /// iterates restored.
     /// `epochs` extends (or shortens) the planned number of epochs; without `test`, validated only.
     public static func resume(_ url: URL, train: Dataset, test: Dataset?, epochs: Int? = nil) throws -> Trainer {
         let file = try SafeTensors(contentsOf: url)
@@ -95,6 +104,10 @@ public enum Checkpoint {
         trainer.history = try metadata(file, "metrics")
         trainer.position = try metadata(file, "position")
         trainer.earlierSeconds = Double(file.metadata["seconds"] ?? "") ?? 0
+        if let every = file.metadata["recorded_every"].flatMap({ Int($0) }) {
+            trainer.iterateRecord = IterateRecord(every: every, steps: try file.int64s(recordPrefix + "steps").map(Int.init),
+                                                  iterates: try file.rows(recordPrefix + "iterates"))
+        }
         return trainer
     }
 
@@ -129,5 +142,20 @@ public enum Checkpoint {
         do { return try JSONDecoder().decode(T.self, from: Foundation.Data(text.utf8)) } catch {
             throw TrainingError.plan("\(file.source): unreadable \(key) in its metadata")
         }
+    }
+}
+
+extension SafeTensors {
+    /// Equally long rows as one rows × length float tensor.
+    mutating func set(_ name: String, rows: [[Float]]) {
+        set(name, floats: rows.flatMap { $0 }, shape: [rows.count, rows.first?.count ?? 0])
+    }
+
+    /// The rows of a 2-D float tensor.
+    func rows(_ name: String) throws -> [[Float]] {
+        let shape = try entry(name, dtype: .f32).shape
+        guard shape.count == 2 else { throw TrainingError.plan("\(source): tensor \(name) is not 2-D") }
+        let flat = try floats(name), length = shape[1]
+        return (0..<shape[0]).map { Array(flat[($0 * length)..<(($0 + 1) * length)]) }
     }
 }

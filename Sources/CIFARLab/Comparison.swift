@@ -47,39 +47,28 @@ public enum Comparison {
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
-    /// Trains every spec with every seed. `plan` gives the model and the rest; each run gets its
-    /// spec and seed. A diverged run is recorded as such and the others go on; `report` is called
-    /// after every epoch and at every divergence; `progress` gets each epoch's progress.
-    public static func run(_ specs: [OptimizerSpec], seeds: [UInt64], plan: TrainingPlan, train: Dataset, test: Dataset,
-                           progress: ((_ run: Run, _ epoch: Int, _ epochs: Int, _ images: Int) -> any ProgressObserver)? = nil,
-                           report: (Run) -> Void) throws -> [Run] {
-        try run(grid(specs, seeds: seeds, plan: plan), train: train, test: test, progress: progress, report: report)
+    /// Where a local comparison got to.
+    public enum Outcome {
+        /// Every run has ended (diverged ones included), in the grid's order.
+        case finished([Run])
+        case interrupted(JobFolder.Interruption)
     }
 
-    /// Trains every run of a grid (each its own plan; the spec's label names it), as above.
-    public static func run(_ grid: [(spec: OptimizerSpec, plan: TrainingPlan)], train: Dataset, test: Dataset,
-                           progress: ((_ run: Run, _ epoch: Int, _ epochs: Int, _ images: Int) -> any ProgressObserver)? = nil,
-                           report: (Run) -> Void) throws -> [Run] {
-        var runs: [Run] = []
-        for (spec, runPlan) in grid {
-            var run = Run(spec: spec, seed: runPlan.seed)
-            let trainer = try Trainer(runPlan, train: train, test: test)
-            do {
-                // Not cancellable, so the run always finishes (or diverges).
-                let epochProgress: Trainer.EpochProgress? = progress.map { progress in
-                    { [run] epoch, epochs, images in progress(run, epoch, epochs, images) }
-                }
-                _ = try trainer.run(checkpoint: nil, progress: epochProgress) { metrics in
-                    run.epochs.append(metrics)
-                    report(run)
-                }
-            } catch TrainingError.diverged(let epoch, let batch, _) {
-                run.divergedAt = (epoch, batch, trainer.seconds)
-                report(run)
-            }
-            runs.append(run)
+    /// Runs (or resumes) a comparison's grid here, its state in `folder`: the grid's job files
+    /// (naming `optlab`, `data` and `threads` as `--jobs` does), each run's checkpoint and result.
+    /// Run by run as `JobFolder.runHere`: after a cancellation the same call skips the finished runs
+    /// and continues the cut one from its checkpoint. A folder holding another grid is refused.
+    public static func run(_ grid: JobGrid, in folder: JobFolder, optlab: String, data: String, threads: Int?,
+                           train: Dataset, test: () throws -> Dataset,
+                           progress: ((JobFolder.Step) -> Trainer.EpochProgress)? = nil, cancellation: Cancellation? = nil,
+                           epochReport: (JobFolder.Step, EpochMetrics) -> Void = { _, _ in },
+                           report: (JobFolder.Step, JobRunner.Outcome) -> Void = { _, _ in }) throws -> Outcome {
+        _ = try folder.write(grid, optlab: optlab, data: data, threads: threads)
+        if let stop = try folder.runHere(train: train, test: test, progress: progress, cancellation: cancellation,
+                                         epochReport: epochReport, report: report) {
+            return .interrupted(stop)
         }
-        return runs
+        return .finished(try JobCollection(folder).runs)
     }
 
     /// The comparison's runs in order, seed by seed and every spec with each: `plan` with the

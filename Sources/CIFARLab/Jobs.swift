@@ -186,6 +186,42 @@ public struct JobFolder: Sendable {
     }
 }
 
+extension JobFolder {
+    /// One job of a folder run here: its 1-based index, the folder's count of jobs, and the job.
+    public struct Step: Sendable {
+        public var index: Int
+        public var count: Int
+        public var job: JobFile
+    }
+
+    /// Where running a folder's jobs here stopped: cancelled in job `index`, whose checkpoint holds
+    /// the position (`epoch`, and the batches done in it).
+    public struct Interruption: Equatable, Sendable {
+        public var index: Int
+        public var epoch: Int
+        public var batch: Int
+    }
+
+    /// Runs every job of the folder here, in order (`JobRunner.run`: a finished job is skipped, an
+    /// interrupted one resumes from its checkpoint), so calling it again after a cancellation
+    /// continues in the job it stopped in. `epochReport` gets every epoch trained, `report` each
+    /// job's end. The interruption, or nil when every job has ended.
+    public func runHere(train: Dataset, test: () throws -> Dataset, progress: ((Step) -> Trainer.EpochProgress)? = nil,
+                        cancellation: Cancellation? = nil, epochReport: (Step, EpochMetrics) -> Void = { _, _ in },
+                        report: (Step, JobRunner.Outcome) -> Void = { _, _ in }) throws -> Interruption? {
+        guard let grid = try existingGrid() else { throw TrainingError.plan("\(path) holds no optlab grid (no grid.json)") }
+        for index in 1...grid.runs.count {
+            let step = Step(index: index, count: grid.runs.count, job: try JobRunner.load(jobPath(index)))
+            let outcome = try JobRunner.run(jobPath(index), train: train, test: test, progress: progress?(step),
+                                            cancellation: cancellation, interruption: { Interrupt.signalName ?? "a cancellation" },
+                                            report: { epochReport(step, $0) })
+            report(step, outcome)
+            if case .interrupted(let epoch, let batch) = outcome { return Interruption(index: index, epoch: epoch, batch: batch) }
+        }
+        return nil
+    }
+}
+
 /// Runs one job idempotently: a finished run is skipped, an interrupted one resumes from its
 /// checkpoint, and the result is written atomically only when the run has ended.
 public enum JobRunner {

@@ -26,35 +26,32 @@ public struct LandscapePath: Sendable {
     public var end: [Float] { iterates[iterates.count - 1] }
 
     /// Trains `plan` (its optimizer is `spec`) from its seed's initial weights, saving the weights
-    /// at the start, every `every` steps and at the end. nil when cancelled. A diverged run keeps
-    /// the iterates before the failing step.
+    /// at the start, every `every` steps and at the end. With `checkpoint`, the run, its iterates
+    /// included, is saved there after every epoch and when cancelled, and continues from there when
+    /// the file exists, to the same iterates as an uninterrupted run. nil when cancelled. A diverged
+    /// run keeps the iterates before the failing step.
     public static func train(_ spec: OptimizerSpec, plan: TrainingPlan, train: Dataset, test: Dataset, every: Int,
-                             progress: Trainer.EpochProgress? = nil, cancellation: Cancellation? = nil,
+                             checkpoint: URL? = nil, progress: Trainer.EpochProgress? = nil, cancellation: Cancellation? = nil,
                              report: (EpochMetrics) -> Void = { _ in }) throws -> LandscapePath? {
         var plan = plan
         plan.optimizer = spec.description
-        let trainer = try Trainer(plan, train: train, test: test)
-        var path = LandscapePath(spec: spec, steps: [0], iterates: [ParameterSpace.values(of: trainer.network)])
-        var lastStep = 0
-        trainer.afterStep = { [unowned trainer] step in
-            lastStep = step
-            if step % every == 0 {
-                path.steps.append(step)
-                path.iterates.append(ParameterSpace.values(of: trainer.network))
-            }
+        let trainer = if let checkpoint, FileManager.default.fileExists(atPath: checkpoint.path) {
+            try Checkpoint.resume(checkpoint, train: train, test: test)
+        } else {
+            try Trainer(plan, train: train, test: test)
         }
+        try trainer.recordIterates(every: every)
+        var divergedAt: (epoch: Int, batch: Int)?
         do {
-            let outcome = try trainer.run(checkpoint: nil, progress: progress, cancellation: cancellation, report: report)
+            let outcome = try trainer.run(checkpoint: checkpoint, progress: progress, cancellation: cancellation, report: report)
             if case .interrupted = outcome { return nil }
-            if path.steps.last != lastStep {
-                path.steps.append(lastStep)
-                path.iterates.append(ParameterSpace.values(of: trainer.network))
-            }
         } catch TrainingError.diverged(let epoch, let batch, _) {
-            path.divergedAt = (epoch, batch)
+            divergedAt = (epoch, batch)
         }
-        path.epochs = trainer.history
-        return path
+        var record = trainer.iterateRecord!
+        // The end, when the run ran to it and it is no multiple of `every`.
+        if divergedAt == nil && record.steps.last != trainer.stepsTaken { record.append(trainer.stepsTaken, trainer.network) }
+        return LandscapePath(spec: spec, steps: record.steps, iterates: record.iterates, epochs: trainer.history, divergedAt: divergedAt)
     }
 
     /// The run a checkpoint ends: θ₀ (its plan's seed's initial weights) and its weights, nothing
@@ -192,10 +189,11 @@ extension Landscape {
     }
 }
 
-/// A landscape's unfinished work, so an interrupted run continues where it stopped: each finished
-/// run's iterates (`run-1.safetensors`, …) and the grid rows evaluated so far (`grid.safetensors`),
-/// under a folder that records the settings they belong to (`settings.json`). Removed once the
-/// figure and CSVs are written.
+/// A landscape's unfinished work, so an interrupted landscape continues where it stopped: each
+/// finished run's iterates (`run-1.safetensors`, …), the checkpoint of the run in progress
+/// (`run-2.checkpoint.safetensors`: the training core's, with the iterates so far) and the grid
+/// rows evaluated so far (`grid.safetensors`), under a folder that records the settings they
+/// belong to (`settings.json`). Removed once the figure and CSVs are written.
 public struct LandscapeWork {
     public let path: String
     static let format = "optlab-landscape-1"
@@ -215,11 +213,12 @@ public struct LandscapeWork {
     }
 
     private func runFile(_ index: Int) -> URL { URL(fileURLWithPath: path + "/run-\(index + 1).safetensors") }
+    func checkpointFile(_ index: Int) -> URL { URL(fileURLWithPath: path + "/run-\(index + 1).checkpoint.safetensors") }
     private var gridFile: URL { URL(fileURLWithPath: path + "/grid.safetensors") }
 
     public func save(_ run: LandscapePath, index: Int) throws {
         var file = SafeTensors()
-        file.set("iterates", floats: run.iterates.flatMap { $0 }, shape: [run.iterates.count, run.iterates[0].count])
+        file.set("iterates", rows: run.iterates)
         file.set("steps", int64s: run.steps.map(Int64.init), shape: [run.steps.count])
         let encoder = JSONEncoder()
         file.metadata = ["format": Self.format, "spec": run.spec.description,
@@ -232,14 +231,51 @@ public struct LandscapeWork {
     public func run(_ index: Int) throws -> LandscapePath? {
         guard FileManager.default.fileExists(atPath: runFile(index).path) else { return nil }
         let file = try SafeTensors(contentsOf: runFile(index))
-        let steps = try file.int64s("steps").map(Int.init)
-        let flat = try file.floats("iterates", shape: [steps.count, file.entry("iterates", dtype: .f32).shape[1]])
-        let size = flat.count / steps.count
         let diverged = (file.metadata["diverged"] ?? "").split(separator: ",").compactMap { Int($0) }
-        return LandscapePath(spec: try OptimizerSpec.parse(file.metadata["spec"] ?? ""), steps: steps,
-                             iterates: (0..<steps.count).map { Array(flat[($0 * size)..<(($0 + 1) * size)]) },
+        return LandscapePath(spec: try OptimizerSpec.parse(file.metadata["spec"] ?? ""), steps: try file.int64s("steps").map(Int.init),
+                             iterates: try file.rows("iterates"),
                              epochs: try JSONDecoder().decode([EpochMetrics].self, from: Foundation.Data((file.metadata["metrics"] ?? "[]").utf8)),
                              divergedAt: diverged.count == 2 ? (diverged[0], diverged[1]) : nil)
+    }
+
+    /// What `runs` says about each run as it goes.
+    public enum RunEvent {
+        /// Finished in an earlier session: read, not trained.
+        case readEarlier
+        /// Cut short in an earlier session: continues from its checkpoint.
+        case continued
+        case epoch(EpochMetrics)
+        case diverged(epoch: Int, batch: Int)
+    }
+
+    /// Each spec's run from the plan's start θ₀ with `snapshots` iterates evenly spaced in steps, in
+    /// order: read when it finished earlier, else trained (from its checkpoint when an earlier
+    /// session was cut short in it) and saved. nil when cancelled: the run in progress has saved its
+    /// checkpoint, and the same call continues it.
+    public func runs(_ specs: [OptimizerSpec], plan: TrainingPlan, snapshots: Int, train: Dataset, test: Dataset,
+                     progress: ((OptimizerSpec) -> Trainer.EpochProgress)? = nil, cancellation: Cancellation? = nil,
+                     report: (OptimizerSpec, RunEvent) -> Void = { _, _ in }) throws -> [LandscapePath]? {
+        let every = max(1, Landscape.steps(of: plan, train: train) / snapshots)
+        var paths: [LandscapePath] = []
+        for (index, spec) in specs.enumerated() {
+            if let saved = try run(index) {
+                report(spec, .readEarlier)
+                paths.append(saved)
+                continue
+            }
+            let checkpoint = checkpointFile(index)
+            if FileManager.default.fileExists(atPath: checkpoint.path) { report(spec, .continued) }
+            guard let path = try LandscapePath.train(spec, plan: plan, train: train, test: test, every: every, checkpoint: checkpoint,
+                                                     progress: progress?(spec), cancellation: cancellation,
+                                                     report: { report(spec, .epoch($0)) })
+            else { return nil }
+            if let d = path.divergedAt { report(spec, .diverged(epoch: d.epoch, batch: d.batch)) }
+            try save(path, index: index)
+            // None when the run diverged in its first epoch.
+            if FileManager.default.fileExists(atPath: checkpoint.path) { try FileManager.default.removeItem(at: checkpoint) }
+            paths.append(path)
+        }
+        return paths
     }
 
     public func save(_ grid: LandscapeGrid) throws {

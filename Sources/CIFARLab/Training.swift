@@ -144,10 +144,9 @@ public final class Trainer {
     var earlierSeconds: Double = 0
     let criterion: CrossEntropyLoss
     let inputs = InputTensors()
-    /// Called after every optimizer step with the steps taken so far in this session (`optlab
-    /// landscape` records iterates here).
-    public var afterStep: ((_ step: Int) -> Void)?
-    private var sessionSteps = 0
+    /// The weights recorded along the run (`recordIterates(every:)`); part of the run's state, so
+    /// checkpoints save it and a resume continues it.
+    public internal(set) var iterateRecord: IterateRecord?
 
     /// Where the run is: `epoch` epochs are complete; the next one continues at `batch`.
     struct Position: Codable, Equatable {
@@ -211,10 +210,24 @@ public final class Trainer {
 
     /// Completed epochs.
     public var completedEpochs: Int { position.epoch }
+    /// Optimizer steps since the run's start, earlier sessions included.
+    public var stepsTaken: Int { position.epoch * trainLoader.batchCount + position.batch }
     public var isFinished: Bool { position.epoch >= plan.epochs }
     /// Seconds of training and evaluation so far, earlier sessions included.
     public var seconds: Double { earlierSeconds + sessionClock.timeIntervalSinceNow * -1 }
     private let sessionClock = Date()
+
+    /// Records the weights now and after every `every`-th step of the run from here on; a resumed
+    /// run that recorded already continues its record as it was.
+    public func recordIterates(every: Int) throws {
+        guard every >= 1 else { throw SettingError("every", "must be at least 1, got \(every)") }
+        if let saved = iterateRecord?.every {
+            guard saved == every else { throw TrainingError.plan("this run recorded its iterates every \(saved) steps, not every \(every)") }
+            return
+        }
+        iterateRecord = IterateRecord(every: every, steps: [], iterates: [])
+        iterateRecord?.append(stepsTaken, network)
+    }
 
     public enum EpochOutcome: Equatable {
         case finished(EpochMetrics)
@@ -255,12 +268,11 @@ public final class Trainer {
                 optimizer.step()
             }
             if stepsSchedulePerBatch { try scheduleStep() }
-            sessionSteps += 1
-            afterStep?(sessionSteps)
             position.lossSum += Double(loss) * Double(batch.labels.count)
             position.correct += correct
             position.seen += batch.labels.count
             position.batch += 1
+            if let every = iterateRecord?.every, stepsTaken % every == 0 { iterateRecord?.append(stepsTaken, network) }
             progress?.advance(by: batch.labels.count)
         }
         // Both at the evaluation weights (schedule-free's x, batch-norm statistics recomputed once).
@@ -360,6 +372,21 @@ public final class Trainer {
 
     static func correctCount(_ logits: Tensor, _ labels: [Int]) -> Int {
         zip(argmax(logits), labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+    }
+}
+
+/// A network's weights along a run: after every `every`-th optimizer step, and at whatever step
+/// recording started (0 = the initial weights). `optlab landscape` draws them as a path.
+public struct IterateRecord: Equatable, Sendable {
+    public var every: Int
+    /// The step each iterate was taken after.
+    public var steps: [Int]
+    /// The parameters as flat vectors (`ParameterSpace.values`).
+    public var iterates: [[Float]]
+
+    mutating func append(_ step: Int, _ network: Network) {
+        steps.append(step)
+        iterates.append(ParameterSpace.values(of: network))
     }
 }
 

@@ -224,19 +224,15 @@ public enum Tuning {
         return .finished(try Results(folder))
     }
 
-    /// Runs every job of `jobs` in order; the interruption, or nil when all have ended.
+    /// Runs every job of `jobs` here (`JobFolder.runHere`); the interruption, or nil when all have ended.
     private static func runJobs(in jobs: JobFolder, phase: TuningPhase, train: Dataset, test: () throws -> Dataset,
                                 progress: ((Step) -> Trainer.EpochProgress)?, cancellation: Cancellation?,
                                 report: (Step, JobRunner.Outcome) -> Void) throws -> Outcome? {
-        guard let grid = try jobs.existingGrid() else { return nil }
-        for index in 1...grid.runs.count {
-            let path = jobs.jobPath(index)
-            let step = Step(phase: phase, index: index, count: grid.runs.count, job: try JobRunner.load(path))
-            let outcome = try JobRunner.run(path, train: train, test: test, progress: progress?(step), cancellation: cancellation)
-            report(step, outcome)
-            if case .interrupted(let epoch, let batch) = outcome { return .interrupted(phase: phase, index: index, epoch: epoch, batch: batch) }
-        }
-        return nil
+        guard try jobs.existingGrid() != nil else { return nil }
+        func step(_ s: JobFolder.Step) -> Step { Step(phase: phase, index: s.index, count: s.count, job: s.job) }
+        let stop = try jobs.runHere(train: train, test: test, progress: progress.map { progress in { progress(step($0)) } },
+                                    cancellation: cancellation, report: { report(step($0), $1) })
+        return stop.map { .interrupted(phase: phase, index: $0.index, epoch: $0.epoch, batch: $0.batch) }
     }
 }
 

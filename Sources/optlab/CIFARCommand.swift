@@ -15,7 +15,9 @@ struct CIFARCommand: ParsableCommand {
             data order, then writes the figure (test accuracy and training loss against epoch and \
             against wall-clock seconds, mean and min–max band over seeds) and a CSV beside it, and \
             prints a summary. Bare names such as sgd and adam get the model's learning rate for them. \
-            A diverged run is drawn as a cross and does not stop the others.
+            A diverged run is drawn as a cross and does not stop the others. A local run (as \
+            --models) keeps its runs in --state (default checkpoints/<figure name>): Ctrl-C stops \
+            it with each run checkpointed, and the same command continues where it stopped.
 
             Examples:
               optlab cifar --compare sgd,adam
@@ -26,6 +28,7 @@ struct CIFARCommand: ParsableCommand {
               optlab cifar --compare muon,lion,adamw_schedulefree,sam      # sam: over the model's SGD
               optlab cifar --model tutorial --epochs 3 --out plots/tutorial.png
               optlab cifar --compare sgd,adam --precision bf16
+              optlab cifar --compare sgd,adam --state checkpoints/cmp   # Ctrl-C, then again
               optlab cifar --compare sgd,adam --seeds 5 --jobs jobs/cmp
               optlab cifar --collect jobs/cmp       # after: sbatch jobs/cmp/slurm.sbatch
               optlab cifar --tune sgd,adam,lion --epochs 3 --seeds 2 --train-subset 10000
@@ -48,6 +51,15 @@ struct CIFARCommand: ParsableCommand {
         """, valueName: "acc"))
     var target: Double?
 
+    @Option(help: ArgumentHelp("""
+        The local run's folder (--compare, --models, --tune): every run's job file, checkpoint and \
+        result (default checkpoints/<figure name>: checkpoints/cifar-compare, checkpoints/cifar-tune). \
+        Ctrl-C stops between two steps, each run checkpointed; the same command again skips the \
+        finished runs and continues the cut one from its checkpoint. Kept afterwards (--collect \
+        reads it); a different grid is refused: choose another folder, or remove it.
+        """, valueName: "dir"))
+    var state: String?
+
     @OptionGroup var options: TrainingOptions
 
     @OptionGroup var jobOptions: JobOptions
@@ -67,6 +79,9 @@ struct CIFARCommand: ParsableCommand {
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
         if tuneOptions.tune != nil && modelOptions.models != nil {
             throw ValidationError("--tune compares optimizers and --models compares networks: give one of them")
+        }
+        if state != nil && (jobOptions.jobs != nil || jobOptions.collect != nil) {
+            throw ValidationError("--state is a local run's folder; --jobs and --collect name their own")
         }
         if let target {
             guard target > 0, target <= 1 else { throw ValidationError("--target must be a fraction in (0, 1] (0.8 for 80 %), got \(target)") }
@@ -91,11 +106,10 @@ struct CIFARCommand: ParsableCommand {
         }
         let outputs = try lockedOutputs()
         options.applyKernelSettings()
-        let (train, test) = try options.datasets()
-        print("Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, batch \(base.batchSize), "
-              + "\(min(train.count, base.trainSubset ?? train.count).grouped) training images, seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
-        let runs = try Comparison.run(specs, seeds: seedList, plan: base, train: train, test: test,
-                                      progress: Self.progress, report: Self.reporter { _ in base.epochs })
+        let runs = try runHere(JobGrid.comparison(specs, seeds: seedList, plan: base),
+                               announcing: "Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, "
+                                   + "batch \(base.batchSize), \(base.trainSubset.map { $0.grouped } ?? "all") training images, "
+                                   + "seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1)")
         try write(runs, model: base.model, validation: base.validation, to: outputs)
     }
 
@@ -114,6 +128,42 @@ struct CIFARCommand: ParsableCommand {
         try OutputFolder.createParent(of: csvPath)
         for path in also { try OutputFolder.createParent(of: path) }
         return Outputs(figure: out, csv: csvPath, summary: summaryPath, locks: try PathLock.outputs([out, csvPath, summaryPath] + also))
+    }
+
+    /// The folder a local run keeps its state in: --state, or `checkpoints/<figure name>`.
+    func stateFolder(figure: String) -> String {
+        state ?? "checkpoints/" + ((figure as NSString).lastPathComponent as NSString).deletingPathExtension
+    }
+
+    /// Trains a comparison's grid here (`Comparison.run`), its state in `stateFolder`: every epoch
+    /// and divergence printed, a progress bar per epoch; on Ctrl-C, where it stopped and exit 130.
+    /// `announcing` is printed once the data is found.
+    func runHere(_ grid: JobGrid, announcing: String) throws -> [Comparison.Run] {
+        let data = URL(fileURLWithPath: try DataLocation.find(option: options.data).folder.path).standardizedFileURL.path
+        let folder = JobFolder(stateFolder(figure: comparisonFigurePath))
+        let train = try CIFAR10.load(.train, from: URL(fileURLWithPath: data))
+        print(announcing + "; state in \(folder.path)")
+        let cancellation = Interrupt.watch()
+        defer { Interrupt.stopWatching() }
+        func name(_ step: JobFolder.Step) -> String { "\(step.job.label) seed \(step.job.plan.seed)" }
+        let outcome = try Comparison.run(grid, in: folder, optlab: JobOptions.thisExecutable, data: data, threads: options.threads,
+                                         train: train, test: { try CIFAR10.load(.test, from: URL(fileURLWithPath: data)) },
+                                         progress: { step in { epoch, epochs, images in
+                                             ProgressBar("\(name(step)) epoch \(epoch)/\(epochs)", total: images) } },
+                                         cancellation: cancellation,
+                                         epochReport: { step, m in printNow("\(name(step)): " + TrainCommand.line(m, of: step.job.plan.epochs)) }) { step, outcome in
+            switch outcome {
+            case .alreadyDone: printNow("\(name(step)): finished earlier, kept from \(folder.path)")
+            case .finished(let result): if let d = result.diverged { printNow("\(name(step)): diverged in epoch \(d.epoch), batch \(d.batch)") }
+            case .interrupted: break
+            }
+        }
+        switch outcome {
+        case .finished(let runs): return runs
+        case .interrupted(let stop):
+            print("Interrupted in run \(stop.index)/\(grid.runs.count), epoch \(stop.epoch) before batch \(stop.batch + 1): saved in \(folder.path); run the same command to resume")
+            throw ExitCode(130)
+        }
     }
 
     /// The figure, the metrics CSV and the summary CSV, and the summary printed.

@@ -41,22 +41,6 @@ extension CIFARCommand {
     /// `cifar --models`' costs beside the metrics CSV: `<csv>-models.csv`.
     var modelCostPath: String { ((csv ?? (comparisonFigurePath as NSString).deletingPathExtension + ".csv") as NSString).deletingPathExtension + "-models.csv" }
 
-    /// Each epoch's progress bar in a comparison.
-    static func progress(_ run: Comparison.Run, epoch: Int, epochs: Int, images: Int) -> any ProgressObserver {
-        ProgressBar("\(run.label) seed \(run.seed) epoch \(epoch)/\(epochs)", total: images)
-    }
-
-    /// The line printed after each epoch of a comparison's run (and at a divergence).
-    static func reporter(epochs: @escaping (Comparison.Run) -> Int) -> (Comparison.Run) -> Void {
-        { run in
-            if let d = run.divergedAt {
-                printNow("\(run.label) seed \(run.seed): diverged in epoch \(d.epoch), batch \(d.batch)")
-            } else if let m = run.epochs.last {
-                printNow("\(run.label) seed \(run.seed): " + TrainCommand.line(m, of: epochs(run)))
-            }
-        }
-    }
-
     func compareModels(_ models: [String]) throws {
         if let model = options.model { throw Failure("--model \(model) and --models both name the network: give one of them") }
         let firstSeed = options.seed ?? 0
@@ -73,13 +57,11 @@ extension CIFARCommand {
         }
         let outputs = try lockedOutputs(also: [modelCostPath])
         options.applyKernelSettings()
-        let (train, test) = try options.datasets()
-        print("Comparing \(models.joined(separator: ", ")) from seed \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) (the same images in the same order): "
-              + grid.prefix(models.count).map { "\($0.spec.label) \($0.plan.epochs) epochs of \($0.plan.optimizer), batch \($0.plan.batchSize)" }
-                .joined(separator: "; "))
-        let epochs = Dictionary(grid.map { ($0.spec.label, $0.plan.epochs) }, uniquingKeysWith: { first, _ in first })
-        let runs = try Comparison.run(grid, train: train, test: test, progress: Self.progress,
-                                      report: Self.reporter { epochs[$0.label] ?? 0 })
+        let runs = try runHere(JobGrid(runs: grid.map { JobGrid.Run(label: $0.spec.label, plan: $0.plan) }),
+                               announcing: "Comparing \(models.joined(separator: ", ")) from seed \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) "
+                                   + "(the same images in the same order): "
+                                   + grid.prefix(models.count).map { "\($0.spec.label) \($0.plan.epochs) epochs of \($0.plan.optimizer), batch \($0.plan.batchSize)" }
+                                       .joined(separator: "; "))
         try writeModels(runs, validation: grid[0].plan.validation, missing: false, to: outputs)
     }
 

@@ -28,15 +28,9 @@ struct TuneOptions: ParsableArguments {
     @Option(help: "Learning rates tried per optimizer.")
     var trials = 5
 
-    @Option(help: ArgumentHelp("""
-        The tuning's folder: every trial's and rerun's job file, checkpoint and result (default \
-        checkpoints/<figure name>). Running the same command again resumes at the trial it was in.
-        """, valueName: "dir"))
-    var state: String?
-
     func validate() throws {
-        guard tune != nil || (lrRange == nil && state == nil && trials == 5) else {
-            throw ValidationError("--lr-range, --trials and --state set up a tuning: add --tune SPECS")
+        guard tune != nil || (lrRange == nil && trials == 5) else {
+            throw ValidationError("--lr-range and --trials set up a tuning: add --tune SPECS")
         }
         guard (1...100).contains(trials) else { throw ValidationError("--trials must be in 1...100, got \(trials)") }
         _ = try range()
@@ -82,7 +76,7 @@ extension CIFARCommand {
         let plan = try tuningPlan(specs)
         let dataFolder = URL(fileURLWithPath: try DataLocation.find(option: options.data).folder.path).standardizedFileURL.path
         if let dir = jobOptions.jobs { return try writeTuningJobs(plan, to: dir, data: dataFolder) }
-        let folder = TuningFolder(tuneOptions.state ?? "checkpoints/" + ((figurePath as NSString).lastPathComponent as NSString).deletingPathExtension)
+        let folder = TuningFolder(stateFolder(figure: figurePath))
         try OutputFolder.createParent(of: figurePath)
         try FigureOutput.check(figurePath)
         try OutputFolder.createParent(of: tuningCSVPaths.csv)

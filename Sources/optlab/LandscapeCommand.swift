@@ -25,7 +25,8 @@ struct LandscapeCommand: ParsableCommand {
             batch norm normalising each batch of 250 by its own statistics (as the training steps \
             did; running statistics exist for one trained network only). Writes the figure, the \
             grid (x,y,loss) and the projected paths (optimizer,step,x,y) as CSVs. Ctrl-C keeps the \
-            finished runs and grid rows in <out>.partial/; the same command continues from them.
+            finished runs, the interrupted run's checkpoint (its iterates so far included) and the \
+            grid rows in <out>.partial/; the same command continues from them to the same outputs.
 
             Examples:
               optlab landscape --model tutorial --compare "momentum,adam,lion" --epochs 2 --train-subset 10000 --grid 21 --loss-images 1000 --snapshots 30
@@ -127,8 +128,18 @@ struct LandscapeCommand: ParsableCommand {
         if from.isEmpty {
             print("Landscape of \(plan.model): \(specs.map(\.label).joined(separator: ", ")) from one start (seed \(plan.seed)), "
                   + "\(plan.epochs) epochs, batch \(plan.batchSize)")
-            guard let trained = try trainRuns(specs, plan: plan, train: train, test: test, work: work, cancellation: cancellation) else {
-                print("Interrupted: finished runs are kept in \(workPath); the same command continues")
+            let trained = try work.runs(specs, plan: plan, snapshots: snapshots, train: train, test: test,
+                                        progress: { spec in { ProgressBar("\(spec.label) epoch \($0)/\($1)", total: $2) } },
+                                        cancellation: cancellation) { spec, event in
+                switch event {
+                case .readEarlier: printNow("\(spec.label): finished earlier, read from \(workPath)")
+                case .continued: printNow("\(spec.label): continuing from its checkpoint in \(workPath)")
+                case .epoch(let metrics): printNow("\(spec.label): " + TrainCommand.line(metrics, of: plan.epochs))
+                case .diverged(let epoch, let batch): printNow("\(spec.label): diverged in epoch \(epoch), batch \(batch); its path stops there")
+                }
+            }
+            guard let trained else {
+                print("Interrupted: the finished runs and the interrupted run's checkpoint are kept in \(workPath); the same command continues")
                 throw ExitCode(130)
             }
             paths = trained
@@ -168,30 +179,6 @@ struct LandscapeCommand: ParsableCommand {
                                  lossLabel: "training loss on \(probe.imageCount.grouped) training images").save(to: out)
         try work.remove()
         print("Wrote \(out), \(csvPath) and \(pathsCSV)")
-    }
-
-    /// Trains the runs not in `work` yet, saving each; nil when interrupted.
-    private func trainRuns(_ specs: [OptimizerSpec], plan: TrainingPlan, train: Dataset, test: Dataset, work: LandscapeWork,
-                           cancellation: Cancellation) throws -> [LandscapePath]? {
-        let every = max(1, Landscape.steps(of: plan, train: train) / snapshots)
-        var paths: [LandscapePath] = []
-        for (index, spec) in specs.enumerated() {
-            if let saved = try work.run(index) {
-                print("\(spec.label): finished earlier, read from \(work.path)")
-                paths.append(saved)
-                continue
-            }
-            var runPlan = plan
-            runPlan.optimizer = spec.description
-            guard let path = try LandscapePath.train(spec, plan: runPlan, train: train, test: test, every: every,
-                                                     progress: { ProgressBar("\(spec.label) epoch \($0)/\($1)", total: $2) },
-                                                     cancellation: cancellation, report: { printNow("\(spec.label): " + TrainCommand.line($0, of: plan.epochs)) })
-            else { return nil }
-            if let d = path.divergedAt { printNow("\(spec.label): diverged in epoch \(d.epoch), batch \(d.batch); its path stops there") }
-            try work.save(path, index: index)
-            paths.append(path)
-        }
-        return paths
     }
 
     /// Refuses, before any work, a landscape too big for the machine: the iterates in memory

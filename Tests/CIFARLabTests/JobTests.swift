@@ -1,3 +1,4 @@
+import CIFARFigures
 import Data
 import Foundation
 import Optim
@@ -100,7 +101,6 @@ final class JobTests: XCTestCase {
     /// run included, but for the seconds.
     func testCollectListsMissingRunsThenEqualsALocalComparison() throws {
         let jobs = try folder()
-        let specs = try OptimizerSpec.parseList("sgd(lr=0.05),sgd(lr=1e30)")
         let grid = try grid("sgd(lr=0.05),sgd(lr=1e30)")
         _ = try jobs.write(grid, optlab: "/opt/optlab", data: "/data/cifar")
 
@@ -114,7 +114,8 @@ final class JobTests: XCTestCase {
         let collected = try JobCollection(jobs)
         XCTAssert(collected.missing.isEmpty)
         let (train, test) = try Self.splits.get()
-        let local = try Comparison.run(specs, seeds: [0], plan: grid.runs[0].plan, train: train, test: test) { _ in }
+        guard case .finished(let local) = try Comparison.run(grid, in: try folder(), optlab: "/opt/optlab", data: "/data/cifar", threads: nil,
+                                                             train: train, test: { test }) else { return XCTFail("expected a local run") }
         func rows(_ runs: [Comparison.Run]) -> [String] {
             Comparison.csv(runs, validation: grid.runs[0].plan.validation).rows.map { row in
                 row.enumerated().filter { $0.offset != 9 }.map(\.element).joined(separator: ",")  // column 9: seconds
@@ -122,5 +123,60 @@ final class JobTests: XCTestCase {
         }
         XCTAssertEqual(rows(collected.runs), rows(local))
         XCTAssertEqual(rows(collected.runs).count, 2)
+    }
+
+    /// A local comparison cut mid-way through its second run: the same call skips the first,
+    /// continues the second from its checkpoint, and its outputs equal an uninterrupted run's
+    /// (the figure drawn with the seconds, which differ, set alike); another grid is refused.
+    func testAnInterruptedLocalComparisonResumesToTheUninterruptedOutputs() throws {
+        let (train, test) = try Self.splits.get()
+        let grid = try grid("sgd(lr=0.05,momentum=0.9),adam", epochs: 2)
+        var trained: [Int] = []  // the runs that ended in a call
+        func compare(in jobs: JobFolder, cancelAfter steps: Int? = nil) throws -> Comparison.Outcome {
+            let cancellation = Cancellation()
+            // One observer across runs, so `steps` counts from the comparison's start.
+            let observer: any ProgressObserver = steps.map { CancelAfter(steps: $0, cancellation) } ?? NoProgress()
+            return try Comparison.run(grid, in: jobs, optlab: "/opt/optlab", data: "/data/cifar", threads: nil, train: train, test: { test },
+                                      progress: { _ in { _, _, _ in observer } }, cancellation: cancellation, report: { step, outcome in
+                if case .finished = outcome { trained.append(step.index) }
+            })
+        }
+        guard case .finished(let straight) = try compare(in: try folder()) else { return XCTFail("expected the comparison to finish") }
+        let cut = try folder()
+        // 20 steps are run 1's two epochs; the 34th stops run 2 in its second epoch, before batch 4.
+        guard case .interrupted(let stop) = try compare(in: cut, cancelAfter: 33) else { return XCTFail("expected an interruption") }
+        XCTAssertEqual(stop, JobFolder.Interruption(index: 2, epoch: 2, batch: 3))
+        XCTAssertFalse(JobRunner.isDone(cut.jobPath(2)))
+        trained = []
+        guard case .finished(let resumed) = try compare(in: cut) else { return XCTFail("expected the resumed comparison to finish") }
+        XCTAssertEqual(trained, [2], "run 1 is not trained again, run 2 ends")
+
+        func withoutSeconds(_ table: CSVTable, _ columns: [String]) -> [[String]] {
+            let dropped = Set(columns.compactMap { table.header.firstIndex(of: $0) })
+            return ([table.header] + table.rows).map { $0.enumerated().filter { !dropped.contains($0.offset) }.map(\.element) }
+        }
+        let validation = grid.runs[0].plan.validation
+        XCTAssertEqual(withoutSeconds(Comparison.csv(resumed, validation: validation), ["seconds"]),
+                       withoutSeconds(Comparison.csv(straight, validation: validation), ["seconds"]), "bit-exact metrics")
+        XCTAssertEqual(withoutSeconds(Comparison.summaryCSV(resumed, target: 0.1), ["minutes", "seconds_to_target"]),
+                       withoutSeconds(Comparison.summaryCSV(straight, target: 0.1), ["minutes", "seconds_to_target"]))
+        XCTAssert(resumed[1].epochs[1].seconds > resumed[1].epochs[0].seconds, "the cut run's seconds continue from its checkpoint")
+        func figure(_ runs: [Comparison.Run]) throws -> Data {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).png").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let timed = runs.map { run in
+                var run = run
+                run.epochs = run.epochs.map { var m = $0; m.seconds = Double(m.epoch); return m }
+                return run
+            }
+            try ComparisonFigure.make(timed, model: "tutorial", target: 0.1).save(to: path)
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        XCTAssertEqual(try figure(resumed), try figure(straight), "the figure byte for byte, but for the seconds")
+
+        XCTAssertThrowsError(try Comparison.run(try self.grid("sgd"), in: cut, optlab: "/opt/optlab", data: "/data/cifar", threads: nil,
+                                                train: train, test: { test })) {
+            XCTAssert("\($0)".contains("holds a different grid (2 runs: tutorial, sgd(lr=0.05,momentum=0.9), adam)"), "\($0)")
+        }
     }
 }

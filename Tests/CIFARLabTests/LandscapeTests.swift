@@ -93,9 +93,57 @@ final class LandscapeTests: XCTestCase {
         XCTAssertEqual(grid.csv.rows.count, 9)
     }
 
-    func testTheWorkFolderKeepsRunsAndRowsForItsSettingsOnly() throws {
+    /// A landscape cut short in the middle of its second run continues that run from its
+    /// checkpoint, the iterates saved so far included, instead of restarting it; the runs, the grid
+    /// and both CSVs equal an uninterrupted landscape's byte for byte.
+    func testALandscapeCutShortMidRunContinuesItToTheSameOutputs() throws {
+        let (train, test) = try datasets()
+        var plan = Self.plan
+        plan.epochs = 2
+        // 8 steps an epoch, 16 a run; 5 snapshots: every 3 steps, and the end.
+        let specs = try OptimizerSpec.parseList("sgd(lr=0.05,momentum=0.9),adam(lr=0.003),lion(lr=0.0003)")
+        let probe = try LossProbe(plan: plan, train: train, test: test, images: 100)
+        func landscape(in folder: String, observer: any ProgressObserver, cancellation: Cancellation? = nil) throws
+            -> (runs: [LandscapePath], grid: String, paths: String)? {
+            let work = try LandscapeWork(folder, settings: "tiny")
+            guard let runs = try work.runs(specs, plan: plan, snapshots: 5, train: train, test: test,
+                                           progress: { _ in { _, _, _ in observer } }, cancellation: cancellation) else { return nil }
+            let plane = try Landscape.plane(for: runs, model: "tutorial")
+            var grid = LandscapeGrid(around: runs.flatMap { $0.iterates.map(plane.project) }, size: 5)
+            XCTAssertTrue(try grid.evaluate(plane, probe: probe) { _ in })
+            return (runs, grid.csv.text, Landscape.pathsCSV(runs, plane: plane).text)
+        }
+        let straightFolder = temporaryFolder(), folder = temporaryFolder()
+        let straight = try XCTUnwrap(try landscape(in: straightFolder, observer: StepCounter()))
+
+        // The 27th step is the second run's 11th: epoch 2, batch 3.
+        let cancellation = Cancellation()
+        XCTAssertNil(try landscape(in: folder, observer: CancelAfter(steps: 27, cancellation), cancellation: cancellation))
+        let checkpoint = try LandscapeWork(folder, settings: "tiny").checkpointFile(1)
+        let cut = try Checkpoint.resume(checkpoint, train: train, test: test)
+        XCTAssertEqual(cut.stepsTaken, 11)
+        XCTAssertEqual(cut.iterateRecord?.steps, [0, 3, 6, 9], "the checkpoint holds the iterates saved so far")
+
+        let counter = StepCounter()
+        let resumed = try XCTUnwrap(try landscape(in: folder, observer: counter))
+        XCTAssertEqual(counter.steps, 5 + 16, "the first run is read, the second continues, the third runs")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoint.path), "a finished run's checkpoint goes")
+        XCTAssertEqual(resumed.runs.map(\.steps), Array(repeating: [0, 3, 6, 9, 12, 15, 16], count: 3))
+        XCTAssertEqual(resumed.runs.map(\.iterates), straight.runs.map(\.iterates))
+        let withoutSeconds = { (runs: [LandscapePath]) in runs.map { $0.epochs.map { var m = $0; m.seconds = 0; return m } } }
+        XCTAssertEqual(withoutSeconds(resumed.runs), withoutSeconds(straight.runs))
+        XCTAssertEqual(resumed.grid, straight.grid)
+        XCTAssertEqual(resumed.paths, straight.paths)
+    }
+
+    private func temporaryFolder() -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("landscape-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        return folder
+    }
+
+    func testTheWorkFolderKeepsRunsAndRowsForItsSettingsOnly() throws {
+        let folder = temporaryFolder()
         let work = try LandscapeWork(folder, settings: "a")
         let run = LandscapePath(spec: try OptimizerSpec.parse("adam(lr=0.01)"), steps: [0, 5], iterates: [[1, 2], [3, 4]],
                                 divergedAt: (2, 7))
@@ -112,4 +160,12 @@ final class LandscapeTests: XCTestCase {
         XCTAssertEqual(try work.rows(for: LandscapeGrid(xs: [0, 2], ys: [0, 1])), [], "another lattice starts afresh")
         XCTAssertThrowsError(try LandscapeWork(folder, settings: "b")) { XCTAssert("\($0)".contains("other settings"), "\($0)") }
     }
+}
+
+/// Counts training steps as a progress bar sees them.
+private final class StepCounter: ProgressObserver, @unchecked Sendable {  // used from the training thread only
+    private(set) var steps = 0
+
+    func advance(by count: Int) { steps += 1 }
+    func finish() {}
 }

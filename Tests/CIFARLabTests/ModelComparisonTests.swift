@@ -19,7 +19,11 @@ final class ModelComparisonTests: XCTestCase {
         let loaders = try grid.map { try Trainer($0.plan, train: train, test: test).trainLoader }
         XCTAssertEqual(loaders[0].order(epoch: 0), loaders[1].order(epoch: 0), "the same images in the same order")
 
-        let runs = try Comparison.run(grid, train: train, test: test) { _ in }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("optlab-models-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: state) }
+        guard case .finished(let runs) = try Comparison.run(JobGrid(runs: grid.map { JobGrid.Run(label: $0.spec.label, plan: $0.plan) }),
+                                                            in: JobFolder(state.path), optlab: "/opt/optlab", data: "/data", threads: nil,
+                                                            train: train, test: { test }) else { return XCTFail("expected both runs to finish") }
         XCTAssertEqual(runs.map(\.label), ["tutorial", "labnet"])
         XCTAssert(runs.allSatisfy { $0.epochs.count == 1 && $0.seed == 4 })
         let costs = try Dictionary(uniqueKeysWithValues: ["tutorial", "labnet"].map { ($0, try ModelComparison.cost(of: $0)) })

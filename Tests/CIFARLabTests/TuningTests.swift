@@ -143,7 +143,7 @@ final class TuningTests: XCTestCase {
 }
 
 /// Reports nothing.
-private struct NoProgress: ProgressObserver {
+struct NoProgress: ProgressObserver {
     func advance(by count: Int) {}
     func finish() {}
 }

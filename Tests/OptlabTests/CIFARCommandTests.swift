@@ -6,10 +6,25 @@ final class CIFARCommandTests: XCTestCase {
     func testTinyComparisonWritesTheCSVAndTheFigure() throws {
         let data = try realDataPath()
         let folder = try temporaryFolder(self)
-        let outcome = try runOptlab(["cifar", "--compare", "sgd,adam,sgd(lr=1e6)", "--model", "tutorial", "--epochs", "1",
-                                         "--train-subset", "300", "--validation", "100", "--target", "0.12", "--data", data], in: folder)
+        let arguments = ["cifar", "--compare", "sgd,adam,sgd(lr=1e6)", "--model", "tutorial", "--epochs", "1",
+                         "--train-subset", "300", "--validation", "100", "--target", "0.12", "--data", data]
+        let outcome = try runOptlab(arguments, in: folder)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let csv = try String(contentsOf: folder.appendingPathComponent("plots/cifar-compare.csv"), encoding: .utf8)
+
+        // The state folder is kept: the same command trains nothing again; another grid is refused.
+        XCTAssert(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints/cifar-compare/grid.json").path))
+        let again = try runOptlab(arguments, in: folder)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssert(again.stdout.contains("sgd(lr=0.01) seed 0: finished earlier, kept from "), again.stdout)
+        XCTAssertFalse(again.stdout.contains("epoch 1/1"), "nothing is trained again: \(again.stdout)")
+        XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("plots/cifar-compare.csv"), encoding: .utf8), csv)
+        let other = try runOptlab(["cifar", "--compare", "adam", "--model", "tutorial", "--epochs", "1", "--train-subset", "300",
+                                   "--data", data], in: folder)
+        XCTAssertEqual(other.status, 1)
+        XCTAssert(other.stderr.contains("checkpoints/cifar-compare holds a different grid (3 runs: tutorial, sgd(lr=0.01), adam(lr=0.001), sgd(lr=1e6))"),
+                  other.stderr)
+        XCTAssertEqual(other.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").count, 1, other.stderr)
         let lines = csv.split(separator: "\n")
         XCTAssertEqual(lines.first, "optimizer,seed,epoch,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds,val_images")
         XCTAssertEqual(lines.count, 4)
@@ -86,5 +101,40 @@ final class CIFARCommandTests: XCTestCase {
         // Where it resumes depends on when the signal landed (training or evaluating epoch 2).
         XCTAssert(resumed.stdout.contains("Resuming run.safetensors at epoch "), resumed.stdout)
         XCTAssert(resumed.stdout.contains("epoch 3/3"), resumed.stdout)
+    }
+
+    /// Ctrl-C in a local comparison's second run keeps the first run's result and the second's
+    /// checkpoint; the same command trains only what is left.
+    func testCtrlCInAComparisonResumesWhereItStopped() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        let arguments = ["cifar", "--compare", "sgd,adam", "--model", "tutorial", "--epochs", "3", "--train-subset", "500",
+                         "--state", "state", "--data", data]
+        let process = Process()
+        process.executableURL = optlabBinary()
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // Ctrl-C once the second run has a checkpoint (its first epoch ended): during a later epoch
+        // (training or evaluating epoch 2; in the evaluation, it stops before epoch 3).
+        let checkpoint = folder.appendingPathComponent("state/runs/0002.safetensors").path
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        process.interrupt()
+        process.waitUntilExit()
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 130, stdout)
+        XCTAssert(stdout.contains("Interrupted in run 2/2, epoch "), stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("plots/cifar-compare.csv").path))
+
+        let resumed = try runOptlab(arguments, in: folder)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssert(resumed.stdout.contains("sgd(lr=0.01) seed 0: finished earlier"), resumed.stdout)
+        XCTAssertFalse(resumed.stdout.contains("adam(lr=0.001) seed 0: epoch 1/3"), "the cut run continues from its checkpoint: \(resumed.stdout)")
+        XCTAssert(resumed.stdout.contains("adam(lr=0.001) seed 0: epoch 3/3"), resumed.stdout)
+        let lines = try String(contentsOf: folder.appendingPathComponent("plots/cifar-compare.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 7, "three epochs of each run")
     }
 }

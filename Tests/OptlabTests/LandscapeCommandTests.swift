@@ -21,6 +21,38 @@ final class LandscapeCommandTests: XCTestCase {
                        "the unfinished work is removed once the outputs are written")
     }
 
+    /// Ctrl-C once the first run's first epoch is checkpointed, then the same command: it goes on
+    /// from what the interruption kept (that run's checkpoint, with its iterates) and writes the
+    /// outputs of an uninterrupted landscape byte for byte.
+    func testCtrlCMidRunThenTheSameCommandWritesAnUninterruptedRunsOutputs() throws {
+        let arguments = ["landscape", "--model", "tutorial", "--compare", "momentum,adam", "--epochs", "2", "--train-subset", "512",
+                         "--grid", "5", "--loss-images", "100", "--snapshots", "5", "--data", try realDataPath()]
+        let straight = try temporaryFolder(self), folder = try temporaryFolder(self)
+        let whole = try runOptlab(arguments, in: straight)
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+
+        let process = Process()
+        process.executableURL = optlabBinary()
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.standardOutput = Pipe()
+        try process.run()
+        let checkpoint = folder.appendingPathComponent("plots/landscape.partial/run-1.checkpoint.safetensors")
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+
+        let resumed = try runOptlab(arguments, in: folder)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssert(whole.stdout.contains("momentum(lr=0.01): epoch 1/2"), whole.stdout)
+        XCTAssertFalse(resumed.stdout.contains("momentum(lr=0.01): epoch 1/2"), "the first run goes on, not again: \(resumed.stdout)")
+        for file in ["plots/landscape.csv", "plots/landscape-paths.csv", "plots/landscape.png"] {
+            XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent(file)), try Data(contentsOf: straight.appendingPathComponent(file)), file)
+        }
+    }
+
     func testBadOptionsAreOneLineErrors() throws {
         let cases: [([String], String)] = [
             (["--grid", "2"], "--grid must be in 3...201"),

@@ -34,7 +34,8 @@ final class TuneCommandTests: XCTestCase {
         for (arguments, message) in [
             (["--tune", "adam", "--lr-range", "1...0.1"], "--lr-range expects two positive rates A...B with A ≤ B"),
             (["--tune", "adam", "--trials", "0"], "--trials must be in 1...100"),
-            (["--trials", "3"], "--lr-range, --trials and --state set up a tuning: add --tune SPECS"),
+            (["--trials", "3"], "--lr-range and --trials set up a tuning: add --tune SPECS"),
+            (["--tune", "adam", "--state", "s", "--jobs", "j"], "--state is a local run's folder; --jobs and --collect name their own"),
             (["--tune", "adam,adam"], "--tune names adam twice"),
         ] {
             let outcome = try runOptlab(["cifar"] + arguments + ["--data", "/nonexistent"])
