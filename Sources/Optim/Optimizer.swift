@@ -31,8 +31,13 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public let parameters: [Parameter<Scalar>]
     /// One rule per learning-rate multiplier (a single group without multipliers).
     private let groups: [Group]
-    /// Parameter i's group and its index within that group.
+    /// With multipliers, parameter i's group and its index within that group (`place(_:)`).
     private let location: [(group: Int, index: Int)]
+    /// Without multipliers (`grouped` false) the only group's rule, stepped in place: copying a
+    /// group or a rule out of an array or an optional retains its references, and building the
+    /// groups' index tables for every optimizer a sweep makes, together cost a 2-D path 40 % of its steps.
+    private let rule: AnyRule<Scalar>
+    private let grouped: Bool
     // Mutated every step: a dynamic exclusivity check costs more than updating a 2-D point, and
     // these are only touched from step(), scheduleStep() and loadState().
     @exclusivity(unchecked) var schedule: LRSchedule
@@ -42,7 +47,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     private struct Group {
         let rule: AnyRule<Scalar>
         let parameters: [Parameter<Scalar>]
-        /// Their indices in `Optimizer.parameters`.
+        /// Their indices in `Optimizer.parameters` (with multipliers only: else every parameter).
         let members: [Int]
         let multiplier: Double
     }
@@ -70,44 +75,55 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         if let learningRates, let schedule = spec.schedule, let source = schedule.ratesSetFrom, Set(learningRates).count > 1 {
             throw OptimError("\(spec.name): \(schedule.name) sets every learning rate from its \(source), so rates per parameter (a learning-rate sweep) would all be the same")
         }
-        let factors = multipliers ?? Array(repeating: 1, count: parameters.count)
-        if factors.count != parameters.count {
-            throw OptimError("\(factors.count) learning-rate multipliers for \(parameters.count) parameters")
-        }
-        if let m = factors.first(where: { !($0 > 0 && $0.isFinite) }) {
-            throw OptimError("learning-rate multiplier \(SpecValue.format(m)) must be > 0")
-        }
-        var distinct: [Double] = factors.isEmpty ? [1] : []
-        for m in factors where !distinct.contains(m) { distinct.append(m) }
-        if distinct.count > 1, options.needsClosure {
-            throw OptimError("\(spec.name) evaluates the loss for all parameters at once in its step, so groups of parameters with learning-rate multipliers of their own cannot each take theirs")
+        var distinct: [Double] = []
+        if let multipliers {
+            if multipliers.count != parameters.count {
+                throw OptimError("\(multipliers.count) learning-rate multipliers for \(parameters.count) parameters")
+            }
+            if let m = multipliers.first(where: { !($0 > 0 && $0.isFinite) }) {
+                throw OptimError("learning-rate multiplier \(SpecValue.format(m)) must be > 0")
+            }
+            for m in multipliers where !distinct.contains(m) { distinct.append(m) }
+            if distinct.count > 1, options.needsClosure {
+                throw OptimError("\(spec.name) evaluates the loss for all parameters at once in its step, so groups of parameters with learning-rate multipliers of their own cannot each take theirs")
+            }
         }
         self.spec = spec
         self.parameters = parameters
         schedule = try LRSchedule(spec.schedule?.schedule,
                                   baseLRs: learningRates ?? Array(repeating: options.lr, count: parameters.count))
         let momentum = schedule.momentum
-        groups = try distinct.map { m in
+        func group(_ m: Double, _ members: [Int]) throws -> Group {
             // Like OneCycleLR and CyclicLR, which write their momentum into the group before the optimizer's first
             // step creates any state: SGD and RMSprop then keep a momentum buffer even if the spec had none.
             var initial = try m == 1 ? options : spec.dividingWeightDecay(by: m).options
             if let momentum { initial.setMomentum(momentum) }
-            let members = factors.indices.filter { factors[$0] == m }
-            let subset = members.map { parameters[$0] }
+            let subset = multipliers == nil ? parameters : members.map { parameters[$0] }
             return Group(rule: try AnyRule(initial, subset), parameters: subset, members: members, multiplier: m)
         }
-        var location = Array(repeating: (group: 0, index: 0), count: parameters.count)
-        for (g, group) in groups.enumerated() {
-            for (j, i) in group.members.enumerated() { location[i] = (g, j) }
+        if let multipliers {
+            groups = try distinct.map { m in try group(m, multipliers.indices.filter { multipliers[$0] == m }) }
+            var location = Array(repeating: (group: 0, index: 0), count: parameters.count)
+            for (g, group) in groups.enumerated() {
+                for (j, i) in group.members.enumerated() { location[i] = (g, j) }
+            }
+            self.location = location
+        } else {
+            groups = [try group(1, [])]
+            location = []
         }
-        self.location = location
         self.multipliers = multipliers
+        rule = groups[0].rule
+        grouped = multipliers != nil
         needsClosure = options.needsClosure
         hasEvaluationPoint = options.hasEvaluationPoint
         averagedPoint = options.averagedPoint
     }
 
     private let multipliers: [Double]?
+
+    /// Parameter i's group and its index within that group.
+    private func place(_ i: Int) -> (group: Int, index: Int) { grouped ? location[i] : (0, i) }
 
     /// The learning rate of every parameter for the next `step()` (multipliers applied).
     public var learningRates: [Double] {
@@ -128,6 +144,11 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public func step() {
         precondition(!needsClosure, "\(spec.name) evaluates the loss several times per step: use step(closure:)")
         stepCount += 1
+        if !grouped {
+            if let m = schedule.momentum { rule.rule.setMomentum(m) }
+            rule.step(parameters, schedule.learningRates, stepCount)
+            return
+        }
         for group in groups {
             if let m = schedule.momentum { group.rule.rule.setMomentum(m) }
             group.rule.step(group.parameters, rates(group), stepCount)
@@ -138,7 +159,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     @inline(__always)
     private func rates(_ group: Group) -> [Double] {
         let scheduled = schedule.learningRates
-        if groups.count == 1 && group.multiplier == 1 { return scheduled }
+        if !grouped { return scheduled }
         return group.members.map { scheduled[$0] * group.multiplier }
     }
 
@@ -167,7 +188,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     /// Parameter i's state buffer of torch name `name` (`exp_avg`, ASGD's `ax`, ...), nil if the
     /// algorithm keeps none for it. Read-only; its values change with every step.
     public func stateBuffer(named name: String, parameter i: Int) -> UnsafeBufferPointer<Scalar>? {
-        let (g, j) = location[i]
+        let (g, j) = place(i)
         return groups[g].rule.rule.buffers.first { $0.name == name && $0.count(j) > 0 }.map { UnsafeBufferPointer($0[j]) }
     }
 
@@ -195,7 +216,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
     public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] {
         var tensors: [(name: String, shape: [Int], values: [Scalar])] = []
         for i in parameters.indices {
-            let (g, j) = location[i], base = groups[g].rule.rule
+            let (g, j) = place(i), base = groups[g].rule.rule
             tensors.append(("state.\(i).step", [], [Scalar(stepCount)]))
             for s in base.scalarState(j) { tensors.append(("state.\(i).\(s.name)", [], [s.value])) }
             for b in base.buffers where b.count(j) > 0 {
@@ -230,7 +251,7 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         let steps = parameters.isEmpty ? 0 : try count("state.0.step")
         var scalars: [[String: Scalar]] = []
         for i in parameters.indices {
-            let (g, j) = location[i], base = groups[g].rule.rule
+            let (g, j) = place(i), base = groups[g].rule.rule
             expected.insert("state.\(i).step")
             guard try count("state.\(i).step") == steps else {
                 throw OptimError("optimizer state: 'state.\(i).step' differs from 'state.0.step'")
@@ -256,11 +277,11 @@ public final class Optimizer<Scalar: BinaryFloatingPoint> {
         let replayed = try schedule.restored(lastEpoch: try count("schedule.last_epoch"), state: scheduleState)
         // All checks passed: now write, so a failed load leaves the optimizer untouched.
         for i in parameters.indices {
-            let (g, j) = location[i]
+            let (g, j) = place(i)
             for b in groups[g].rule.rule.buffers where b.count(j) > 0 { _ = b[j].update(from: tensors["state.\(i).\(b.name)"]!) }
         }
         stepCount = steps
-        for group in groups { group.rule.rule.restore(t: steps, scalars: group.members.map { scalars[$0] }) }
+        for group in groups { group.rule.rule.restore(t: steps, scalars: grouped ? group.members.map { scalars[$0] } : scalars) }
         schedule = replayed
     }
 }
