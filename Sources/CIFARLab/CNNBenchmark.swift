@@ -28,7 +28,7 @@ public enum CNNBenchmark {
     /// The measurements `optlab bench cnn` makes, as torch_bench.py makes them: every model
     /// `train` knows (`CIFARModels.names`).
     public static let cases: [(model: String, batch: Int)] = [
-        ("tutorial", 4), ("tutorial", 64), ("vgg-small", 128), ("resnet18", 128), ("labnet", 256),
+        ("tutorial", 4), ("tutorial", 64), ("vgg-small", 128), ("resnet18", 128), ("labnet", 256), ("airbench94", 1000),
     ]
 
     public static let csvHeader = ["model", "batch", "train_img_per_s", "eval_img_per_s", "peak_rss_mb", "train_img_per_cpu_s"]

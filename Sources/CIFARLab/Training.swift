@@ -20,6 +20,9 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     public var validation: ValidationSplit?
     /// Random crop (padding 4) and horizontal flip on the training images.
     public var augment: Bool
+    /// With `augment`: airbench's random translation by up to this many pixels with reflected
+    /// borders instead of the zero-padded crop; nil = RandomCrop(padding: 4).
+    public var translation: Int?
     /// With `augment`: airbench's alternating flips (each image mirrored in every other epoch)
     /// instead of a coin per image and epoch.
     public var alternatingFlips: Bool
@@ -47,7 +50,7 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     }
 
     public init(model: String, optimizer: String, epochs: Int, batchSize: Int, seed: UInt64 = 0, trainSubset: Int? = nil,
-                validation: ValidationSplit? = nil, augment: Bool, alternatingFlips: Bool = false, testTimeAugmentation: Bool = false,
+                validation: ValidationSplit? = nil, augment: Bool, translation: Int? = nil, alternatingFlips: Bool = false, testTimeAugmentation: Bool = false,
                 labelSmoothing: Float = 0, normalization: Normalization, patchWhitening: Bool = false,
                 learningRateMultipliers: [String: Double] = [:], batchNormMomentum: Float? = nil) {
         self.model = model
@@ -58,6 +61,7 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
         self.trainSubset = trainSubset
         self.validation = validation
         self.augment = augment
+        self.translation = translation
         self.alternatingFlips = alternatingFlips
         self.testTimeAugmentation = testTimeAugmentation
         self.labelSmoothing = labelSmoothing
@@ -68,11 +72,11 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case model, optimizer, epochs, batchSize, seed, trainSubset, validation, augment, alternatingFlips,
+        case model, optimizer, epochs, batchSize, seed, trainSubset, validation, augment, translation, alternatingFlips,
              testTimeAugmentation, labelSmoothing, normalization, patchWhitening, learningRateMultipliers, batchNormMomentum
     }
 
-    /// Checkpoints written before alternating flips, test-time augmentation, whitening,
+    /// Checkpoints written before translation, alternating flips, test-time augmentation, whitening,
     /// multipliers and batch-norm momentum existed lack them: off (the layers' own momentum).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -81,6 +85,7 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
                   seed: try c.decode(UInt64.self, forKey: .seed), trainSubset: try c.decodeIfPresent(Int.self, forKey: .trainSubset),
                   validation: try c.decodeIfPresent(ValidationSplit.self, forKey: .validation),
                   augment: try c.decode(Bool.self, forKey: .augment),
+                  translation: try c.decodeIfPresent(Int.self, forKey: .translation),
                   alternatingFlips: try c.decodeIfPresent(Bool.self, forKey: .alternatingFlips) ?? false,
                   testTimeAugmentation: try c.decodeIfPresent(Bool.self, forKey: .testTimeAugmentation) ?? false,
                   labelSmoothing: try c.decode(Float.self, forKey: .labelSmoothing),
@@ -197,7 +202,7 @@ public final class Trainer {
         optimizer = try Optimizer(spec, parameters: network.parameters,
                                   multipliers: plan.learningRateMultipliers.isEmpty ? nil : roles.map { plan.learningRateMultipliers[$0] ?? 1 })
         trainLoader = DataLoader(train, batchSize: plan.batchSize, shuffle: true, seed: plan.seed,
-                                 transforms: (plan.augment ? [.randomCrop(padding: 4), plan.alternatingFlips ? .alternatingFlip : .horizontalFlip] : [])
+                                 transforms: (plan.augment ? [plan.translation.map { .randomTranslate(pixels: $0) } ?? .randomCrop(padding: 4), plan.alternatingFlips ? .alternatingFlip : .horizontalFlip] : [])
                                     + [normalization.transform])
         testLoader = if let test { Self.testLoader(test, normalization) } else { nil }
         validationLoader = if let validation { Self.testLoader(validation, normalization) } else { nil }
@@ -418,6 +423,9 @@ extension TrainingPlan {
             }
             guard m > 0 && m.isFinite else { throw SettingError("lr_multipliers", "\(role)=\(m) must be > 0") }
         }
+        if let translation, !(0...8).contains(translation) {
+            throw SettingError("translate", "must be in 0...8 pixels, got \(translation)")
+        }
         if let batchNormMomentum, !(0...1).contains(batchNormMomentum) {
             throw SettingError("bn_momentum", "must be in [0, 1], got \(batchNormMomentum)")
         }
@@ -444,7 +452,7 @@ extension TrainingPlan {
     /// (`sgd`, `adam`) gets the model's learning rate for it.
     public static func recipe(model: String = CIFARModels.defaultModel, optimizer: String? = nil, epochs: Int? = nil,
                               batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil, validation: Int? = nil,
-                              augment: Bool? = nil, alternatingFlips: Bool? = nil, testTimeAugmentation: Bool? = nil,
+                              augment: Bool? = nil, translation: Int? = nil, alternatingFlips: Bool? = nil, testTimeAugmentation: Bool? = nil,
                               labelSmoothing: Float? = nil, patchWhitening: Bool? = nil, learningRateMultipliers: [String: Double]? = nil,
                               batchNormMomentum: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
         guard CIFARModels.names.contains(model) else {
@@ -455,7 +463,7 @@ extension TrainingPlan {
         let spec = CIFARModels.withDefaultLearningRate(try OptimizerSpec.parse(optimizer ?? recipe.optimizer(epochs)), model: model)
         return TrainingPlan(model: model, optimizer: spec.description, epochs: epochs, batchSize: batchSize ?? recipe.batchSize,
                             seed: seed, trainSubset: trainSubset, validation: try validation.map { try ValidationSplit(count: $0) },
-                            augment: augment ?? recipe.augment, alternatingFlips: alternatingFlips ?? recipe.alternatingFlips,
+                            augment: augment ?? recipe.augment, translation: translation ?? recipe.translation, alternatingFlips: alternatingFlips ?? recipe.alternatingFlips,
                             testTimeAugmentation: testTimeAugmentation ?? recipe.testTimeAugmentation,
                             labelSmoothing: labelSmoothing ?? recipe.labelSmoothing, normalization: recipe.normalization,
                             patchWhitening: patchWhitening ?? recipe.patchWhitening,

@@ -91,6 +91,9 @@ public enum Transform: Sendable, Equatable {
     /// torchvision `RandomCrop(size, padding:)`: pad each side with zeros, cut a window of the
     /// original size at a uniformly random offset in 0...2·padding on each axis.
     case randomCrop(padding: Int)
+    /// airbench's translation: each image moved by a uniformly random offset in −pixels...pixels on
+    /// each axis, the uncovered border reflected (`F.pad(x, …, 'reflect')`, then a random window).
+    case randomTranslate(pixels: Int)
     /// torchvision `RandomHorizontalFlip()`: mirror each image left–right with probability ½.
     case horizontalFlip
     /// airbench's alternating flip: each training image is mirrored with probability ½ in epoch 0
@@ -111,7 +114,8 @@ public enum Transform: Sendable, Equatable {
     /// `origin` says which records the batch holds and when; only `alternatingFlip` reads it.
     public func apply(to batch: inout ImageBatch, using random: inout SeededRandom, origin: BatchOrigin? = nil) {
         switch self {
-        case .randomCrop(let padding): Self.randomCrop(&batch, padding: padding, &random)
+        case .randomCrop(let padding): Self.randomShift(&batch, upTo: padding, reflecting: false, &random)
+        case .randomTranslate(let pixels): Self.randomShift(&batch, upTo: pixels, reflecting: true, &random)
         case .horizontalFlip: batch.mirror { _ in random.coin() }
         case .alternatingFlip:
             guard let origin else { preconditionFailure("alternatingFlip needs the batch's records and epoch") }
@@ -124,21 +128,26 @@ public enum Transform: Sendable, Equatable {
         }
     }
 
-    private static func randomCrop(_ batch: inout ImageBatch, padding: Int, _ random: inout SeededRandom) {
+    /// Output (y, x) reads input (y + dy, x + dx) for a random (dy, dx) per image; outside the
+    /// image it reads zero padding (RandomCrop) or the reflected pixel (airbench's translation).
+    private static func randomShift(_ batch: inout ImageBatch, upTo padding: Int, reflecting: Bool, _ random: inout SeededRandom) {
         let (h, w) = (batch.height, batch.width)
+        precondition(!reflecting || (padding < h && padding < w), "a reflected shift must be smaller than the image")
         let plane = h * w, image = batch.channels * plane
         var window = [Float](repeating: 0, count: plane)
+        func reflect(_ i: Int, _ size: Int) -> Int { i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i) }
         batch.pixels.withUnsafeMutableBufferPointer { pixels in
             for n in 0..<batch.count {
-                // Output (y, x) reads input (y + dy, x + dx); outside the image it is padding.
                 let dy = random.below(2 * padding + 1) - padding
                 let dx = random.below(2 * padding + 1) - padding
-                let rows = max(0, -dy)..<min(h, h - dy), columns = max(0, -dx)..<min(w, w - dx)
+                let rows = reflecting ? 0..<h : max(0, -dy)..<min(h, h - dy)
+                let columns = reflecting ? 0..<w : max(0, -dx)..<min(w, w - dx)
                 for c in 0..<batch.channels {
                     let base = n * image + c * plane
                     for i in 0..<plane { window[i] = 0 }
                     for y in rows {
-                        for x in columns { window[y * w + x] = pixels[base + (y + dy) * w + x + dx] }
+                        let source = base + reflect(y + dy, h) * w
+                        for x in columns { window[y * w + x] = pixels[source + reflect(x + dx, w)] }
                     }
                     for i in 0..<plane { pixels[base + i] = window[i] }
                 }

@@ -1,6 +1,7 @@
 import CDNNL
 
-/// `nn.BatchNorm2d(C, eps: 1e-5, momentum: 0.1)`.
+/// `nn.BatchNorm2d(C, eps: 1e-5, momentum: 0.1)`. With `learnsWeight: false` γ stays at 1 (torch's
+/// `weight.requires_grad = False`, as airbench's batch norms): still in the state dict, not a parameter.
 ///
 /// Training: y = γ (x − μ_B) / √(σ²_B + ε) + β with the batch's mean and biased variance, then
 /// running_mean ← (1 − m)·running_mean + m·μ_B and running_var ← (1 − m)·running_var + m·σ²_B·n/(n − 1)
@@ -20,12 +21,12 @@ public final class BatchNorm2d: Module {
     private(set) var batchesTracked: Int64 = 0
     private var plans = PlanCache<Plan>()
 
-    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, learnsWeight: Bool = true) {
         precondition(channels > 0, "invalid BatchNorm2d configuration")
         self.channels = channels
         self.eps = eps
         self.momentum = momentum
-        weight = Weight([channels], fill: 1)
+        weight = Weight([channels], learnable: learnsWeight, fill: 1)
         bias = Weight([channels])
         runningMean = Weight([channels], learnable: false)
         runningVar = Weight([channels], learnable: false, fill: 1)
@@ -178,7 +179,7 @@ public final class BatchNorm2d: Module {
         let groups = plan.groups!, relu = appliesReLU
         let (x, y, dyValues, dx) = (plan.input.floats, plan.output.floats, b.conformed.floats, b.dx.floats)
         let n = Double(plan.count)
-        let (gamma, gradGamma, gradBeta) = (weight.value, weight.grad!, bias.grad!)
+        let (gamma, gradGamma, gradBeta) = (weight.value, weight.grad, bias.grad!)
         let (mean, invStd, scale, shift, slope) = (plan.mean, plan.invStd, plan.scale, plan.shift, plan.slope)
         let (sums, products) = (plan.sums, plan.products)
         @inline(__always) func gradient(_ offset: Int) -> SIMD8<Float> {
@@ -199,7 +200,7 @@ public final class BatchNorm2d: Module {
             for c in (g * groups.block)..<min(channels, (g + 1) * groups.block) {
                 let s = Double(invStd[c])
                 gradBeta[c] = Float(sums[c])
-                gradGamma[c] = Float(products[c] * s)
+                gradGamma?[c] = Float(products[c] * s)
                 // dx = a·(dy − Σdy/n − (x − μ)·k) with a = γ/σ, k = Σdy·(x − μ)/(n·σ²).
                 scale[c] = Float(Double(gamma[c]) * s)
                 shift[c] = Float(sums[c] / n)

@@ -1,15 +1,20 @@
 import CDNNL
 
-/// `nn.ReLU(inplace:)`: y = max(x, 0). In place it overwrites its input (the previous layer's
-/// output, which no layer here needs again) and its backward pass reuses the incoming gradient's
-/// memory, so a conv → BN → ReLU chain keeps one activation instead of two.
-public final class ReLU: Module {
+/// A layer that maps each value on its own, y = f(x), run by oneDNN's eltwise primitive; backward
+/// is dx = f′(x)·dy. In place it overwrites its input (the previous layer's output, which no layer
+/// here needs again) and its backward pass reuses the incoming gradient's memory.
+public class Elementwise: Module {
     public let inPlace: Bool
-    /// Set when the preceding BatchNorm2d applies this ReLU itself (see `Sequential`).
+    /// Set when the preceding BatchNorm2d applies this function itself (ReLU; see `Sequential`).
     var absorbed = false
+    private let algorithm: dnnl_alg_kind_t
+    private let alpha: Float
     private var plans = PlanCache<Plan>()
 
-    public init(inPlace: Bool = false) { self.inPlace = inPlace }
+    /// In place, `algorithm` must read f′ from the output (oneDNN's `…_use_dst_for_bwd` kinds).
+    init(_ algorithm: dnnl_alg_kind_t, alpha: Float = 0, inPlace: Bool) {
+        (self.algorithm, self.alpha, self.inPlace) = (algorithm, alpha, inPlace)
+    }
 
     final class Plan {
         let forward: Primitive
@@ -21,16 +26,13 @@ public final class ReLU: Module {
         }
     }
 
-    // With the output kept in place, the derivative is read from the output (y > 0 ⇔ x > 0).
-    private var algorithm: dnnl_alg_kind_t { inPlace ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_relu }
-
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
         if absorbed { return x }
         let plan = plans.plan(x, training: training) {
             var op = dnnl_eltwise_desc_t()
             var data = x.desc
             dnnl(dnnl_eltwise_forward_desc_init(&op, training ? dnnl_forward_training : dnnl_forward_inference,
-                                                algorithm, &data, 0, 0), "\(label) forward")
+                                                algorithm, &data, alpha, 0), "\(label) forward")
             let forward = Primitive(&op, "\(label) forward")
             let output = inPlace ? x : outputMemory(x.desc)
             return Plan(forward: forward, call: Call(forward, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, output)]),
@@ -50,7 +52,7 @@ public final class ReLU: Module {
         }
         var op = dnnl_eltwise_desc_t()
         var diff = plan.input.desc, data = plan.input.desc
-        dnnl(dnnl_eltwise_backward_desc_init(&op, algorithm, &diff, &data, 0, 0), "\(label) backward")
+        dnnl(dnnl_eltwise_backward_desc_init(&op, algorithm, &diff, &data, alpha, 0), "\(label) backward")
         let bwd = Primitive(&op, hint: plan.forward, "\(label) backward")
         let (dyC, reorder) = conform(dy, to: plan.input.desc)
         let dx = inPlace ? dyC : Memory(plan.input.desc)
@@ -60,6 +62,30 @@ public final class ReLU: Module {
         plan.backward = (dy, calls, dx)
         run(calls)
         return dx
+    }
+}
+
+/// `nn.ReLU(inplace:)`: y = max(x, 0). In place, a conv → BN → ReLU chain keeps one activation
+/// instead of two; the derivative is then read from the output (y > 0 ⇔ x > 0).
+public final class ReLU: Elementwise {
+    public init(inPlace: Bool = false) {
+        super.init(inPlace ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_relu, inPlace: inPlace)
+    }
+}
+
+/// `nn.GELU()`: y = x·Φ(x) with Φ the standard normal CDF (the exact, erf form, torch's default).
+/// Its derivative needs x, so it never runs in place.
+public final class GELU: Elementwise {
+    public init() { super.init(dnnl_eltwise_gelu_erf, inPlace: false) }
+}
+
+/// y = factor·x: airbench's `Mul` after the classifier, which scales the logits (and so the
+/// gradients reaching the weights before it) without a parameter.
+public final class Scale: Elementwise {
+    public let factor: Float
+    public init(_ factor: Float) {
+        self.factor = factor
+        super.init(dnnl_eltwise_linear, alpha: factor, inPlace: false)
     }
 }
 

@@ -228,6 +228,8 @@ func batchReplica(of module: Module) -> Module? {
     case let conv as Conv2d: return Conv2d(replicating: conv)
     case let linear as Linear: return Linear(replicating: linear)
     case let relu as ReLU where !relu.absorbed: return ReLU(inPlace: relu.inPlace)
+    case is GELU: return GELU()
+    case let scale as Scale: return Scale(scale.factor)
     case is Flatten: return Flatten()
     case let pool as Pool2d: return Pool2d(pool.kind, kernel: pool.kernel, stride: pool.stride, padding: pool.padding)
     case let sequential as Sequential:

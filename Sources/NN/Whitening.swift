@@ -121,7 +121,7 @@ extension Network {
     /// decorrelated with unit variance; the first ⌈out/2⌉ filters are these, the rest their
     /// negatives, so a ReLU after keeps both signs. A layer with fewer than 2·C·k² filters keeps the
     /// leading eigenvectors (most of the variance). The weight then leaves `parameters`: no
-    /// optimizer steps or decays it; a bias still learns. `images` must be training images only,
+    /// optimizer steps or decays it; a bias, if any, starts at zero (airbench's) and still learns. `images` must be training images only,
     /// normalised as the network sees them.
     public func whitenFirstConvolution(with images: Tensor, eps: Double = 5e-4) throws {
         var first: Conv2d?
@@ -143,6 +143,7 @@ extension Network {
             let scale = (filter < positives ? 1 : -1) / (max(whitening.eigenvalues[vector], 0) + eps).squareRoot()
             for i in 0..<d { weights[filter * d + i] = Float(whitening.eigenvectors[vector][i] * scale) }
         }
+        conv.bias?.value.update(repeating: 0)
         let frozen = (conv.path.isEmpty ? "" : conv.path + ".") + "weight"
         if let index = parameters.firstIndex(where: { $0.name == frozen }) {
             parameters.remove(at: index)

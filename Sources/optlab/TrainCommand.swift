@@ -38,6 +38,9 @@ struct TrainingOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Random crop (padding 4) and horizontal flip (default: the model's recipe).")
     var augment: Bool?
 
+    @Option(help: ArgumentHelp("With --augment, airbench's random translation by up to N pixels with reflected borders instead of the zero-padded crop (default: the model's recipe).", valueName: "n"))
+    var translate: Int?
+
     @Flag(inversion: .prefixedNo, help: "With --augment, airbench's alternating flips: each image mirrored in every other epoch instead of by a coin each epoch (default: the model's recipe).")
     var alternatingFlips: Bool?
 
@@ -68,7 +71,7 @@ struct TrainingOptions: ParsableArguments {
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
         try TrainingPlan.recipe(model: model ?? CIFARModels.defaultModel, optimizer: optimizer, epochs: epochs,
                                 batchSize: batchSize, seed: seed ?? 0, trainSubset: trainSubset, validation: validation,
-                                augment: augment, alternatingFlips: alternatingFlips, testTimeAugmentation: testTimeAugmentation,
+                                augment: augment, translation: translate, alternatingFlips: alternatingFlips, testTimeAugmentation: testTimeAugmentation,
                                 labelSmoothing: labelSmoothing, patchWhitening: whiten,
                                 learningRateMultipliers: try lrMultipliers.map { try TrainingPlan.multipliers(parsing: $0) },
                                 batchNormMomentum: bnMomentum, comparing: comparing)
@@ -173,7 +176,7 @@ struct TrainCommand: ParsableCommand {
         let airbench: String = (plan.patchWhitening ? ", frozen whitening first layer" : "") + multipliers
             + (plan.batchNormMomentum.map { ", batch-norm momentum \($0)" } ?? "")
         print("Training \(plan.model) with \(plan.optimizer), batch \(plan.batchSize), seed \(plan.seed), "
-              + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? (plan.alternatingFlips ? " (crop + alternating flips)" : " (crop + flip)") : "")"
+              + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? " (\(plan.translation.map { "translate \($0)" } ?? "crop") + \(plan.alternatingFlips ? "alternating flips" : "flip"))" : "")"
             + (trainer.validationLoader.map { ", \($0.dataset.count.grouped) held out for validation" } ?? "") + airbench)
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }

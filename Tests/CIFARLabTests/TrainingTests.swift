@@ -66,18 +66,21 @@ final class TrainingTests: XCTestCase {
         // every batch; plateau after each epoch's evaluation, from state that is no function of
         // its step count (it halves the rate at epoch 2 only if it remembers epoch 1's loss).
         // Kept tiny: batch norm is slow in debug builds (the other runs take the tutorial net).
-        // The last run adds airbench's frozen whitening layer and a ×64 rate for biases.
+        // The fifth run adds airbench's frozen whitening layer and a ×64 rate for biases; the last is
+        // airbench94's whole recipe (reflected translation, alternating flips, test-time augmentation).
         let plateau = "sgd(lr=0.05,momentum=0.9,schedule=plateau(patience=0,factor=0.5,threshold=0.9))"
         let onecycle = "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))"
         let runs = [("vgg-small", "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", 2, false),
                     ("tutorial", onecycle, 6, false),
                     ("tutorial", "sgd(lr=0.05,schedule=cyclic(base_lr=0.001,max_lr=0.02,step_size_up=2))", 6, false),
-                    ("tutorial", plateau, 2, false), ("tutorial", onecycle, 6, true)]
+                    ("tutorial", plateau, 2, false), ("tutorial", onecycle, 6, true), ("airbench94", "", 6, false)]
         for (model, spec, scheduleSteps, airbench) in runs {
-            var plan = plan(model, optimizer: spec, epochs: 2, subset: 48, augment: true)
+            var plan = spec.isEmpty ? try TrainingPlan.recipe(model: model, epochs: 2, seed: 3, trainSubset: 48)
+                                    : plan(model, optimizer: spec, epochs: 2, subset: 48, augment: true)
             plan.batchSize = 16
             if airbench { (plan.patchWhitening, plan.learningRateMultipliers) = (true, ["bias": 64]) }
             let straight = try trainer(plan, testImages: 20)
+            if model == "airbench94" { XCTAssertEqual(straight.trainLoader.transforms.first, .randomTranslate(pixels: 2)) }
             XCTAssertEqual(try straight.run(checkpoint: nil) { _ in }, .finished)
             let state = Dictionary(uniqueKeysWithValues: straight.optimizer.stateTensors().map { ($0.name, $0.values) })
             XCTAssertEqual(state["schedule.last_epoch"], [Float(scheduleSteps)], spec)

@@ -35,6 +35,26 @@ final class TransformTests: XCTestCase {
         XCTAssertGreaterThan(shifts.count, 8, "offsets should vary between images")
     }
 
+    /// airbench's translation: every image is one reflect-padded shift in −2...2 of itself (no
+    /// zeros appear), and the shifts vary.
+    func testRandomTranslateIsAReflectedShift() throws {
+        let original = try realBatch()
+        var moved = original
+        var random = SeededRandom(seed: 3)
+        Transform.randomTranslate(pixels: 2).apply(to: &moved, using: &random)
+        var shifts = Set<[Int]>()
+        for n in 0..<16 {
+            let image = ImageBatch(pixels: Array(original.pixels[(n * 3072)..<((n + 1) * 3072)]), count: 1)
+            let result = Array(moved.pixels[(n * 3072)..<((n + 1) * 3072)])
+            let matches = (-2...2).flatMap { dy in (-2...2).map { dx in [dy, dx] } }.filter {
+                image.shifted(dy: $0[0], dx: $0[1]).pixels == result
+            }
+            XCTAssertEqual(matches.count, 1, "image \(n)")
+            shifts.formUnion(matches)
+        }
+        XCTAssertGreaterThan(shifts.count, 6, "offsets should vary between images")
+    }
+
     func testHorizontalFlipMirrorsAboutHalfTheImages() throws {
         let original = try realBatch()
         var flipped = original

@@ -59,6 +59,13 @@ final class GradientCheckTests: XCTestCase {
         try check([Conv2d(2, 3, kernel: 3), ReLU(inPlace: true), Conv2d(3, 2, kernel: 1)], input: [2, 2, 5, 5])
     }
 
+    func testGELUAndScale() throws {
+        try check([Conv2d(2, 3, kernel: 3), GELU()], input: [2, 2, 5, 5])
+        try check([Conv2d(2, 3, kernel: 3, padding: 1), GELU(), Flatten(), Linear(75, 4, bias: false), Scale(1 / 9)], input: [2, 2, 5, 5])
+        try check([Conv2d(3, 4, kernel: 3, padding: 1, bias: false), BatchNorm2d(4, eps: 1e-12, learnsWeight: false), GELU(),
+                   Conv2d(4, 2, kernel: 1)], input: [3, 3, 4, 4])
+    }
+
     func testPooling() throws {
         try check([Conv2d(2, 3, kernel: 3, padding: 1), MaxPool2d(2)], input: [2, 2, 6, 6])
         try check([Conv2d(2, 3, kernel: 3, padding: 1), MaxPool2d(3, stride: 2, padding: 1)], input: [2, 2, 7, 7])

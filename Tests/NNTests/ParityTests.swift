@@ -5,9 +5,9 @@ import XCTest
 /// Forward, loss, gradients and the BatchNorm running update against what PyTorch computed for the
 /// same weights and batch (fixtures written by PyTorch in train mode).
 final class ParityTests: XCTestCase {
-    func checkParity(model: String, fixture: String) throws {
+    func checkParity(model: String, fixture: String, network make: (() throws -> Network)? = nil) throws {
         let file = try SafeTensors(contentsOf: referenceFile(fixture))
-        let network = try Models.make(model)
+        let network = try make?() ?? Models.make(model)
         try network.load(file)
         let input = try file.tensor("input")
         let labels = try file.int64s("labels").map { Int($0) }
@@ -32,6 +32,15 @@ final class ParityTests: XCTestCase {
 
     func testTutorialNetMatchesPyTorch() throws { try checkParity(model: "tutorial", fixture: "tutorial-net.safetensors") }
     func testVGGSmallMatchesPyTorch() throws { try checkParity(model: "vgg-small", fixture: "vgg-small.safetensors") }
+    /// GELU, batch norms with a frozen γ and ε = 1e-12, max-pool 3 and the logit scale.
+    func testAirbench94MatchesPyTorch() throws {
+        try checkParity(model: "airbench narrow", fixture: "airbench-narrow.safetensors") {
+            Network(airbench(widths: (8, 16, 16)), name: "airbench-narrow")
+        }
+        let network = try Models.make("airbench94")
+        XCTAssertFalse(network.parameters.contains { $0.name.hasSuffix("norm1.weight") }, "γ is frozen, not a parameter")
+        XCTAssertTrue(network.stateShapes.contains { $0.name == "block1.norm1.weight" }, "γ is still in the state dict")
+    }
 
     /// Gradients are written, not accumulated: a second identical step gives identical gradients.
     func testBackwardOverwritesGradients() throws {

@@ -28,6 +28,30 @@
     return Sequential(layers)
 }
 
+/// airbench94's network (Keller Jordan, "94% on CIFAR-10 in 3.29 seconds on a single GPU", 2024):
+/// a 2×2 convolution 3→24 that training makes a frozen patch-whitening layer, GELU, three groups
+/// of [conv 3×3 → max-pool 2 → BN → GELU → conv 3×3 → BN → GELU] (64, 256, 256 channels, every
+/// 3×3 filter dirac-initialised, batch norms with γ frozen at 1 and ε = 1e-12), max-pool 3,
+/// linear 256 → 10 without bias, logits × 1/9. ~118 M multiply-adds per image. `widths` are the
+/// groups' channels (tests build it narrow).
+@Sendable public func airbench94() -> Module { airbench(widths: (64, 256, 256)) }
+
+public func airbench(widths: (Int, Int, Int)) -> Module {
+    func group(_ input: Int, _ output: Int) -> Module {
+        Sequential(named: [
+            ("conv1", Conv2d(input, output, kernel: 3, padding: 1, bias: false, dirac: true)), ("pool", MaxPool2d(2)),
+            ("norm1", BatchNorm2d(output, eps: 1e-12, learnsWeight: false)), ("activ1", GELU()),
+            ("conv2", Conv2d(output, output, kernel: 3, padding: 1, bias: false, dirac: true)),
+            ("norm2", BatchNorm2d(output, eps: 1e-12, learnsWeight: false)), ("activ2", GELU()),
+        ])
+    }
+    return Sequential(named: [
+        ("whiten", Conv2d(3, 24, kernel: 2)), ("activ", GELU()),
+        ("block1", group(24, widths.0)), ("block2", group(widths.0, widths.1)), ("block3", group(widths.1, widths.2)),
+        ("pool", MaxPool2d(3)), ("flatten", Flatten()), ("head", Linear(widths.2, 10, bias: false)), ("scale", Scale(1 / 9)),
+    ])
+}
+
 /// torchvision's ResNet-18 in its CIFAR form: 3×3 stride-1 stem without max-pool, four stages of
 /// two BasicBlocks (64, 128, 256, 512 channels), global average pool, linear → 10; torchvision's names.
 @Sendable public func resnet18() -> Module {

@@ -1,12 +1,12 @@
 import Foundation
 
-/// Models by name. Built-ins are `tutorial`, `vgg-small` and `resnet18`; other modules (the
+/// Models by name. Built-ins are `tutorial`, `vgg-small`, `resnet18` and `airbench94`; other modules (the
 /// CIFAR pipeline's own design) register theirs with `Models.register`.
 public enum Models {
     public typealias Builder = @Sendable () -> Module
 
     nonisolated(unsafe) private static var builders: [String: Builder] = [
-        "tutorial": tutorialNet, "vgg-small": vggSmall, "resnet18": resnet18,
+        "tutorial": tutorialNet, "vgg-small": vggSmall, "resnet18": resnet18, "airbench94": airbench94,
     ]
     private static let lock = NSLock()
 
