@@ -73,6 +73,7 @@ public enum CIFARModels {
         public var patchWhitening = false
         public var learningRateMultipliers: [String: Double] = [:]
         public var batchNormMomentum: Float? = nil
+        public var emaLookahead = false
     }
 
     public static func recipe(for model: String) -> Recipe {

@@ -15,13 +15,15 @@ import Support
 /// losses it saw, also keeps its state in float64 under `scheduler.` (torch's names: `best`,
 /// `num_bad_epochs`, `cooldown_counter`, and `lr`, the rates it reduced to). A run that records
 /// its iterates (`optlab landscape`) keeps them as `recorded.iterates` (iterates × parameters) and
-/// `recorded.steps`, with `recorded_every` in the metadata.
+/// `recorded.steps`, with `recorded_every` in the metadata; one with airbench's lookahead keeps the
+/// average under `lookahead.` and the model's state names.
 public enum Checkpoint {
     static let format = "optlab-checkpoint-1"
     static let optimizerPrefix = "optimizer."
     static let schedulerPrefix = "scheduler."
     static let trainingWeightsPrefix = "training_weights."
     static let recordPrefix = "recorded."
+    static let lookaheadPrefix = "lookahead."
 
     /// Everything needed to continue or evaluate the run, written atomically.
     public static func save(_ trainer: Trainer, to url: URL) throws {
@@ -41,6 +43,7 @@ public enum Checkpoint {
         for tensor in trainer.optimizer.scheduleState {
             file.set(schedulerPrefix + tensor.name, doubles: tensor.values, shape: [tensor.values.count])
         }
+        trainer.stateAverage?.save(into: &file, prefix: lookaheadPrefix, of: trainer.network)
         if let record = trainer.iterateRecord {
             file.set(recordPrefix + "iterates", rows: record.iterates)
             file.set(recordPrefix + "steps", int64s: record.steps.map(Int64.init), shape: [record.steps.count])
@@ -101,6 +104,7 @@ public enum Checkpoint {
         do { try trainer.optimizer.loadState(state, scheduleState: scheduleState) } catch let error as OptimError {
             throw TrainingError.plan("\(url.path): \(error)")
         }
+        try trainer.stateAverage?.load(file, prefix: lookaheadPrefix, of: trainer.network)
         trainer.history = try metadata(file, "metrics")
         trainer.position = try metadata(file, "position")
         trainer.earlierSeconds = Double(file.metadata["seconds"] ?? "") ?? 0

@@ -41,6 +41,9 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     /// Batch norm's momentum in every batch-norm layer (torch's: the weight of the newest batch in
     /// the running statistics); nil = the layers' own (0.1, torch's default).
     public var batchNormMomentum: Float?
+    /// airbench's lookahead (`StateAverage`, its schedule in `Trainer.lookahead`): every 5 steps the
+    /// model's weights and batch-norm statistics are pulled to their running average.
+    public var emaLookahead: Bool
 
     public enum Normalization: String, Codable, Sendable, CaseIterable {
         /// The PyTorch tutorial's (0.5, 0.5, 0.5) / (0.5, 0.5, 0.5).
@@ -52,7 +55,7 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     public init(model: String, optimizer: String, epochs: Int, batchSize: Int, seed: UInt64 = 0, trainSubset: Int? = nil,
                 validation: ValidationSplit? = nil, augment: Bool, translation: Int? = nil, alternatingFlips: Bool = false, testTimeAugmentation: Bool = false,
                 labelSmoothing: Float = 0, normalization: Normalization, patchWhitening: Bool = false,
-                learningRateMultipliers: [String: Double] = [:], batchNormMomentum: Float? = nil) {
+                learningRateMultipliers: [String: Double] = [:], batchNormMomentum: Float? = nil, emaLookahead: Bool = false) {
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs
@@ -69,15 +72,16 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
         self.patchWhitening = patchWhitening
         self.learningRateMultipliers = learningRateMultipliers
         self.batchNormMomentum = batchNormMomentum
+        self.emaLookahead = emaLookahead
     }
 
     private enum CodingKeys: String, CodingKey {
         case model, optimizer, epochs, batchSize, seed, trainSubset, validation, augment, translation, alternatingFlips,
-             testTimeAugmentation, labelSmoothing, normalization, patchWhitening, learningRateMultipliers, batchNormMomentum
+             testTimeAugmentation, labelSmoothing, normalization, patchWhitening, learningRateMultipliers, batchNormMomentum, emaLookahead
     }
 
     /// Checkpoints written before translation, alternating flips, test-time augmentation, whitening,
-    /// multipliers and batch-norm momentum existed lack them: off (the layers' own momentum).
+    /// multipliers, batch-norm momentum and the lookahead existed lack them: off (the layers' own momentum).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(model: try c.decode(String.self, forKey: .model), optimizer: try c.decode(String.self, forKey: .optimizer),
@@ -92,7 +96,8 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
                   normalization: try c.decode(Normalization.self, forKey: .normalization),
                   patchWhitening: try c.decodeIfPresent(Bool.self, forKey: .patchWhitening) ?? false,
                   learningRateMultipliers: try c.decodeIfPresent([String: Double].self, forKey: .learningRateMultipliers) ?? [:],
-                  batchNormMomentum: try c.decodeIfPresent(Float.self, forKey: .batchNormMomentum))
+                  batchNormMomentum: try c.decodeIfPresent(Float.self, forKey: .batchNormMomentum),
+                  emaLookahead: try c.decodeIfPresent(Bool.self, forKey: .emaLookahead) ?? false)
     }
 }
 
@@ -152,6 +157,8 @@ public final class Trainer {
     /// The weights recorded along the run (`recordIterates(every:)`); part of the run's state, so
     /// checkpoints save it and a resume continues it.
     public internal(set) var iterateRecord: IterateRecord?
+    /// The running average of the plan's `emaLookahead`; part of the run's state, like the optimizer's.
+    let stateAverage: StateAverage?
 
     /// Where the run is: `epoch` epochs are complete; the next one continues at `batch`.
     struct Position: Codable, Equatable {
@@ -198,6 +205,7 @@ public final class Trainer {
             } catch let error as ShapeError { throw TrainingError.plan("--whiten: \(error)") }
         }
         if let m = plan.batchNormMomentum { network.setBatchNormMomentum(m) }
+        stateAverage = plan.emaLookahead ? StateAverage(of: network) : nil
         let roles = network.parameterRoles.map(\.rawValue)
         optimizer = try Optimizer(spec, parameters: network.parameters,
                                   multipliers: plan.learningRateMultipliers.isEmpty ? nil : roles.map { plan.learningRateMultipliers[$0] ?? 1 })
@@ -277,6 +285,7 @@ public final class Trainer {
             position.correct += correct
             position.seen += batch.labels.count
             position.batch += 1
+            if let stateAverage { Self.lookahead(stateAverage, network, after: stepsTaken, of: plan.epochs * trainLoader.batchCount) }
             if let every = iterateRecord?.every, stepsTaken % every == 0 { iterateRecord?.append(stepsTaken, network) }
             progress?.advance(by: batch.labels.count)
         }
@@ -295,6 +304,14 @@ public final class Trainer {
         history.append(metrics)
         position = Position(epoch: epoch + 1)
         return .finished(metrics)
+    }
+
+    /// airbench's lookahead schedule: after every 5th step t of T the average moves with decay
+    /// 0.95⁵·(t/T)³ (little averaging early, more as the rate anneals); after the last step the
+    /// model takes the average.
+    static func lookahead(_ average: StateAverage, _ network: Network, after step: Int, of total: Int) {
+        if step % 5 == 0 { average.update(network, decay: Float(pow(0.95, 5) * pow(Double(step) / Double(total), 3))) }
+        if step == total { average.update(network, decay: 1) }
     }
 
     /// A onecycle schedule shorter than the run fails here, as torch's does.
@@ -454,7 +471,7 @@ extension TrainingPlan {
                               batchSize: Int? = nil, seed: UInt64 = 0, trainSubset: Int? = nil, validation: Int? = nil,
                               augment: Bool? = nil, translation: Int? = nil, alternatingFlips: Bool? = nil, testTimeAugmentation: Bool? = nil,
                               labelSmoothing: Float? = nil, patchWhitening: Bool? = nil, learningRateMultipliers: [String: Double]? = nil,
-                              batchNormMomentum: Float? = nil, comparing: Bool = false) throws -> TrainingPlan {
+                              batchNormMomentum: Float? = nil, emaLookahead: Bool? = nil, comparing: Bool = false) throws -> TrainingPlan {
         guard CIFARModels.names.contains(model) else {
             throw TrainingError.plan("unknown model \(model) (known: \(CIFARModels.names.joined(separator: ", ")))")
         }
@@ -468,7 +485,8 @@ extension TrainingPlan {
                             labelSmoothing: labelSmoothing ?? recipe.labelSmoothing, normalization: recipe.normalization,
                             patchWhitening: patchWhitening ?? recipe.patchWhitening,
                             learningRateMultipliers: learningRateMultipliers ?? recipe.learningRateMultipliers,
-                            batchNormMomentum: batchNormMomentum ?? recipe.batchNormMomentum)
+                            batchNormMomentum: batchNormMomentum ?? recipe.batchNormMomentum,
+                            emaLookahead: emaLookahead ?? recipe.emaLookahead)
     }
 }
 

@@ -56,6 +56,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Batch norm's momentum in every layer, torch's meaning (default: the model's recipe, else 0.1).", valueName: "m"))
     var bnMomentum: Float?
 
+    @Flag(inversion: .prefixedNo, help: "airbench's lookahead: every 5 steps the weights and batch-norm statistics move to their running average, decay 0.95⁵·(t/T)³, and the run ends at the average (default: the model's recipe).")
+    var emaLookahead: Bool?
+
     @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
     var threads: Int?
 
@@ -74,7 +77,7 @@ struct TrainingOptions: ParsableArguments {
                                 augment: augment, translation: translate, alternatingFlips: alternatingFlips, testTimeAugmentation: testTimeAugmentation,
                                 labelSmoothing: labelSmoothing, patchWhitening: whiten,
                                 learningRateMultipliers: try lrMultipliers.map { try TrainingPlan.multipliers(parsing: $0) },
-                                batchNormMomentum: bnMomentum, comparing: comparing)
+                                batchNormMomentum: bnMomentum, emaLookahead: emaLookahead, comparing: comparing)
     }
 
     /// Threads and precision of the kernels, set before any network is made.
@@ -121,6 +124,7 @@ struct TrainCommand: ParsableCommand {
             Examples:
               optlab train                                   # labnet with its recipe
               optlab train --model tutorial --epochs 4 --threads 1
+              optlab train --model airbench94                # airbench94's network and recipe
               optlab train --precision bf16                  # bf16 convolutions and linear layers
               optlab train --model tutorial --optimizer "sgd(lr=0.01,momentum=0.9)"
               optlab train --optimizer adam --epochs 5 --out checkpoints/adam.safetensors
@@ -129,6 +133,8 @@ struct TrainCommand: ParsableCommand {
               optlab train --validation 5000                 # 500 images of each class held out
               optlab train --epochs 6 --no-tta --no-alternating-flips   # labnet's recipe without airbench's two
               optlab train --whiten --lr-multipliers norm-bias=64    # frozen whitening layer, ×64 for batch-norm biases
+              optlab train --translate 2                     # airbench's reflected translation instead of the crop
+              optlab train --model airbench94 --ema-lookahead --bn-momentum 0.4   # airbench's lookahead
               optlab train --bn-momentum 0.4 --optimizer "lookahead(k=5,alpha=0.5,base=nesterov(lr=0.2,weight_decay=5e-4),schedule=onecycle(max_lr=0.2))"
               # warm-up then cosine decay:
               optlab train --model tutorial --epochs 10 --optimizer "sgd(lr=0.05, momentum=0.9, \
@@ -174,7 +180,7 @@ struct TrainCommand: ParsableCommand {
         let multipliers: String = plan.learningRateMultipliers.sorted { $0.key < $1.key }
             .map { ", \($0.key) lr ×\(String(format: "%g", $0.value))" }.joined()
         let airbench: String = (plan.patchWhitening ? ", frozen whitening first layer" : "") + multipliers
-            + (plan.batchNormMomentum.map { ", batch-norm momentum \($0)" } ?? "")
+            + (plan.batchNormMomentum.map { ", batch-norm momentum \($0)" } ?? "") + (plan.emaLookahead ? ", lookahead" : "")
         print("Training \(plan.model) with \(plan.optimizer), batch \(plan.batchSize), seed \(plan.seed), "
               + "\(trainer.trainLoader.dataset.count.grouped) training images\(plan.augment ? " (\(plan.translation.map { "translate \($0)" } ?? "crop") + \(plan.alternatingFlips ? "alternating flips" : "flip"))" : "")"
             + (trainer.validationLoader.map { ", \($0.dataset.count.grouped) held out for validation" } ?? "") + airbench)

@@ -67,17 +67,19 @@ final class TrainingTests: XCTestCase {
         // its step count (it halves the rate at epoch 2 only if it remembers epoch 1's loss).
         // Kept tiny: batch norm is slow in debug builds (the other runs take the tutorial net).
         // The fifth run adds airbench's frozen whitening layer and a ×64 rate for biases; the last is
-        // airbench94's whole recipe (reflected translation, alternating flips, test-time augmentation).
+        // airbench94's whole recipe (reflected translation, alternating flips, test-time augmentation)
+        // with its lookahead, in batches of 8 so that the average has moved before the resume.
         let plateau = "sgd(lr=0.05,momentum=0.9,schedule=plateau(patience=0,factor=0.5,threshold=0.9))"
         let onecycle = "nesterov(lr=0.2,weight_decay=5e-4,schedule=onecycle(max_lr=0.01))"
         let runs = [("vgg-small", "adam(lr=0.001,schedule=step(step_size=1,gamma=0.5))", 2, false),
                     ("tutorial", onecycle, 6, false),
                     ("tutorial", "sgd(lr=0.05,schedule=cyclic(base_lr=0.001,max_lr=0.02,step_size_up=2))", 6, false),
-                    ("tutorial", plateau, 2, false), ("tutorial", onecycle, 6, true), ("airbench94", "", 6, false)]
+                    ("tutorial", plateau, 2, false), ("tutorial", onecycle, 6, true), ("airbench94", "", 12, false)]
         for (model, spec, scheduleSteps, airbench) in runs {
             var plan = spec.isEmpty ? try TrainingPlan.recipe(model: model, epochs: 2, seed: 3, trainSubset: 48)
                                     : plan(model, optimizer: spec, epochs: 2, subset: 48, augment: true)
             plan.batchSize = 16
+            if model == "airbench94" { (plan.batchSize, plan.emaLookahead, plan.batchNormMomentum) = (8, true, 0.4) }
             if airbench { (plan.patchWhitening, plan.learningRateMultipliers) = (true, ["bias": 64]) }
             let straight = try trainer(plan, testImages: 20)
             if model == "airbench94" { XCTAssertEqual(straight.trainLoader.transforms.first, .randomTranslate(pixels: 2)) }
