@@ -14,4 +14,13 @@ final class CostTests: XCTestCase {
         XCTAssertEqual(resnet.multiplyAddsPerImage(), 1_769_472 + 150_994_944 + 3 * 134_217_728 + 5_120)
         XCTAssertEqual(resnet.parameterCount, 11_173_962, "torchvision's resnet18 with 10 classes")
     }
+
+    func testAirbench94() throws {
+        let net = try Models.make("airbench94", seed: 0)
+        // whiten 24·31²·12; block1 64·31²·24·9 + 64·15²·64·9 (the pool comes after the first conv);
+        // block2 256·15²·64·9 + 256·7²·256·9; block3 256·7²·256·9 + 256·3²·256·9; head 256·10.
+        XCTAssertEqual(net.multiplyAddsPerImage(), 276_768 + 13_284_864 + 8_294_400 + 33_177_600 + 2 * 28_901_376 + 5_308_416 + 2_560)
+        // whitening conv 288 + 24, the 3×3 convs, batch-norm biases only (γ frozen), head.
+        XCTAssertEqual(net.parameterCount, 312 + 1_967_616 + 1_152 + 2_560)
+    }
 }
