@@ -40,8 +40,7 @@ public struct ImageBatch: Sendable, Equatable {
     /// (y − dy, x − dx), reflected back inside the image. |dy|, |dx| must be below the image size.
     public func shifted(dy: Int, dx: Int) -> ImageBatch {
         precondition(abs(dy) < height && abs(dx) < width, "a shift must be smaller than the image")
-        func reflect(_ i: Int, _ size: Int) -> Int { i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i) }
-        let rows = (0..<height).map { reflect($0 - dy, height) }, columns = (0..<width).map { reflect($0 - dx, width) }
+        let rows = (0..<height).map { reflected($0 - dy, height) }, columns = (0..<width).map { reflected($0 - dx, width) }
         var out = self
         out.pixels.withUnsafeMutableBufferPointer { out in
             pixels.withUnsafeBufferPointer { pixels in
@@ -135,7 +134,6 @@ public enum Transform: Sendable, Equatable {
         precondition(!reflecting || (padding < h && padding < w), "a reflected shift must be smaller than the image")
         let plane = h * w, image = batch.channels * plane
         var window = [Float](repeating: 0, count: plane)
-        func reflect(_ i: Int, _ size: Int) -> Int { i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i) }
         batch.pixels.withUnsafeMutableBufferPointer { pixels in
             for n in 0..<batch.count {
                 let dy = random.below(2 * padding + 1) - padding
@@ -146,8 +144,8 @@ public enum Transform: Sendable, Equatable {
                     let base = n * image + c * plane
                     for i in 0..<plane { window[i] = 0 }
                     for y in rows {
-                        let source = base + reflect(y + dy, h) * w
-                        for x in columns { window[y * w + x] = pixels[source + reflect(x + dx, w)] }
+                        let source = base + reflected(y + dy, h) * w
+                        for x in columns { window[y * w + x] = pixels[source + reflected(x + dx, w)] }
                     }
                     for i in 0..<plane { pixels[base + i] = window[i] }
                 }
@@ -206,3 +204,7 @@ public enum TestTimeAugmentation {
         return out
     }
 }
+
+/// Index i of a row or column of `size`, reflected back inside it without repeating the edge
+/// (torch's 'reflect' padding): −1 → 1, size → size − 2.
+private func reflected(_ i: Int, _ size: Int) -> Int { i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i) }

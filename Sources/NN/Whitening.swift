@@ -121,8 +121,8 @@ extension Network {
     /// decorrelated with unit variance; the first ⌈out/2⌉ filters are these, the rest their
     /// negatives, so a ReLU after keeps both signs. A layer with fewer than 2·C·k² filters keeps the
     /// leading eigenvectors (most of the variance). The weight then leaves `parameters`: no
-    /// optimizer steps or decays it; a bias, if any, starts at zero (airbench's) and still learns. `images` must be training images only,
-    /// normalised as the network sees them.
+    /// optimizer steps or decays it; a bias, if any, starts at zero (airbench's) and still learns.
+    /// `images` must be training images only, normalised as the network sees them.
     public func whitenFirstConvolution(with images: Tensor, eps: Double = 5e-4) throws {
         var first: Conv2d?
         root.visit(prefix: "") { _, module in
