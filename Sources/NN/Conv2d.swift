@@ -30,7 +30,7 @@ public final class Conv2d: Module, WeightedOperation {
         self.bias = bias ? Weight([outChannels]) : nil
         precision = Precision.current
         // Both Winograd algorithms compute in float32; bf16 convolutions run oneDNN's direct kernels.
-        algorithm = precision == .bf16 ? .direct : .choose(Conv2d.policy, kernel: kernel, stride: stride, padding: padding,
+        algorithm = precision != .fp32 ? .direct : .choose(Conv2d.policy, kernel: kernel, stride: stride, padding: padding,
                                                            inChannels: inChannels, outChannels: outChannels)
     }
 

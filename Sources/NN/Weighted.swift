@@ -55,7 +55,7 @@ final class WeightedPlan: LayerPlan {
         Threads.use(threads)
         // In bf16 the inputs and weights are reordered to bf16 on the way in; outputs, gradients and
         // bias stay float32, so the layers around (batch norm, pooling, loss) see float32 only.
-        let low = op.precision.dataType
+        let low = op.precision.forwardType
         forward = op.forward(src: anyDesc(inputShape, low), weights: desc(op.weightShape, op.weightTag, low),
                              bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: training)
         let (src, srcReorder) = conform(x, to: forward.desc(dnnl_query_src_md))
@@ -89,9 +89,14 @@ final class WeightedPlan: LayerPlan {
     private func backwardCalls(_ dy: Memory, inputGradient: Bool) -> (calls: [Call], dx: Memory?) {
         if let b = backward, b.dy === dy, b.inputGradient == inputGradient { return (b.calls, b.dx) }
         var calls: [Call] = []
-        let low = op.precision.dataType
+        let low = op.precision.backwardType
+        // oneDNN takes a backward's layouts from a forward of its data types; where the forward ran
+        // in float32 and the backward runs in bf16, one is made as that hint only.
+        let hint = low == op.precision.forwardType ? forward
+            : op.forward(src: anyDesc(inputShape, low), weights: desc(op.weightShape, op.weightTag, low),
+                         bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: true)
         let bw = op.backwardWeights(src: anyDesc(inputShape, low), diffWeights: desc(op.weightShape, op.weightTag),
-                                    diffBias: op.bias.map { plainDesc($0.shape) }, diffDst: anyDesc(outputShape, low), hint: forward)
+                                    diffBias: op.bias.map { plainDesc($0.shape) }, diffDst: anyDesc(outputShape, low), hint: hint)
         let (dyW, dyReorder) = conform(dy, to: bw.desc(dnnl_query_diff_dst_md))
         let (srcW, srcReorder) = conform(src, to: bw.desc(dnnl_query_src_md))
         calls += [dyReorder, srcReorder].compactMap { $0 }
@@ -107,7 +112,7 @@ final class WeightedPlan: LayerPlan {
         var dx: Memory?
         if inputGradient {
             let bd = op.backwardData(diffSrc: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag, low),
-                                     diffDst: anyDesc(outputShape, low), hint: forward)
+                                     diffDst: anyDesc(outputShape, low), hint: hint)
             let wantedDy = bd.desc(dnnl_query_diff_dst_md)
             let (dyD, dyDReorder) = same(wantedDy, dyW.desc) ? (dyW, nil) : conform(dy, to: wantedDy)
             let wantedW = bd.desc(dnnl_query_weights_md)

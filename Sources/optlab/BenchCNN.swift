@@ -44,7 +44,7 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "How 3×3 stride-1 convolutions run: auto (the default choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's), to see what each gains.")
     var convolutions = ConvolutionPolicy.auto
 
-    @Option(help: "What convolutions and linear layers compute in: fp32 or bf16 (float32 accumulation, as torch_bench.py --amp bf16; needs AVX512_BF16 or AMX).")
+    @Option(help: "What convolutions and linear layers compute in: fp32, bf16 (float32 accumulation, as torch_bench.py --amp bf16) or bf16-backward (the forward in fp32); bf16 needs AVX512_BF16 or AMX.")
     var precision = Precision.fp32
 
     func validate() throws {

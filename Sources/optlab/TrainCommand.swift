@@ -62,7 +62,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
     var threads: Int?
 
-    @Option(help: "What convolutions and linear layers compute in: fp32, or bf16 with float32 accumulation as torch.autocast does (needs AVX512_BF16 or AMX). A resumed run needs the same --precision and --threads for the same bits.")
+    @Option(help: "What convolutions and linear layers compute in: fp32; bf16 with float32 accumulation as torch.autocast does; or bf16-backward, the forward in fp32 and the backward in bf16 (both bf16 modes need AVX512_BF16 or AMX). A resumed run needs the same --precision and --threads for the same bits.")
     var precision = Precision.fp32
 
     func validate() throws {
@@ -126,6 +126,7 @@ struct TrainCommand: ParsableCommand {
               optlab train --model tutorial --epochs 4 --threads 1
               optlab train --model airbench94                # airbench94's network and recipe
               optlab train --precision bf16                  # bf16 convolutions and linear layers
+              optlab train --precision bf16-backward         # only their backward in bf16
               optlab train --model tutorial --optimizer "sgd(lr=0.01,momentum=0.9)"
               optlab train --optimizer adam --epochs 5 --out checkpoints/adam.safetensors
               optlab train --out checkpoints/run.safetensors --resume
