@@ -147,7 +147,7 @@ public enum TrajectoryFigure {
 
     /// How a panel shows the surface, in the colours of `levels` (the colour bar's bands): filled
     /// contours in 2-D; in 3-D a mesh clipped to the samples' robust range, the levels ending at
-    /// its top so a pole's heights do not take every colour.
+    /// its top (or the first nice value above it) so a pole's heights do not take every colour.
     enum SurfaceLook {
         case contours(ContourSet)
         case mesh(levels: [Double], zRange: ClosedRange<Double>)
@@ -174,13 +174,16 @@ public enum TrajectoryFigure {
         return .contours(ContourSet(grid, levels: try Self.levels(for: surface, grid: grid, count: levels)))
     }
 
-    /// Log-spaced above the minimum up to `top` (default the highest sample), so the floor of a
-    /// valley gets as many lines as its walls.
+    /// Up to `top` (default the highest sample): log-spaced above a minimum inside the window, so
+    /// the floor of a valley gets as many lines as its walls; evenly spaced nice values where the
+    /// lowest samples lie on the window's edge (a saddle), which has no floor and where log
+    /// spacing would crowd the levels into a sliver along that edge.
     static func levels(for surface: Surface, grid: ScalarGrid, count: Int, top: Double? = nil) throws -> [Double] {
         let range = grid.finiteRange
         let floor = surface.minima.first.map { surface.value($0.x, $0.y) } ?? range.lowerBound
         let bottom = min(floor, range.lowerBound), top = top ?? range.upperBound
         guard top > bottom else { throw FigureError("\(surface.name) is constant over its window; nothing to contour") }
+        guard grid.lowestIsInside else { return ContourLevels.evenlySpaced(minimum: bottom, maximum: top, count: count) }
         return ContourLevels.logSpaced(minimum: bottom, maximum: top, count: count, decades: 3)
     }
 

@@ -33,6 +33,13 @@ public struct ScalarGrid: Sendable {
         let range = max(lowest, low - 0.5 * spread)...min(highest, high + 0.5 * spread)
         return range.upperBound > range.lowerBound ? range : (range.lowerBound - 0.5)...(range.upperBound + 0.5)
     }
+    /// Whether the lowest finite sample lies inside the window rather than on its edge: a floor to
+    /// resolve (a bowl, a valley), not values that go on falling past the window (a saddle, a slope).
+    public var lowestIsInside: Bool {
+        guard let k = values.indices.min(by: { values[$0] < values[$1] }), values[k].isFinite else { return false }
+        let i = k % xs.count, j = k / xs.count
+        return i > 0 && i < xs.count - 1 && j > 0 && j < ys.count - 1
+    }
     /// Smallest and largest finite sample.
     public var finiteRange: ClosedRange<Double> {
         let finite = values.filter(\.isFinite)
@@ -51,6 +58,16 @@ public enum ContourLevels {
         return [minimum] + (0..<(count - 1)).map { k in
             minimum + bottom * pow(top / bottom, Double(k) / Double(count - 2))
         }
+    }
+
+    /// Every multiple of a nice step (1, 2, 2.5 or 5 × 10^k) from the one at or below `minimum` to
+    /// the one at or above `maximum`, the step the smallest that makes at most `count` of them
+    /// (matplotlib's `MaxNLocator`): short labels, for a surface with no floor to resolve.
+    public static func evenlySpaced(minimum: Double, maximum: Double, count: Int) -> [Double] {
+        precondition(count >= 3 && maximum > minimum)
+        var step = Ticks.niceStep((maximum - minimum) / Double(count - 1))
+        while (maximum / step).rounded(.up) - (minimum / step).rounded(.down) >= Double(count) { step = Ticks.niceStep(step * 1.01) }
+        return stride(from: (minimum / step).rounded(.down), through: (maximum / step).rounded(.up), by: 1).map { $0 * step }
     }
 }
 

@@ -74,10 +74,28 @@ final class FigureTests: XCTestCase {
             return XCTFail("a 3-D view draws a mesh")
         }
         XCTAssertLessThan(zRange.upperBound, 10)
-        XCTAssertEqual(levels.last, zRange.upperBound)
+        // Its lowest values are the window's corners: evenly spaced levels, the last the first past the top.
+        let step = levels[1] - levels[0], last = try XCTUnwrap(levels.last)
+        XCTAssertTrue(last >= zRange.upperBound && last - step < zRange.upperBound, "\(levels) for \(zRange)")
         let bowl = try Surface.named("bowl")
         guard case .mesh(let bowlLevels, _) = try TrajectoryFigure.look(bowl, levels: 14, view: view),
               case .contours(let contours) = try TrajectoryFigure.look(bowl, levels: 14, view: .flat) else { return XCTFail() }
         XCTAssertEqual(bowlLevels, contours.levels, "the same colour bar as the contour figure")
+    }
+
+    /// The saddle has no floor (its lowest values lie on the window's edge): its levels are the
+    /// whole numbers −4…4 in 2-D and 3-D, labelled as such, not log-spaced values crowding toward
+    /// −4. Surfaces with a minimum inside the window keep log-spaced levels above it.
+    func testASaddleGetsEvenlySpacedNiceLevelsAndAValleyLogSpacedOnes() throws {
+        let saddle = try Surface.named("saddle")
+        for view in [TrajectoryView.flat, .threeD(.standard, rotation: 0)] {
+            let levels = try TrajectoryFigure.look(saddle, levels: 14, view: view).levels
+            XCTAssertEqual(levels, [-4, -3, -2, -1, 0, 1, 2, 3, 4], "\(view)")
+            XCTAssertEqual(Ticks.distinct(levels), ["−4", "−3", "−2", "−1", "0", "1", "2", "3", "4"])
+        }
+        for name in ["bowl", "rosenbrock", "localmin"] {
+            let levels = try TrajectoryFigure.look(try Surface.named(name), levels: 14, view: .flat).levels
+            XCTAssertEqual(levels, ContourLevels.logSpaced(minimum: levels[0], maximum: levels[13], count: 14, decades: 3), name)
+        }
     }
 }

@@ -124,6 +124,21 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(levels, [-1, 0, 9, 99, 999].map { $0 }, accuracy: 1e-9)
     }
 
+    func testEvenlySpacedLevelsAreNiceMultiplesCoveringTheRange() {
+        // 8 / 13 rounds up to a step of 1; the ends go out to the next multiples.
+        XCTAssertEqual(ContourLevels.evenlySpaced(minimum: -4, maximum: 4, count: 14), [-4, -3, -2, -1, 0, 1, 2, 3, 4])
+        XCTAssertEqual(ContourLevels.evenlySpaced(minimum: -0.93, maximum: 1.4, count: 6), [-1, -0.5, 0, 0.5, 1, 1.5], accuracy: 1e-12)
+        // Steps of 0.25 make 15 levels from 0 to 3.5: at most 15 takes them, at most 14 steps of 0.5.
+        XCTAssertEqual(ContourLevels.evenlySpaced(minimum: 0.125, maximum: 3.3, count: 15), (0...14).map { Double($0) * 0.25 }, accuracy: 1e-12)
+        XCTAssertEqual(ContourLevels.evenlySpaced(minimum: 0.125, maximum: 3.3, count: 14), (0...7).map { Double($0) * 0.5 }, accuracy: 1e-12)
+    }
+
+    func testTheLowestSampleInsideTheWindowIsAFloorAndOnTheEdgeIsNot() {
+        XCTAssertTrue(ScalarGrid(x: -1...1, y: -1...2, columns: 11, rows: 11) { x, y in x * x + (y - 1) * (y - 1) }.lowestIsInside)
+        XCTAssertFalse(ScalarGrid(x: -2...2, y: -2...2, columns: 11, rows: 11) { x, y in x * x - y * y }.lowestIsInside)
+        XCTAssertFalse(ScalarGrid(x: 0...1, y: 0...1, columns: 11, rows: 11) { x, y in x + y }.lowestIsInside)
+    }
+
     func testPaletteColoursAnyKeyStably() {
         XCTAssertEqual(Palette.color(forKey: "Adam"), Palette.color(forKey: "adam"))
         let custom = Palette.color(forKey: "my-optimizer")
