@@ -130,9 +130,11 @@ public final class Axes3D: PanelLayout {
     private func drawScenery(_ canvas: Canvas, _ scene: Scene, _ chosen: [Int]) {
         scene.drawBox(canvas, labels: (xLabel, yLabel, zLabel))
         for facet in scene.facets {
-            canvas.fillPolygons([facet.corners], facet.color)
-            // The facet's own colour around its edge hides the anti-aliasing seams between facets.
-            canvas.polyline(facet.corners + [facet.corners[0]], facet.color, width: 0.35)
+            for piece in facet.pieces {
+                canvas.fillPolygons([piece.polygon], piece.color)
+                // The piece's own colour around its edge hides the anti-aliasing seams between pieces.
+                canvas.polyline(piece.polygon + [piece.polygon[0]], piece.color, width: 0.35)
+            }
         }
         for k in chosen { surfaceArtist(k).draw(canvas, scene) }
     }
@@ -146,9 +148,46 @@ struct SurfaceMesh {
     let levels: [Double]
     let colors: [Color]
 
-    /// The colour of the contour band holding `v` (above the last level: the top band's).
-    func bandColor(_ v: Double) -> Color {
-        colors[min(max(levels.dropFirst().filter { $0 <= v }.count, 0), colors.count - 1)]
+    /// A corner of a facet on the page with its (clipped) height.
+    typealias Vertex = (point: PagePoint, value: Double)
+
+    /// The contour band holding `v`: k between levels[k] and levels[k + 1], the lowest and the
+    /// top band open below and above.
+    func band(_ v: Double) -> Int { min(levels.dropFirst().filter { $0 <= v }.count, colors.count - 1) }
+
+    /// A facet cut along the level lines into pieces within one band each, with their bands, so
+    /// band edges run smoothly across the mesh instead of stepping along its facets. A facet in
+    /// one band stays whole; one that crosses a level is split into two triangles, over which the
+    /// height is linear (the cut is exact and neighbours' cuts meet on their shared edges), and
+    /// each is clipped to every band it meets.
+    func pieces(_ corners: [Vertex]) -> [(polygon: [PagePoint], band: Int)] {
+        let bands = corners.map { band($0.value) }
+        guard let low = bands.min(), let high = bands.max(), low < high else { return [(corners.map(\.point), bands[0])] }
+        let triangles = [[corners[0], corners[1], corners[2]], [corners[0], corners[2], corners[3]]]
+        return triangles.flatMap { triangle in
+            (low...high).compactMap { k in
+                var piece = triangle
+                if k > 0 { piece = Self.clip(piece, to: levels[k], above: true) }
+                if k < colors.count - 1 { piece = Self.clip(piece, to: levels[k + 1], above: false) }
+                return piece.count >= 3 ? (piece.map(\.point), k) : nil
+            }
+        }
+    }
+
+    /// The part of a convex polygon at or above (or at or below) `level`, its height interpolated
+    /// linearly along the edges (Sutherland–Hodgman against one level).
+    static func clip(_ polygon: [Vertex], to level: Double, above: Bool) -> [Vertex] {
+        let side = { (v: Vertex) in above ? v.value - level : level - v.value }
+        var kept: [Vertex] = []
+        for (a, b) in zip(polygon, polygon.dropFirst() + polygon.prefix(1)) {
+            let sa = side(a), sb = side(b)
+            if sa >= 0 { kept.append(a) }
+            if (sa >= 0) != (sb >= 0) {
+                let t = sa / (sa - sb)
+                kept.append((PagePoint(a.point.x + (b.point.x - a.point.x) * t, a.point.y + (b.point.y - a.point.y) * t), level))
+            }
+        }
+        return kept
     }
 }
 
@@ -191,7 +230,8 @@ struct Facet {
     var depths: [Double]
     /// The depth of its centre, which orders the painting.
     var depth: Double
-    var color: Color
+    /// The facet cut along the level lines (`SurfaceMesh.pieces`), each piece in its band's shaded colour.
+    var pieces: [(polygon: [PagePoint], color: Color)]
 }
 
 /// Everything one camera sees: the projection, the facets far to near, and a depth buffer of
@@ -238,10 +278,13 @@ struct Scene {
                 normal = length > 0 ? normal / length : SIMD3(0, 0, 1)
                 if (normal * projection.toward).sum() < 0 { normal = -normal }
                 let shade = 0.62 + 0.38 * max(0, (normal * light).sum())
-                let base = mesh.bandColor(indices.map { clipped[$0] }.reduce(0, +) / 4)
+                let page = corners.map(projection.page)
+                let pieces = mesh.pieces(zip(page, indices.map { clipped[$0] }).map { ($0, $1) }).map { piece in
+                    let base = mesh.colors[piece.band]
+                    return (piece.polygon, Color(red: base.red * shade, green: base.green * shade, blue: base.blue * shade))
+                }
                 let center = corners.reduce(SIMD3<Double>(), +) / 4
-                facets.append(Facet(corners: corners.map(projection.page), depths: corners.map(projection.depth), depth: projection.depth(center),
-                                    color: Color(red: base.red * shade, green: base.green * shade, blue: base.blue * shade)))
+                facets.append(Facet(corners: page, depths: corners.map(projection.depth), depth: projection.depth(center), pieces: pieces))
             }
         }
         return facets.sorted { $0.depth < $1.depth }

@@ -37,11 +37,11 @@ final class Axes3DTests: XCTestCase {
 
     /// A step f = 1 for y < 0, else 0, seen from the front and a little above: the step's wall is
     /// nearer than the floor behind it and covers it on the page; painted far to near, the wall
-    /// (top band, yellow) shows there, not the floor (bottom band, purple).
+    /// (above the level at 0.05: top band, yellow) shows there, not the floor (bottom band, purple).
     func testANearerFacetHidesAFartherOne() throws {
         let figure = Figure(width: 4, height: 4, projection: .threeD(try Camera(azimuth: -90, elevation: 20)))
         let axes = figure.panels3D[0]
-        axes.surface(x: -1...1, y: -1...1, levels: [-0.5, 0.5, 1.5], resolution: 48) { _, y in y < 0 ? 1 : 0 }
+        axes.surface(x: -1...1, y: -1...1, levels: [-0.5, 0.05, 1.5], resolution: 48) { _, y in y < 0 ? 1 : 0 }
         let raster = figure.rasterize(dpi: 100)
         let scene = axes.scene()
         XCTAssertTrue(zip(scene.facets, scene.facets.dropFirst()).allSatisfy { $0.depth <= $1.depth }, "painted far to near")
@@ -58,7 +58,7 @@ final class Axes3DTests: XCTestCase {
     func testAHiddenLineIsFaint() throws {
         let figure = Figure(width: 4, height: 4, projection: .threeD(try Camera(azimuth: -90, elevation: 20)))
         let axes = figure.panels3D[0]
-        axes.surface(x: -1...1, y: -1...1, levels: [-0.5, 0.5, 1.5]) { _, y in y < 0 ? 1 : 0 }
+        axes.surface(x: -1...1, y: -1...1, levels: [-0.5, 0.05, 1.5]) { _, y in y < 0 ? 1 : 0 }
         let red = Color(hex: 0xE41A1C)
         axes.plot(x: [-0.8, 0.8], y: [0.5, 0.5], style: LineStyle(color: red, width: 3))
         axes.plot(x: [-0.8, 0.8], y: [-0.5, -0.5], style: LineStyle(color: red, width: 3))
@@ -70,6 +70,45 @@ final class Axes3DTests: XCTestCase {
         XCTAssertEqual(seen.green, red.green, accuracy: 0.03)
         XCTAssertGreaterThan(hidden.green, 0.3, "faint red over the yellow wall, got \(hidden)")
         XCTAssertGreaterThan(hidden.green - seen.green, 0.2)
+    }
+
+    /// A facet whose corners lie in different bands is cut along the level lines: each piece lies
+    /// within its band (checked on a height linear in page position, which the cut interpolates
+    /// exactly), together they cover the facet, and a facet inside one band stays whole.
+    func testAFacetCrossingLevelsIsCutIntoPiecesWithinOneBandEach() {
+        let levels = [0.0, 1, 2, 3, 4]
+        let mesh = SurfaceMesh(grid: ScalarGrid(x: 0...1, y: 0...1, columns: 2, rows: 2) { x, _ in x }, height: { x, _ in x }, zRange: 0...4,
+                               levels: levels, colors: Colormap.viridis.bandColors(4))
+        let height = { (p: PagePoint) in 0.2 + 0.24 * p.x + 0.12 * p.y }
+        let square = [PagePoint(0, 0), PagePoint(10, 0), PagePoint(10, 10), PagePoint(0, 10)]
+        let pieces = mesh.pieces(square.map { ($0, height($0)) })
+        XCTAssertEqual(Set(pieces.map(\.band)), [0, 1, 2, 3], "0.2 to 3.8 meets every band")
+        for (polygon, band) in pieces {
+            let low = band == 0 ? -Double.infinity : levels[band], high = band == 3 ? .infinity : levels[band + 1]
+            for p in polygon { XCTAssertTrue(height(p) >= low - 1e-9 && height(p) <= high + 1e-9, "\(p) at \(height(p)) in band \(band)") }
+        }
+        let area = { (polygon: [PagePoint]) in
+            abs(zip(polygon, polygon.dropFirst() + [polygon[0]]).map { $0.x * $1.y - $1.x * $0.y }.reduce(0, +)) / 2
+        }
+        XCTAssertEqual(pieces.map { area($0.polygon) }.reduce(0, +), 100, accuracy: 1e-9)
+        let inside = mesh.pieces(square.map { ($0, 1.5 + 0.01 * $0.x) })
+        XCTAssertEqual(inside.count, 1)
+        XCTAssertEqual(inside.first?.polygon, square)
+        XCTAssertEqual(inside.first?.band, 1)
+    }
+
+    /// Seen from straight above, a plane's band edge lies on its level, not on a facet edge: four
+    /// facets across z = x, the level 0.37 inside the facet from 0.25 to 0.5 (whose mean height is
+    /// above it), and viridis's purple left of x = 0.37, its yellow right of it.
+    func testABandEdgeRunsAlongItsLevelNotAlongTheFacets() throws {
+        let figure = Figure(width: 4, height: 4, projection: .threeD(try Camera(azimuth: -90, elevation: 90)))
+        let axes = figure.panels3D[0]
+        axes.surface(x: 0...1, y: 0...1, levels: [0, 0.37, 1], resolution: 4) { x, _ in x }
+        let raster = figure.rasterize(dpi: 100)
+        let edge = try XCTUnwrap(axes.point(x: 0.37, y: 0.5))
+        let below = raster.color(at: PagePoint(edge.x - 2, edge.y)), above = raster.color(at: PagePoint(edge.x + 2, edge.y))
+        XCTAssertLessThan(below.green, 0.2, "purple left of the level, got \(below)")
+        XCTAssertGreaterThan(above.green, 0.7, "yellow right of the level, got \(above)")
     }
 
     /// A pole's heights are cut to a robust range; a smooth surface keeps its whole range.
