@@ -91,7 +91,8 @@ public enum TrajectoryFigure {
             drawSurface(panel, look, surface)
             results.indices.forEach { fan(panel, $0) }
             paths = zip(results, styles).map { drawPath(panel, $0, $1, window: window, label: legendLabel($0)) }
-            panel.legendPlacement = .outsideRight
+            // Outside the contour plot the paths cover; in 3-D above the colour bar, beside the box.
+            panel.legendPlacement = view == .flat ? .outsideRight : .aboveColorBar
             if let axes = panel as? Axes {
                 for (k, result) in results.enumerated() where groups[k].count == 1 { paths[k].state = StateOverlay(axes, result, show, window: window) }
                 axes.xLabel = "x"

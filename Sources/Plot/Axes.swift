@@ -6,6 +6,10 @@ public enum LegendPlacement: Sendable {
     /// corner would cover some, so the legend never hides what it explains.
     case best
     case outsideRight
+    /// In the figure's right-hand column, above its colour bar, which starts below it: a 3-D
+    /// panel's `best` (its box leaves no free corner, and a column of the legend's own beside the
+    /// colour bar's would stand mostly empty).
+    case aboveColorBar
     case upperLeft, upperRight, lowerLeft, lowerRight
 }
 

@@ -37,7 +37,7 @@ public final class Axes3D: PanelLayout {
     /// Set when an animation turns the camera: the mesh and box are then redrawn in every frame
     /// instead of once in the background.
     public var cameraIsAnimated = false
-    /// nil hides the legend; `best` puts it outside on the right (a 3-D view has no free corner to find).
+    /// nil hides the legend; `best` puts it above the figure's colour bar (a 3-D view has no free corner to find).
     public var legendPlacement: LegendPlacement? = .best
     public var xLabel = "x", yLabel = "y", zLabel = "z"
 
@@ -101,7 +101,7 @@ public final class Axes3D: PanelLayout {
 
     func placeLegend(_ canvas: Canvas) {
         guard legend != nil else { resolvedLegend = nil; return }
-        resolvedLegend = legendPlacement.map { $0 == .best ? .outsideRight : $0 }
+        resolvedLegend = legendPlacement.map { $0 == .best ? .aboveColorBar : $0 }
     }
 
     // MARK: Drawing

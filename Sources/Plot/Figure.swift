@@ -59,8 +59,7 @@ public final class Figure {
         if let title { top += canvas.measure(title, size: Self.titleSize, bold: true).height + 8 }
         if let subtitle { top += canvas.measure(subtitle, size: Self.subtitleSize).height + 4 }
         let barWidth = colorBar?.width(canvas, length: h - top - Self.padding) ?? 0
-        let grid = Rect(x: Self.padding, y: top, width: w - 2 * Self.padding - barWidth, height: h - top - Self.padding)
-        let cellWidth = (grid.width - Double(columns - 1) * Self.columnGap) / Double(columns)
+        var grid = Rect(x: Self.padding, y: top, width: 0, height: h - top - Self.padding)
         let weightSum = rowWeights.reduce(0, +)
         let cellHeights = rowWeights.map { (grid.height - Double(rows - 1) * Self.rowGap) * $0 / weightSum }
 
@@ -68,6 +67,9 @@ public final class Figure {
         // Frames depend on label sizes, label choice on frame sizes, legend placement on both:
         // three rounds settle it.
         for round in 0..<3 {
+            // The column right of the grid holds the colour bar and the legends placed above it.
+            grid.width = w - 2 * Self.padding - max(barWidth, columnLegends.map { $0.size(canvas).width + ColorBar.gap }.max() ?? 0)
+            let cellWidth = (grid.width - Double(columns - 1) * Self.columnGap) / Double(columns)
             for (k, axes) in cells.enumerated() {
                 let length = round == 0 ? (cellWidth * 0.8, cellHeights[k / columns] * 0.8) : (axes.frame.width, axes.frame.height)
                 axes.layoutTicks(canvas, xLength: length.0, yLength: length.1)
@@ -102,19 +104,34 @@ public final class Figure {
         let canvas = Canvas(cr)
         let w = width * 72, h = height * 72
         let grid = frozenGrid ?? layout(canvas, widthPoints: w, heightPoints: h)
-        if layer != .foreground {
-            canvas.fill(Rect(x: 0, y: 0, width: w, height: h), .white)
-            if !textIsAnimated { drawTitles(canvas, grid) }
-        }
+        if layer != .foreground { canvas.fill(Rect(x: 0, y: 0, width: w, height: h), .white) }
         for panel in cells { panel.draw(canvas, layer, textIsAnimated: textIsAnimated) }
         if layer != .foreground, let colorBar, let top = cells.map(\.frame.y).min(), let bottom = cells.map(\.frame.maxY).max() {
-            // Right of the grid, past any legend placed outside a panel.
-            colorBar.draw(canvas, x: grid.maxX, top: top, bottom: bottom)
+            // Right of the grid, past any legend placed outside a panel, below those placed above it.
+            let legendsEnd = columnLegendBoxes(canvas, grid).last.map { $0.box.maxY + 2 * Self.rowGap }
+            colorBar.draw(canvas, x: grid.maxX, top: legendsEnd ?? top, bottom: bottom)
         }
-        if layer != .background && textIsAnimated { drawTitles(canvas, grid) }
+        // Texts that change between frames are foreground, others background.
+        if textIsAnimated ? layer != .background : layer != .foreground { drawTexts(canvas, grid) }
     }
 
-    private func drawTitles(_ canvas: Canvas, _ grid: Rect) {
+    /// The legends of the panels that place theirs above the colour bar.
+    private var columnLegends: [Legend] { cells.filter { $0.resolvedLegend == .aboveColorBar }.compactMap(\.legend) }
+
+    /// Their boxes, one under another from the panels' top, at the right of the column right of
+    /// the grid.
+    func columnLegendBoxes(_ canvas: Canvas, _ grid: Rect) -> [(legend: Legend, box: Rect)] {
+        var y = cells.map(\.frame.y).min() ?? grid.y
+        return columnLegends.map { legend in
+            let box = legend.box(canvas, .aboveColorBar, in: Rect(x: grid.maxX, y: y, width: width * 72 - Self.padding - grid.maxX, height: 0))
+            y = box.maxY + Self.rowGap
+            return (legend, box)
+        }
+    }
+
+    /// The titles, and the legends in the column (drawn over the panels, which a growing label may reach).
+    private func drawTexts(_ canvas: Canvas, _ grid: Rect) {
+        for (legend, box) in columnLegendBoxes(canvas, grid) { legend.draw(canvas, in: box) }
         var y = Self.padding
         if let title {
             y = canvas.text(title, at: PagePoint(grid.x + grid.width / 2, y), size: Self.titleSize, bold: true, anchor: .center, baseline: .top).maxY + 3

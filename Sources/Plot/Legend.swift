@@ -43,7 +43,9 @@ struct Legend {
                 Self.padding * 2 + (columns.map { height(canvas, $0) }.max() ?? 0))
     }
 
-    /// The legend's box for a placement relative to the axes frame.
+    /// The legend's box for a placement relative to the axes frame; for `aboveColorBar`, `frame`
+    /// is the figure's column and the box sits at its top right, so a label that grows in an
+    /// animation grows toward the panel rather than off the figure.
     func box(_ canvas: Canvas, _ placement: LegendPlacement, in frame: Rect) -> Rect {
         let (w, h) = size(canvas), inset = 6.0
         switch placement {
@@ -52,6 +54,7 @@ struct Legend {
         case .lowerLeft: return Rect(x: frame.x + inset, y: frame.maxY - inset - h, width: w, height: h)
         case .lowerRight: return Rect(x: frame.maxX - inset - w, y: frame.maxY - inset - h, width: w, height: h)
         case .outsideRight: return Rect(x: frame.maxX + 10, y: frame.y, width: w, height: h)
+        case .aboveColorBar: return Rect(x: frame.maxX - w, y: frame.y, width: w, height: h)
         }
     }
 

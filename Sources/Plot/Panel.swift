@@ -98,7 +98,8 @@ extension PanelLayout {
         return legend.size(canvas).width + 12
     }
 
-    /// The title centred above the frame (its last line bold) and the legend where it was placed.
+    /// The title centred above the frame (its last line bold) and the legend where it was placed
+    /// (the figure draws one placed above its colour bar).
     func drawTitleAndLegend(_ canvas: Canvas) {
         if let title {
             let lines = title.split(separator: "\n")
@@ -108,7 +109,7 @@ extension PanelLayout {
                             bold: k == lines.count - 1, anchor: .center, baseline: .bottom)
             }
         }
-        if let placement = resolvedLegend, let legend {
+        if let placement = resolvedLegend, placement != .aboveColorBar, let legend {
             legend.draw(canvas, in: legend.box(canvas, placement, in: frame))
         }
     }

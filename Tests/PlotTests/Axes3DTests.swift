@@ -1,3 +1,4 @@
+import CCairo
 import Foundation
 import XCTest
 @testable import Plot
@@ -109,6 +110,35 @@ final class Axes3DTests: XCTestCase {
         let below = raster.color(at: PagePoint(edge.x - 2, edge.y)), above = raster.color(at: PagePoint(edge.x + 2, edge.y))
         XCTAssertLessThan(below.green, 0.2, "purple left of the level, got \(below)")
         XCTAssertGreaterThan(above.green, 0.7, "yellow right of the level, got \(above)")
+    }
+
+    /// A 3-D panel's legend goes in the figure's right-hand column with the colour bar under it,
+    /// so both sit right beside the panel; its right edge stays put when a label grows (an
+    /// animation's changing losses), so it grows toward the panel, not off the figure.
+    func testThe3DLegendSitsAboveTheColorBarBesideThePanel() throws {
+        let figure = Figure(width: 8, height: 5, projection: .threeD(.standard))
+        let axes = figure.panels3D[0]
+        axes.surface(x: -1...1, y: -1...1, levels: [-1, 0, 1]) { x, y in x * x - y * y }
+        let line = axes.plot(x: [0, 0.5], y: [0, 0.5], style: LineStyle(color: .black), label: "a path")
+        figure.colorBar = ColorBar(scale: .bands(levels: [-1, 0, 1]), label: "f(x, y)")
+        let raster = figure.rasterize(dpi: 72)
+        figure.freezeLayout()
+        let grid = try XCTUnwrap(figure.frozenGrid)
+        let canvas = Canvas(cairo_create(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1))!)
+        let box = try XCTUnwrap(figure.columnLegendBoxes(canvas, grid).first?.box)
+        XCTAssertEqual(axes.resolvedLegend, .aboveColorBar)
+        XCTAssertEqual(box.maxX, figure.width * 72 - 10, accuracy: 1e-9, "at the figure's right padding")
+        XCTAssertEqual(box.y, axes.frame.y, accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(axes.frame.maxX, grid.maxX, "the panel keeps clear of the column")
+        XCTAssertLessThanOrEqual(grid.maxX - axes.frame.maxX, 4 + 1e-9, "no room kept beside the panel for the legend")
+        // The bar (its middle, 14 pt right of the grid, 11 pt wide) starts below the legend.
+        let barX = grid.maxX + 14 + 5.5
+        XCTAssertLessThan(raster.color(at: PagePoint(barX, box.maxY + 30)).blue, 0.5, "the top band's yellow below the legend")
+        XCTAssertGreaterThan(raster.color(at: PagePoint(barX, box.y + 3)).blue, 0.9, "the legend's white above it")
+        line.setLabel("a path whose label grew")
+        let grown = try XCTUnwrap(figure.columnLegendBoxes(canvas, grid).first?.box)
+        XCTAssertEqual(grown.maxX, box.maxX, accuracy: 1e-9)
+        XCTAssertLessThan(grown.x, box.x)
     }
 
     /// A pole's heights are cut to a robust range; a smooth surface keeps its whole range.
