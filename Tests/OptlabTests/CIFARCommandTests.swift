@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import XCTest
 
 /// `optlab train`, `evaluate` and `cifar --compare` end to end on a few hundred real images.
@@ -78,6 +79,23 @@ final class CIFARCommandTests: XCTestCase {
         let wrongModel = try runOptlab(["evaluate", "--checkpoint", "run.safetensors", "--model", "resnet18", "--data", data], in: folder)
         XCTAssertEqual(wrongModel.status, 1)
         XCTAssert(wrongModel.stderr.contains("is a checkpoint of model tutorial, not resnet18"), wrongModel.stderr)
+    }
+
+    /// `--convolutions` reaches the layers: labnet's 3×3 convolutions by oneDNN's direct kernels
+    /// round otherwise than by the Winograd `auto` picks on every CPU, and the same choice twice
+    /// gives the same bits.
+    func testTrainConvolutionsChoosesTheAlgorithm() throws {
+        let data = try realDataPath()
+        let folder = try temporaryFolder(self)
+        func weights(_ name: String, _ convolutions: String) throws -> [Float] {
+            let run = try runOptlab(["train", "--epochs", "1", "--train-subset", "64", "--batch-size", "32", "--no-tta",
+                                     "--convolutions", convolutions, "--out", name, "--data", data], in: folder)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return try SafeTensors(contentsOf: folder.appendingPathComponent(name)).floats("layer1.4.conv1.weight")
+        }
+        let direct = try weights("direct.safetensors", "direct")
+        XCTAssert(try weights("again.safetensors", "direct") == direct, "the same choice, other bits")
+        XCTAssert(try weights("auto.safetensors", "auto") != direct, "--convolutions direct ran what auto runs")
     }
 
     func testCtrlCLeavesAResumableCheckpoint() throws {
