@@ -83,6 +83,9 @@ struct CIFARCommand: ParsableCommand {
         if state != nil && (jobOptions.jobs != nil || jobOptions.collect != nil) {
             throw ValidationError("--state is a local run's folder; --jobs and --collect name their own")
         }
+        if jobOptions.jobs != nil && (options.precision != .fp32 || options.convolutions != .auto) {
+            throw ValidationError("--jobs writes job files without --precision or --convolutions (each job runs fp32 with its machine's auto choice): leave them out, or run here")
+        }
         if let target {
             guard target > 0, target <= 1 else { throw ValidationError("--target must be a fraction in (0, 1] (0.8 for 80 %), got \(target)") }
             guard options.validation != nil || jobOptions.collect != nil || tuneOptions.tune != nil else {

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import XCTest
 
 /// `optlab cifar --jobs`, `optlab job` and `optlab cifar --collect` end to end on a grid whose one
@@ -16,6 +17,16 @@ final class JobCommandTests: XCTestCase {
         XCTAssertEqual((job?["optlab"] as? String).map { URL(fileURLWithPath: $0).resolvingSymlinksInPath() },
                        optlabBinary().resolvingSymlinksInPath())
         XCTAssert((job?["data"] as? String)?.hasPrefix("/") == true)
+
+        // Job files carry no precision or algorithm: asking for one is refused, nothing written
+        // (bf16 only where the CPU has it; elsewhere that option is refused for the CPU).
+        let bf16 = Precision.bf16Backward.unsupportedReason == nil ? [["--precision", "bf16-backward"]] : []
+        for option in bf16 + [["--convolutions", "direct"]] {
+            let refused = try runOptlab(grid.map { $0 == "grid" ? "other" : $0 } + option, in: folder)
+            XCTAssertEqual(refused.status, 64, refused.stderr)
+            XCTAssert(refused.stderr.contains("--jobs writes job files without --precision or --convolutions"), refused.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("other").path))
+        }
 
         let again = try runOptlab(grid, in: folder)
         XCTAssertEqual(again.status, 0, again.stderr)
