@@ -85,6 +85,7 @@ public final class BatchStream: Sequence, IteratorProtocol {
         let channel = Channel(capacity: capacity)
         self.channel = channel
         let producer = Thread {
+            defer { channel.producerExited() }
             let order = loader.order(epoch: epoch)
             for index in range {
                 guard channel.put(loader.batch(index, epoch: epoch, order: order)) else { return }
@@ -95,6 +96,8 @@ public final class BatchStream: Sequence, IteratorProtocol {
         producer.start()
     }
 
+    /// Stops the producer and waits for it, so no batch is still being made once the stream is
+    /// gone (a Ctrl-C exits right after; a producer still running then crashed the exit).
     deinit { channel.cancel() }
 
     /// The next batch, waiting for the producer if it is not ready yet; nil after the last one.
@@ -105,7 +108,7 @@ public final class BatchStream: Sequence, IteratorProtocol {
         private let condition = NSCondition()
         private let capacity: Int
         private var ready: [Batch] = []
-        private var finished = false, cancelled = false
+        private var finished = false, cancelled = false, producing = true
 
         init(capacity: Int) { self.capacity = capacity }
 
@@ -136,11 +139,20 @@ public final class BatchStream: Sequence, IteratorProtocol {
             condition.unlock()
         }
 
+        func producerExited() {
+            condition.lock()
+            producing = false
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// Drops the ready batches and returns once the producer has stopped.
         func cancel() {
             condition.lock()
             cancelled = true
             ready.removeAll()
             condition.broadcast()
+            while producing { condition.wait() }
             condition.unlock()
         }
     }
