@@ -97,7 +97,7 @@ public final class BatchStream: Sequence, IteratorProtocol {
     }
 
     /// Stops the producer and waits for it, so no batch is still being made once the stream is
-    /// gone (a Ctrl-C exits right after; a producer still running then crashed the exit).
+    /// gone (a Ctrl-C exits right after, and a crash at such an exit showed the producer still at work).
     deinit { channel.cancel() }
 
     /// The next batch, waiting for the producer if it is not ready yet; nil after the last one.
