@@ -29,9 +29,8 @@ public final class Conv2d: Module, WeightedOperation {
         weight = Weight([outChannels, inChannels, kernel, kernel])
         self.bias = bias ? Weight([outChannels]) : nil
         precision = Precision.current
-        // Both Winograd algorithms compute in float32; bf16 convolutions run oneDNN's direct kernels.
-        algorithm = precision != .fp32 ? .direct : .choose(Conv2d.policy, kernel: kernel, stride: stride, padding: padding,
-                                                           inChannels: inChannels, outChannels: outChannels)
+        algorithm = .choose(Conv2d.policy, precision: precision, kernel: kernel, stride: stride, padding: padding,
+                            inChannels: inChannels, outChannels: outChannels)
     }
 
     /// A replica for one slice of a split batch: this configuration, `other`'s parameter values.
@@ -100,9 +99,10 @@ public final class Conv2d: Module, WeightedOperation {
 
     // MARK: oneDNN descriptions
 
-    /// oneDNN's algorithm for this layer's primitives.
-    private var oneDNNAlgorithm: dnnl_alg_kind_t {
-        algorithm == .oneDNNWinograd ? dnnl_convolution_winograd : dnnl_convolution_direct
+    /// oneDNN's algorithm for a primitive on `weights`' data type: Winograd computes in float32
+    /// only, so in bf16-backward a Winograd forward has a direct bf16 backward.
+    private func oneDNNAlgorithm(_ weights: Desc) -> dnnl_alg_kind_t {
+        algorithm == .oneDNNWinograd && weights.data_type == dnnl_f32 ? dnnl_convolution_winograd : dnnl_convolution_direct
     }
 
     private func geometry(_ src: Desc) -> (strides: [Int64], left: [Int64], right: [Int64]) {
@@ -117,7 +117,7 @@ public final class Conv2d: Module, WeightedOperation {
         let g = geometry(src)
         withOptionalPointer(bias) { bias in
             dnnl(dnnl_convolution_forward_desc_init(&op, training ? dnnl_forward_training : dnnl_forward_inference,
-                                                    oneDNNAlgorithm, &src, &weights, bias,
+                                                    oneDNNAlgorithm(weights), &src, &weights, bias,
                                                     &dst, g.strides, g.left, g.right), "\(label) forward")
         }
         return Primitive(&op, "\(label) forward")
@@ -127,7 +127,7 @@ public final class Conv2d: Module, WeightedOperation {
         var op = dnnl_convolution_desc_t()
         var (diffSrc, weights, diffDst) = (diffSrc, weights, diffDst)
         let g = geometry(diffSrc)
-        dnnl(dnnl_convolution_backward_data_desc_init(&op, oneDNNAlgorithm, &diffSrc, &weights, &diffDst,
+        dnnl(dnnl_convolution_backward_data_desc_init(&op, oneDNNAlgorithm(weights), &diffSrc, &weights, &diffDst,
                                                       g.strides, g.left, g.right), "\(label) backward data")
         return Primitive(&op, hint: hint, "\(label) backward data")
     }
@@ -137,7 +137,7 @@ public final class Conv2d: Module, WeightedOperation {
         var (src, diffWeights, diffDst) = (src, diffWeights, diffDst)
         let g = geometry(src)
         withOptionalPointer(diffBias) { diffBias in
-            dnnl(dnnl_convolution_backward_weights_desc_init(&op, oneDNNAlgorithm, &src, &diffWeights,
+            dnnl(dnnl_convolution_backward_weights_desc_init(&op, oneDNNAlgorithm(src), &src, &diffWeights,
                                                              diffBias, &diffDst, g.strides, g.left, g.right),
                  "\(label) backward weights")
         }
@@ -171,15 +171,18 @@ public enum ConvolutionAlgorithm: Equatable, Sendable, CustomStringConvertible {
     /// of vgg-small, resnet18 and labnet, AMD EPYC with AVX-512); elsewhere optlab's Winograd at the
     /// widest ISA (oneDNN's direct kernels already run about as fast as AVX2's FMA units allow).
     /// Both need a 3×3, stride-1, padding-1 convolution with channel counts that are multiples of
-    /// 16; other convolutions run direct.
-    static func choose(_ policy: ConvolutionPolicy, kernel: Int, stride: Int, padding: Int,
+    /// 16; other convolutions run direct. Both compute in float32: in `bf16` every convolution runs
+    /// direct; in `bf16-backward` the forward may run oneDNN's Winograd (its bf16 backward then runs
+    /// direct), never optlab's, whose forward could not hand its layouts to oneDNN's backward.
+    static func choose(_ policy: ConvolutionPolicy, precision: Precision = .fp32, kernel: Int, stride: Int, padding: Int,
                        inChannels: Int, outChannels: Int) -> ConvolutionAlgorithm {
-        let winograd = Winograd.applies(kernel: kernel, stride: stride, padding: padding,
-                                        inChannels: inChannels, outChannels: outChannels)
+        let winograd = precision != .bf16 && Winograd.applies(kernel: kernel, stride: stride, padding: padding,
+                                                              inChannels: inChannels, outChannels: outChannels)
+        let optlabWinograd = winograd && precision == .fp32
         switch policy {
         case .auto where winograd && KernelISA.oneDNNHasAVX512, .onednnWinograd where winograd && KernelISA.oneDNNHasAVX512:
             return .oneDNNWinograd
-        case .auto where winograd, .winograd where winograd: return .winograd(KernelISA.current)
+        case .auto where optlabWinograd, .winograd where optlabWinograd: return .winograd(KernelISA.current)
         default: return .direct
         }
     }
@@ -189,9 +192,15 @@ public enum ConvolutionAlgorithm: Equatable, Sendable, CustomStringConvertible {
 public enum ConvolutionPolicy: String, CaseIterable, Sendable {
     case auto, winograd, onednnWinograd = "onednn-winograd", direct
 
-    /// Why this CPU cannot run the policy, if it cannot.
-    public var unsupportedReason: String? {
-        self == .onednnWinograd && !KernelISA.oneDNNHasAVX512
-            ? "oneDNN's Winograd convolutions need AVX-512 (avx512_core), which this CPU lacks or ONEDNN_MAX_CPU_ISA excludes" : nil
+    /// Why this CPU, or layers computing in `precision`, cannot run the policy, if they cannot.
+    public func unsupportedReason(in precision: Precision) -> String? {
+        if self == .onednnWinograd && !KernelISA.oneDNNHasAVX512 {
+            return "oneDNN's Winograd convolutions need AVX-512 (avx512_core), which this CPU lacks or ONEDNN_MAX_CPU_ISA excludes"
+        }
+        switch (self, precision) {
+        case (.winograd, .bf16), (.winograd, .bf16Backward), (.onednnWinograd, .bf16):
+            return "Winograd computes in float32; --precision \(precision.rawValue) runs \(precision == .bf16 ? "direct" : "auto, onednn-winograd or direct")"
+        default: return nil
+        }
     }
 }

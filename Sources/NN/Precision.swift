@@ -4,7 +4,8 @@ import CDNNL
 /// dtype=torch.bfloat16)`: their inputs and weights are rounded to bfloat16 on the way in and they
 /// accumulate in float32; their outputs and every gradient are float32, and batch norm, pooling,
 /// the loss and the optimizer (on float32 master weights) stay float32. `bf16-backward`: the
-/// forward in float32, the two backward products (two thirds of the work) in bf16 as above.
+/// forward in float32 (by fp32's algorithm, Winograd where it applies), the two backward products
+/// (two thirds of the work) in bf16 as above, by direct kernels.
 /// Rounding the forward's operands moves a trained labnet's weight gradients by 3–10 % (max-pooling and
 /// ReLU choices flip, batch norm amplifies), rounding the backward's by ~0.3 % (README).
 /// Debian's oneDNN 2.6 ignores `fpmath_mode` for x86 convolutions, so this is done with bf16

@@ -41,7 +41,7 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "Also write the measurements to this CSV file.")
     var csv: String?
 
-    @Option(help: "How 3×3 stride-1 convolutions run: auto (the default choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's), to see what each gains.")
+    @Option(help: "How 3×3 stride-1 convolutions run: auto (the default choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's), to see what each gains. bf16 runs direct; bf16-backward runs its forward by auto, onednn-winograd or direct and its backward direct.")
     var convolutions = ConvolutionPolicy.auto
 
     @Option(help: "What convolutions and linear layers compute in: fp32, bf16 (float32 accumulation, as torch_bench.py --amp bf16) or bf16-backward (the forward in fp32); bf16 needs AVX512_BF16 or AMX.")
@@ -55,8 +55,7 @@ struct BenchCNN: ParsableCommand {
             throw ValidationError("unknown model '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         if selected.isEmpty { throw ValidationError("--models is empty") }
-        if let reason = precision.unsupportedReason { throw ValidationError(reason) }
-        if let reason = convolutions.unsupportedReason { throw ValidationError("--convolutions \(convolutions.rawValue): \(reason)") }
+        try checkKernelSettings(precision: precision, convolutions: convolutions)
     }
 
     private var selected: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -86,14 +85,16 @@ struct BenchCNN: ParsableCommand {
     /// One line per layer, then what the rest of the step took (batch norm, pooling, loss, optimizer).
     private func printLayers(_ f: CNNBenchmark.Throughput) {
         let width = max(24, f.layers.map(\.path.count).max() ?? 0)
-        print("  " + "layer".padding(toLength: width, withPad: " ", startingAt: 0) + "  algorithm              GFLOP/s   share")
+        let algorithmWidth = max(20, f.layers.map(\.algorithm.count).max() ?? 0)
+        print("  " + "layer".padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+              + "algorithm".padding(toLength: algorithmWidth, withPad: " ", startingAt: 0) + "   GFLOP/s   share")
         for layer in f.layers {
             print("  " + layer.path.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                  + layer.algorithm.padding(toLength: 20, withPad: " ", startingAt: 0)
+                  + layer.algorithm.padding(toLength: algorithmWidth, withPad: " ", startingAt: 0)
                   + String(format: " %9.1f %6.1f %%", layer.gigaflopsPerSecond, 100 * layer.seconds / f.profiledSeconds))
         }
         let rest = 1 - f.layers.map(\.seconds).reduce(0, +) / f.profiledSeconds
-        print("  " + "everything else".padding(toLength: width + 32, withPad: " ", startingAt: 0) + String(format: " %6.1f %%", 100 * rest))
+        print("  " + "everything else".padding(toLength: width + algorithmWidth + 12, withPad: " ", startingAt: 0) + String(format: " %6.1f %%", 100 * rest))
     }
 }
 

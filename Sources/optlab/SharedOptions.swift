@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Figures
+import NN
 import Support
 import SurfaceLab
 import Surfaces
@@ -142,4 +143,10 @@ struct ViewOptions: ParsableArguments {
         }
         return view
     }
+}
+
+/// Refuses, in one line, kernel settings this CPU cannot run or that cannot run together.
+func checkKernelSettings(precision: Precision, convolutions: ConvolutionPolicy) throws {
+    if let reason = precision.unsupportedReason { throw ValidationError(reason) }
+    if let reason = convolutions.unsupportedReason(in: precision) { throw ValidationError("--convolutions \(convolutions.rawValue): \(reason)") }
 }

@@ -65,14 +65,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "What convolutions and linear layers compute in: fp32; bf16 with float32 accumulation as torch.autocast does; or bf16-backward, the forward in fp32 and the backward in bf16 (both bf16 modes need AVX512_BF16 or AMX). A resumed run needs the same --precision and --threads for the same bits.")
     var precision = Precision.fp32
 
-    @Option(help: "How 3×3 stride-1 convolutions run in fp32: auto (the fastest choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's); bf16 runs direct. A resumed run needs the same choice for the same bits.")
+    @Option(help: "How 3×3 stride-1 convolutions run in fp32: auto (the fastest choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's). bf16 runs direct; bf16-backward runs its forward by auto, onednn-winograd or direct and its backward direct. A resumed run needs the same choice for the same bits.")
     var convolutions = ConvolutionPolicy.auto
 
     func validate() throws {
         try checkingOptions { try plan(optimizer: nil).check() }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let reason = precision.unsupportedReason { throw ValidationError(reason) }
-        if let reason = convolutions.unsupportedReason { throw ValidationError("--convolutions \(convolutions.rawValue): \(reason)") }
+        try checkKernelSettings(precision: precision, convolutions: convolutions)
     }
 
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {

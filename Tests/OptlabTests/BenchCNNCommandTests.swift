@@ -32,6 +32,17 @@ final class BenchCNNCommandTests: XCTestCase {
         XCTAssert(unknown.stderr.contains("'fft'") && unknown.stderr.contains("winograd"), unknown.stderr)
     }
 
+    /// Winograd computes in float32: asking for it beside a bf16 product is refused, saying so.
+    func testWinogradWithBF16IsRefused() throws {
+        for (precision, convolutions) in [("bf16", "winograd"), ("bf16", "onednn-winograd"), ("bf16-backward", "winograd")] {
+            let result = try runOptlab(["bench", "--models", "tutorial", "--seconds", "0.05",
+                                        "--precision", precision, "--convolutions", convolutions])
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssert(result.stderr.contains("Winograd computes in float32") || result.stderr.contains("needs a CPU with AVX512_BF16"),
+                      result.stderr)
+        }
+    }
+
     /// vgg-small: six convolutions (the stem runs direct, its 3 channels fill no vector) and a linear layer.
     func testExplainNamesEachLayersAlgorithm() throws {
         let result = try runOptlab(["bench", "--models", "vgg-small", "--seconds", "0.05", "--explain"])
