@@ -35,27 +35,19 @@ struct BenchCNN: ParsableCommand {
     @Option(help: "Seconds of training per measurement (inference runs half as long).")
     var seconds = 10.0
 
-    @Option(help: "Kernel threads (default: every available core).")
-    var threads: Int?
-
     @Option(help: "Also write the measurements to this CSV file.")
     var csv: String?
 
-    @Option(help: "How 3×3 stride-1 convolutions run: auto (the default choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's), to see what each gains. bf16 runs direct; bf16-backward runs its forward by auto, onednn-winograd or direct and its backward direct.")
-    var convolutions = ConvolutionPolicy.auto
+    @OptionGroup var kernels: KernelOptions
 
-    @Option(help: "What convolutions and linear layers compute in: fp32, bf16 (float32 accumulation, as torch_bench.py --amp bf16) or bf16-backward (the forward in fp32); bf16 needs AVX512_BF16 or AMX.")
-    var precision = Precision.fp32
 
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         let known = Set(CNNBenchmark.cases.map(\.model))
         for name in selected where !known.contains(name) {
             throw ValidationError("unknown model '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         if selected.isEmpty { throw ValidationError("--models is empty") }
-        try checkKernelSettings(precision: precision, convolutions: convolutions)
     }
 
     private var selected: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -66,10 +58,8 @@ struct BenchCNN: ParsableCommand {
         #endif
         let locks = try PathLock.outputs([csv])
         defer { withExtendedLifetime(locks) {} }
-        if let threads { Threads.set(threads) }
-        Conv2d.policy = convolutions
-        Precision.current = precision
-        print("optlab CNN benchmark, \(Threads.count) threads, \(precision.rawValue), \(convolutions.rawValue) 3×3 convolutions (optlab kernels: \(KernelISA.current.rawValue)), \(seconds) s per measurement")
+        kernels.apply()
+        print("optlab CNN benchmark, \(Threads.count) threads, \(kernels.precision.rawValue), \(kernels.convolutions.rawValue) 3×3 convolutions (optlab kernels: \(KernelISA.current.rawValue)), \(seconds) s per measurement")
         var table = CSVTable(header: CNNBenchmark.csvHeader)
         for (model, batch) in CNNBenchmark.cases where selected.contains(model) {
             let f = try CNNBenchmark.measure(model: model, batch: batch, seconds: seconds, explain: explain)
@@ -98,4 +88,3 @@ struct BenchCNN: ParsableCommand {
     }
 }
 
-extension ConvolutionPolicy: ExpressibleByArgument {}

@@ -83,7 +83,7 @@ struct CIFARCommand: ParsableCommand {
         if state != nil && (jobOptions.jobs != nil || jobOptions.collect != nil) {
             throw ValidationError("--state is a local run's folder; --jobs and --collect name their own")
         }
-        if jobOptions.jobs != nil && (options.precision != .fp32 || options.convolutions != .auto) {
+        if jobOptions.jobs != nil && (options.kernels.precision != .fp32 || options.kernels.convolutions != .auto) {
             throw ValidationError("--jobs writes job files without --precision or --convolutions (each job runs fp32 with its machine's auto choice): leave them out, or run here")
         }
         if let target {
@@ -105,10 +105,10 @@ struct CIFARCommand: ParsableCommand {
         let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
         if let dir = jobOptions.jobs {
             return try jobOptions.write(JobGrid.comparison(specs, seeds: seedList, plan: base), to: dir, data: options.data,
-                                        threads: options.threads, collecting: target.map { " --target \($0)" } ?? "")
+                                        threads: options.kernels.threads, collecting: target.map { " --target \($0)" } ?? "")
         }
         let outputs = try lockedOutputs()
-        options.applyKernelSettings()
+        options.kernels.apply()
         let runs = try runHere(JobGrid.comparison(specs, seeds: seedList, plan: base),
                                announcing: "Comparing \(specs.map(\.label).joined(separator: ", ")) on \(base.model), \(base.epochs) epochs, "
                                    + "batch \(base.batchSize), \(base.trainSubset.map { $0.grouped } ?? "all") training images, "
@@ -149,7 +149,7 @@ struct CIFARCommand: ParsableCommand {
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
         func name(_ step: JobFolder.Step) -> String { "\(step.job.label) seed \(step.job.plan.seed)" }
-        let outcome = try Comparison.run(grid, in: folder, optlab: JobOptions.thisExecutable, data: data, threads: options.threads,
+        let outcome = try Comparison.run(grid, in: folder, optlab: JobOptions.thisExecutable, data: data, threads: options.kernels.threads,
                                          train: train, test: { try CIFAR10.load(.test, from: URL(fileURLWithPath: data)) },
                                          progress: { step in { epoch, epochs, images in
                                              ProgressBar("\(name(step)) epoch \(epoch)/\(epochs)", total: images) } },

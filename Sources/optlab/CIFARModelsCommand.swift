@@ -53,10 +53,10 @@ extension CIFARCommand {
         }
         if let dir = jobOptions.jobs {
             return try jobOptions.write(JobGrid(runs: grid.map { JobGrid.Run(label: $0.spec.label, plan: $0.plan) }), to: dir,
-                                        data: options.data, threads: options.threads, collecting: target.map { " --target \($0)" } ?? "")
+                                        data: options.data, threads: options.kernels.threads, collecting: target.map { " --target \($0)" } ?? "")
         }
         let outputs = try lockedOutputs(also: [modelCostPath])
-        options.applyKernelSettings()
+        options.kernels.apply()
         let runs = try runHere(JobGrid(runs: grid.map { JobGrid.Run(label: $0.spec.label, plan: $0.plan) }),
                                announcing: "Comparing \(models.joined(separator: ", ")) from seed \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) "
                                    + "(the same images in the same order): "

@@ -82,7 +82,7 @@ extension CIFARCommand {
         try OutputFolder.createParent(of: tuningCSVPaths.csv)
         let locks = try PathLock.outputs([figurePath, tuningCSVPaths.csv, tuningCSVPaths.summary])
         defer { withExtendedLifetime(locks) {} }
-        options.applyKernelSettings()
+        options.kernels.apply()
         let train = try CIFAR10.load(.train, from: URL(fileURLWithPath: dataFolder))
         let trials = plan.candidates.map(\.rates.count).reduce(0, +)
         print("Tuning \(plan.candidates.map(\.label).joined(separator: ", ")) on \(plan.base.model): \(trials) trials "
@@ -91,7 +91,7 @@ extension CIFARCommand {
               + "\(plan.base.trainSubset.map { $0.grouped } ?? "all") training images, validation \(plan.base.validation!.count); state in \(folder.path)")
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
-        let outcome = try Tuning.run(plan, in: folder, optlab: JobOptions.thisExecutable, data: dataFolder, threads: options.threads,
+        let outcome = try Tuning.run(plan, in: folder, optlab: JobOptions.thisExecutable, data: dataFolder, threads: options.kernels.threads,
                                      train: train, test: { try CIFAR10.load(.test, from: URL(fileURLWithPath: dataFolder)) },
                                      progress: { step in
             { epoch, epochs, images in
@@ -147,7 +147,7 @@ extension CIFARCommand {
     func writeTuningJobs(_ plan: TuningPlan, to dir: String, data: String) throws {
         let folder = TuningFolder(dir)
         let executable = URL(fileURLWithPath: jobOptions.optlab ?? JobOptions.thisExecutable).standardizedFileURL.path
-        switch try folder.write(plan, optlab: executable, data: data, threads: options.threads) {
+        switch try folder.write(plan, optlab: executable, data: data, threads: options.kernels.threads) {
         case .written(let runs):
             print("""
                 Wrote the tuning to \(folder.path): \(runs) trials (optlab \(executable), data \(data)). Run them with one of:

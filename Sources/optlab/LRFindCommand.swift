@@ -73,7 +73,7 @@ struct LRFindCommand: ParsableCommand {
         try OutputFolder.createParent(of: csvPath)
         let locks = try PathLock.outputs([out, csvPath])
         defer { withExtendedLifetime(locks) {} }
-        options.applyKernelSettings()
+        options.kernels.apply()
         let train = try options.datasets().train
         print("Range test: \(plan.model) with \(LRFinder.label(spec)), batch \(plan.batchSize), seed \(plan.seed), lr \(start) → \(end) over \(iters) steps"
               + (plan.validation.map { ", \($0.count.grouped) images held out" } ?? ""))

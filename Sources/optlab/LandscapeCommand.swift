@@ -90,7 +90,7 @@ struct LandscapeCommand: ParsableCommand {
         let csvPath = csv ?? (out as NSString).deletingPathExtension + ".csv"
         let pathsCSV = (csvPath as NSString).deletingPathExtension + "-paths.csv"
         let workPath = (out as NSString).deletingPathExtension + ".partial"
-        options.applyKernelSettings()
+        options.kernels.apply()
         let (train, test) = try options.datasets()
         let cancellation = Interrupt.watch()
         defer { Interrupt.stopWatching() }
@@ -121,7 +121,7 @@ struct LandscapeCommand: ParsableCommand {
         encoder.outputFormatting = .sortedKeys
         let settings = Settings(plan: from.isEmpty ? plan : nil, specs: specs.map(\.description),
                                 from: from.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                                snapshots: snapshots, lossImages: lossImages, precision: options.precision.rawValue)
+                                snapshots: snapshots, lossImages: lossImages, precision: options.kernels.precision.rawValue)
         let work = try LandscapeWork(workPath, settings: String(decoding: try encoder.encode(settings), as: UTF8.self))
 
         let paths: [LandscapePath]

@@ -145,8 +145,30 @@ struct ViewOptions: ParsableArguments {
     }
 }
 
-/// Refuses, in one line, kernel settings this CPU cannot run or that cannot run together.
-func checkKernelSettings(precision: Precision, convolutions: ConvolutionPolicy) throws {
-    if let reason = precision.unsupportedReason { throw ValidationError(reason) }
-    if let reason = convolutions.unsupportedReason(in: precision) { throw ValidationError("--convolutions \(convolutions.rawValue): \(reason)") }
+/// How the kernels run: a seed gives the same bits again with the same three.
+struct KernelOptions: ParsableArguments {
+    @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
+    var threads: Int?
+
+    @Option(help: "What convolutions and linear layers compute in: fp32; bf16 with float32 accumulation, as torch.autocast (torch_bench.py --amp bf16) does; or bf16-backward, the forward in fp32 and the backward in bf16. Both bf16 modes need AVX512_BF16 or AMX.")
+    var precision = Precision.fp32
+
+    @Option(help: "How 3×3 stride-1 convolutions run: auto (the fastest choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's). bf16 runs direct; bf16-backward runs its forward by auto, onednn-winograd or direct and its backward direct. A seed gives the same bits again, resumed runs included, with the same --threads, --precision and --convolutions.")
+    var convolutions = ConvolutionPolicy.auto
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let reason = precision.unsupportedReason { throw ValidationError(reason) }
+        if let reason = convolutions.unsupportedReason(in: precision) { throw ValidationError("--convolutions \(convolutions.rawValue): \(reason)") }
+    }
+
+    /// Sets threads, precision and algorithms for the networks made from now on.
+    func apply() {
+        if let threads { Threads.set(threads) }
+        Precision.current = precision
+        Conv2d.policy = convolutions
+    }
 }
+
+extension ConvolutionPolicy: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

@@ -59,19 +59,10 @@ struct TrainingOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "airbench's lookahead: every 5 steps the weights and batch-norm statistics move to their running average, decay 0.95⁵·(t/T)³, and the run ends at the average (default: the model's recipe).")
     var emaLookahead: Bool?
 
-    @Option(help: "Kernel threads (default: every available core; 1 is often faster on a busy machine).")
-    var threads: Int?
-
-    @Option(help: "What convolutions and linear layers compute in: fp32; bf16 with float32 accumulation as torch.autocast does; or bf16-backward, the forward in fp32 and the backward in bf16 (both bf16 modes need AVX512_BF16 or AMX). A resumed run needs the same --precision and --threads for the same bits.")
-    var precision = Precision.fp32
-
-    @Option(help: "How 3×3 stride-1 convolutions run in fp32: auto (the fastest choice for this CPU), winograd (optlab's), onednn-winograd (oneDNN's, AVX-512 only) or direct (oneDNN's). bf16 runs direct; bf16-backward runs its forward by auto, onednn-winograd or direct and its backward direct. A resumed run needs the same choice for the same bits.")
-    var convolutions = ConvolutionPolicy.auto
+    @OptionGroup var kernels: KernelOptions
 
     func validate() throws {
         try checkingOptions { try plan(optimizer: nil).check() }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        try checkKernelSettings(precision: precision, convolutions: convolutions)
     }
 
     func plan(optimizer: String?, comparing: Bool = false) throws -> TrainingPlan {
@@ -81,13 +72,6 @@ struct TrainingOptions: ParsableArguments {
                                 labelSmoothing: labelSmoothing, patchWhitening: whiten,
                                 learningRateMultipliers: try lrMultipliers.map { try TrainingPlan.multipliers(parsing: $0) },
                                 batchNormMomentum: bnMomentum, emaLookahead: emaLookahead, comparing: comparing)
-    }
-
-    /// Threads, precision and convolution algorithms of the kernels, set before any network is made.
-    func applyKernelSettings() {
-        if let threads { Threads.set(threads) }
-        Precision.current = precision
-        Conv2d.policy = convolutions
     }
 
     /// Both splits, every file checked; a missing folder says where optlab looked.
@@ -170,7 +154,7 @@ struct TrainCommand: ParsableCommand {
         if exists && !resume {
             throw Failure("\(out) exists: pass --resume to continue that run, or choose another --out")
         }
-        options.applyKernelSettings()
+        options.kernels.apply()
         let (train, test) = try options.datasets()
         let trainer: Trainer
         if resume && exists {
@@ -260,4 +244,3 @@ struct Failure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-extension Precision: ExpressibleByArgument {}
