@@ -31,7 +31,7 @@ final class Engine: @unchecked Sendable {
 /// Calls are made and run in the same context.
 final class ExecutionContext: @unchecked Sendable {
     let stream: dnnl_stream_t
-    private var scratch: Memory?
+    private var shared: [Memory] = []
 
     private init() {
         var stream: dnnl_stream_t?
@@ -39,21 +39,24 @@ final class ExecutionContext: @unchecked Sendable {
         self.stream = stream!
     }
 
-    /// Scratch memory for a primitive: calls of one context run one at a time, so a single buffer
-    /// serves them all. It grows to the largest need; a call points its view at the current buffer
-    /// before each run (`refresh`), so an outgrown buffer is freed after the step instead of being
-    /// kept by the calls made before it grew (with oneDNN's AVX-512 kernels, whose scratch reaches
-    /// ~150 MB for resnet18, the kept chain cost ~700 MB).
-    func scratchpad(_ desc: Desc) -> Memory {
-        if scratch == nil || scratch!.desc.byteCount < desc.byteCount {
-            scratch = Memory(plainDesc([(desc.byteCount + 3) / 4]))
+    /// A view of shared buffer `slot`: calls of one context run one at a time, so one buffer serves
+    /// every call's scratch, and one each the copies that live only while a layer's calls run. Each
+    /// grows to the largest need; a call points its views at the current buffer before each run
+    /// (`refresh`), so an outgrown buffer is freed after the step instead of being kept by the calls
+    /// made before it grew (with oneDNN's AVX-512 kernels, whose scratch reaches ~150 MB for
+    /// resnet18, the kept chain cost ~700 MB).
+    func shared(_ desc: Desc, _ slot: SharedSlot) -> Memory {
+        while shared.count <= slot.rawValue { shared.append(Memory(plainDesc([16]))) }
+        if shared[slot.rawValue].desc.byteCount < desc.byteCount {
+            shared[slot.rawValue] = Memory(plainDesc([(desc.byteCount + 3) / 4]))
         }
-        return Memory(desc, borrowing: scratch!.data, keeping: scratch)
+        return Memory(desc, borrowing: shared[slot.rawValue].data, keeping: shared[slot.rawValue], slot: slot)
     }
 
-    /// Points `view` (made by `scratchpad`) at the current buffer if that has grown since.
+    /// Points `view` (made by `shared`) at its slot's current buffer if that has grown since.
     func refresh(_ view: Memory) {
-        if let scratch, view.data != scratch.data { view.rebind(to: scratch) }
+        guard let slot = view.slot?.rawValue else { return }
+        if view.data != shared[slot].data { view.rebind(to: shared[slot]) }
     }
 
     private var buffers: [(pointer: UnsafeMutablePointer<Float>, count: Int)] = []
@@ -180,6 +183,14 @@ enum OpenMP {
     }
 }
 
+/// What each shared buffer of an execution context holds: the primitives' scratch, and the
+/// activation-sized copies a convolution or linear layer makes in other layouts or types (bf16)
+/// for its own calls only. A layer whose forward copied its input makes the copy again for its
+/// backward, since later layers reuse the buffer (in bf16 that kept a bf16 copy of every input).
+enum SharedSlot: Int {
+    case scratchpad, input, outputGradient, outputGradientForData, inputForWeights
+}
+
 // MARK: - Memory descriptors
 
 typealias Desc = dnnl_memory_desc_t
@@ -228,6 +239,8 @@ final class Memory {
     private(set) var data: UnsafeMutableRawPointer
     private let owned: Bool
     private var owner: Memory?
+    /// The execution context's shared buffer this memory views, if it does.
+    let slot: SharedSlot?
 
     init(_ desc: Desc) {
         self.desc = desc
@@ -237,15 +250,17 @@ final class Memory {
         raw!.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         data = raw!
         owned = true
+        slot = nil
         handle = Memory.create(desc, data)
     }
 
     /// A view of storage owned elsewhere; `keeping` holds the owner alive as long as the view.
-    init(_ desc: Desc, borrowing pointer: UnsafeMutableRawPointer, keeping owner: Memory? = nil) {
+    init(_ desc: Desc, borrowing pointer: UnsafeMutableRawPointer, keeping owner: Memory? = nil, slot: SharedSlot? = nil) {
         self.desc = desc
         data = pointer
         owned = false
         self.owner = owner
+        self.slot = slot
         handle = Memory.create(desc, pointer)
     }
 
@@ -335,21 +350,21 @@ struct Call {
     let primitive: Primitive
     let args: [dnnl_exec_arg_t]
     private let memories: [Memory]  // keeps every bound memory alive as long as the call
-    private let scratch: Memory?
+    private let sharedViews: [Memory]
 
     init(_ primitive: Primitive, _ args: [(Int32, Memory)]) {
         self.primitive = primitive
         var args = args
         let scratch = primitive.desc(dnnl_query_scratchpad_md)
-        self.scratch = scratch.byteCount > 0 ? ExecutionContext.current.scratchpad(scratch) : nil
-        if let view = self.scratch { args.append((DNNL_ARG_SCRATCHPAD, view)) }
+        if scratch.byteCount > 0 { args.append((DNNL_ARG_SCRATCHPAD, ExecutionContext.current.shared(scratch, .scratchpad))) }
         self.args = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
         memories = args.map(\.1)
+        sharedViews = memories.filter { $0.slot != nil }
     }
 
     /// Runs in the context the call was made in (see `ExecutionContext`).
     func run(on stream: dnnl_stream_t) {
-        if let scratch { ExecutionContext.current.refresh(scratch) }
+        for view in sharedViews { ExecutionContext.current.refresh(view) }
         args.withUnsafeBufferPointer { a in
             dnnl(dnnl_primitive_execute(primitive.primitive, stream, Int32(a.count), a.baseAddress), "execute")
         }
@@ -364,11 +379,11 @@ func run(_ calls: [Call]) {
     dnnl(dnnl_stream_wait(stream), "stream_wait")
 }
 
-/// `memory` in layout `wanted`: itself when it already is, else a new memory plus the reorder
-/// that fills it (to be run each time the source changes).
-func conform(_ memory: Memory, to wanted: Desc) -> (memory: Memory, reorder: Call?) {
+/// `memory` in layout `wanted`: itself when it already is, else a new memory (or a view of shared
+/// buffer `slot`) plus the reorder that fills it (to be run each time the source changes).
+func conform(_ memory: Memory, to wanted: Desc, sharing slot: SharedSlot? = nil) -> (memory: Memory, reorder: Call?) {
     if same(memory.desc, wanted) { return (memory, nil) }
-    let target = Memory(wanted)
+    let target = slot.map { ExecutionContext.current.shared(wanted, $0) } ?? Memory(wanted)
     return (target, Call(Primitive(reorder: memory.desc, to: wanted), [(DNNL_ARG_FROM, memory), (DNNL_ARG_TO, target)]))
 }
 

@@ -39,6 +39,8 @@ final class WeightedPlan: LayerPlan {
     private let weight: Weight
     private let inputShape: [Int], outputShape: [Int]
     private let src: Memory
+    /// Copies the input into the forward's layout or type, if it differs, into a shared buffer.
+    private let srcReorder: Call?
     private let userWeights: Memory, weights: Memory
     private var backward: (dy: Memory, inputGradient: Bool, calls: [Call], dx: Memory?)?
 
@@ -58,8 +60,7 @@ final class WeightedPlan: LayerPlan {
         let low = op.precision.forwardType
         forward = op.forward(src: anyDesc(inputShape, low), weights: desc(op.weightShape, op.weightTag, low),
                              bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: training)
-        let (src, srcReorder) = conform(x, to: forward.desc(dnnl_query_src_md))
-        self.src = src
+        (src, srcReorder) = conform(x, to: forward.desc(dnnl_query_src_md), sharing: .input)
         // Weights stay in PyTorch's layout (the optimizer updates them there); oneDNN's blocked
         // copy is refreshed by a reorder before every forward.
         userWeights = Memory(plainDesc(op.weightShape), borrowing: weight.valuePointer)
@@ -88,7 +89,8 @@ final class WeightedPlan: LayerPlan {
     /// The backward calls for gradient memory `dy`, built on first use.
     private func backwardCalls(_ dy: Memory, inputGradient: Bool) -> (calls: [Call], dx: Memory?) {
         if let b = backward, b.dy === dy, b.inputGradient == inputGradient { return (b.calls, b.dx) }
-        var calls: [Call] = []
+        // Other layers have used the shared buffer of the forward's input copy since: made again.
+        var calls = [srcReorder].compactMap { $0 }
         let low = op.precision.backwardType
         // oneDNN takes a backward's layouts from a forward of its data types; where the forward ran
         // in float32 and the backward runs in bf16, one is made as that hint only.
@@ -97,9 +99,9 @@ final class WeightedPlan: LayerPlan {
                          bias: op.bias.map { plainDesc($0.shape) }, dst: anyDesc(outputShape), training: true)
         let bw = op.backwardWeights(src: anyDesc(inputShape, low), diffWeights: desc(op.weightShape, op.weightTag),
                                     diffBias: op.bias.map { plainDesc($0.shape) }, diffDst: anyDesc(outputShape, low), hint: hint)
-        let (dyW, dyReorder) = conform(dy, to: bw.desc(dnnl_query_diff_dst_md))
-        let (srcW, srcReorder) = conform(src, to: bw.desc(dnnl_query_src_md))
-        calls += [dyReorder, srcReorder].compactMap { $0 }
+        let (dyW, dyReorder) = conform(dy, to: bw.desc(dnnl_query_diff_dst_md), sharing: .outputGradient)
+        let (srcW, srcWReorder) = conform(src, to: bw.desc(dnnl_query_src_md), sharing: .inputForWeights)
+        calls += [dyReorder, srcWReorder].compactMap { $0 }
         let userGrad = Memory(plainDesc(op.weightShape), borrowing: weight.gradPointer)
         let chosen = bw.desc(dnnl_query_diff_weights_md)
         let diffWeights = same(chosen, userGrad.desc) ? userGrad : Memory(chosen)
@@ -114,7 +116,7 @@ final class WeightedPlan: LayerPlan {
             let bd = op.backwardData(diffSrc: anyDesc(inputShape), weights: desc(op.weightShape, op.weightTag, low),
                                      diffDst: anyDesc(outputShape, low), hint: hint)
             let wantedDy = bd.desc(dnnl_query_diff_dst_md)
-            let (dyD, dyDReorder) = same(wantedDy, dyW.desc) ? (dyW, nil) : conform(dy, to: wantedDy)
+            let (dyD, dyDReorder) = same(wantedDy, dyW.desc) ? (dyW, nil) : conform(dy, to: wantedDy, sharing: .outputGradientForData)
             let wantedW = bd.desc(dnnl_query_weights_md)
             let (w, wReorder) = same(wantedW, weights.desc) ? (weights, nil) : conform(userWeights, to: wantedW)
             let diffSrc = Memory(bd.desc(dnnl_query_diff_src_md))
