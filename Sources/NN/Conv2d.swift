@@ -174,7 +174,7 @@ public enum ConvolutionAlgorithm: Equatable, Sendable, CustomStringConvertible {
     /// 16; other convolutions run direct. Both compute in float32: in `bf16` every convolution runs
     /// direct; in `bf16-backward` the forward may run oneDNN's Winograd (its bf16 backward then runs
     /// direct), never optlab's, whose forward could not hand its layouts to oneDNN's backward.
-    static func choose(_ policy: ConvolutionPolicy, precision: Precision = .fp32, kernel: Int, stride: Int, padding: Int,
+    static func choose(_ policy: ConvolutionPolicy, precision: Precision, kernel: Int, stride: Int, padding: Int,
                        inChannels: Int, outChannels: Int) -> ConvolutionAlgorithm {
         let winograd = precision != .bf16 && Winograd.applies(kernel: kernel, stride: stride, padding: padding,
                                                               inChannels: inChannels, outChannels: outChannels)

@@ -40,7 +40,6 @@ struct BenchCNN: ParsableCommand {
 
     @OptionGroup var kernels: KernelOptions
 
-
     func validate() throws {
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         let known = Set(CNNBenchmark.cases.map(\.model))

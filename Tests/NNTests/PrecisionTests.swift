@@ -19,7 +19,7 @@ final class PrecisionTests: XCTestCase {
     /// With only the backward in bf16 the forward is float32's, by the same kernels, so the logits
     /// are its bits; the gradients move by the rounding of the backward's operands alone.
     func testBF16BackwardMatchesFP32WithinBF16Rounding() throws {
-        try compare(.bf16Backward, logitsWithin: 1e-300, gradientsWithin: 1e-2)
+        try compare(.bf16Backward, logitsWithin: 0, gradientsWithin: 1e-2)
     }
 
     func compare(_ precision: Precision, logitsWithin logitTolerance: Double, gradientsWithin gradientTolerance: Double) throws {
@@ -32,7 +32,7 @@ final class PrecisionTests: XCTestCase {
         let (lossLow, lossFull) = (CrossEntropyLoss(), CrossEntropyLoss())
         let logitsLow = Array(try low.forward(x, training: true).storage)
         let logitsFull = Array(try full.forward(x, training: true).storage)
-        XCTAssertLessThan(relativeError(logitsLow, logitsFull), logitTolerance)
+        XCTAssertLessThanOrEqual(relativeError(logitsLow, logitsFull), logitTolerance)
         _ = try lossLow(low.forward(x, training: true), labels)
         _ = try lossFull(full.forward(x, training: true), labels)
         low.backward(lossLow.gradient)
@@ -45,7 +45,7 @@ final class PrecisionTests: XCTestCase {
             XCTAssertLessThan(error, gradientTolerance, a.name)
             XCTAssertGreaterThan(error, 1e-4, "\(a.name): bf16 layers computed in float32")
         }
-        XCTAssertLessThan(relativeError(Array(try low.forward(x, training: false).storage),
+        XCTAssertLessThanOrEqual(relativeError(Array(try low.forward(x, training: false).storage),
                                         Array(try full.forward(x, training: false).storage)), logitTolerance, "evaluation")
     }
 
@@ -62,7 +62,7 @@ final class PrecisionTests: XCTestCase {
         XCTAssertEqual(algorithm(.bf16Backward, .auto), KernelISA.oneDNNHasAVX512 ? .oneDNNWinograd : .direct)
         XCTAssertEqual(algorithm(.bf16Backward, .direct), .direct)
         XCTAssertEqual(ConvolutionPolicy.winograd.unsupportedReason(in: .fp32), nil)
-        XCTAssertNotNil(ConvolutionPolicy.winograd.unsupportedReason(in: .bf16Backward))
+        XCTAssert(ConvolutionPolicy.winograd.unsupportedReason(in: .bf16Backward)?.contains("Winograd computes in float32") == true)
         XCTAssertNotNil(ConvolutionPolicy.onednnWinograd.unsupportedReason(in: .bf16))
     }
 }
