@@ -83,15 +83,20 @@ public final class Conv2d: Module, WeightedOperation {
                                 outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: true,
                                 outputMemory: outputMemory)
         }
-        LayerProfile.measure(self, algorithm.description + precision.suffix, multiplyAdds: multiplyAdds(plan)) { plan.runForward() }
+        LayerProfile.measure(self, name(plan), multiplyAdds: multiplyAdds(plan)) { plan.runForward() }
         return plan.output
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
         let plan = plans.lastPlan(label)
-        return LayerProfile.measure(self, algorithm.description + precision.suffix, multiplyAdds: (inputGradient ? 2 : 1) * multiplyAdds(plan)) {
+        return LayerProfile.measure(self, name(plan), multiplyAdds: (inputGradient ? 2 : 1) * multiplyAdds(plan)) {
             plan.runBackward(dy, inputGradient: inputGradient)
         }
+    }
+
+    /// The algorithm's name for `--explain`, with the tile size the input's shape chose for Winograd.
+    private func name(_ plan: any LayerPlan) -> String {
+        ((plan as? WinogradPlan)?.name ?? algorithm.description) + precision.suffix
     }
 
     /// A direct convolution's multiply-adds for one pass: one per weight tap feeding each output.
@@ -153,8 +158,8 @@ public enum ConvolutionAlgorithm: Equatable, Sendable, CustomStringConvertible {
     case direct
     /// oneDNN 2.6's Winograd F(4×4, 3×3): AVX-512 only, 3×3 stride-1 convolutions.
     case oneDNNWinograd
-    /// optlab's Winograd F(2×2, 3×3) (`Winograd`) with that ISA's matrix products; the ISA changes
-    /// the speed only, never the bits.
+    /// optlab's Winograd, F(4×4, 3×3) or F(2×2, 3×3) by the input's size (`Winograd.tileSize`), with
+    /// that ISA's matrix products; the ISA changes the speed only, never the bits.
     case winograd(KernelISA)
 
     public var description: String {
@@ -166,10 +171,10 @@ public enum ConvolutionAlgorithm: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The algorithm for a convolution of this shape under `policy`. `auto`: where oneDNN runs
-    /// AVX-512, its Winograd F(4×4, 3×3) (a quarter of a direct convolution's multiplications, where
-    /// optlab's F(2×2, 3×3) does 4/9; it measured faster than optlab's at 16 lanes on every layer
-    /// of vgg-small, resnet18 and labnet, AMD EPYC with AVX-512); elsewhere optlab's Winograd at the
-    /// widest ISA (oneDNN's direct kernels already run about as fast as AVX2's FMA units allow).
+    /// AVX-512, its Winograd F(4×4, 3×3) (it measured faster than optlab's F(2×2) at 16 lanes on
+    /// every layer of vgg-small, resnet18 and labnet, AMD EPYC with AVX-512; optlab's F(4×4) came
+    /// later and has not met an AVX-512 CPU); elsewhere optlab's Winograd at the widest ISA
+    /// (oneDNN's direct kernels already run about as fast as AVX2's FMA units allow).
     /// Both need a 3×3, stride-1, padding-1 convolution with channel counts that are multiples of
     /// 16; other convolutions run direct. Both compute in float32: in `bf16` every convolution runs
     /// direct; in `bf16-backward` the forward may run oneDNN's Winograd (its bf16 backward then runs

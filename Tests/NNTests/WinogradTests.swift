@@ -1,10 +1,10 @@
 import XCTest
 @testable import NN
 
-/// Winograd's F(2×2, 3×3) convolutions, at every vector width this CPU runs, and oneDNN's own
-/// Winograd where it has one, against oneDNN's direct convolutions on the same weights: outputs,
-/// weight and bias gradients, and (through the convolution in front) the input gradient, on shapes
-/// with odd sizes, partial tiles, single pixels and batches that span several tile blocks.
+/// Winograd's F(4×4, 3×3) and F(2×2, 3×3) convolutions, at every vector width this CPU runs, and
+/// oneDNN's own Winograd where it has one, against oneDNN's direct convolutions on the same weights:
+/// outputs, weight and bias gradients, and (through the convolution in front) the input gradient,
+/// on shapes with odd sizes, partial tiles, single pixels and batches that span several tile blocks.
 final class WinogradTests: XCTestCase {
     func compare(_ algorithm: ConvolutionAlgorithm, inChannels: Int, outChannels: Int, bias: Bool, input shape: [Int],
                  file: StaticString = #filePath, line: UInt = #line) throws {
@@ -33,14 +33,29 @@ final class WinogradTests: XCTestCase {
                     tolerance: 1e-5, "evaluation output \(shape)", file: file, line: line)
     }
 
+    /// (in, out, bias, input shape); the input's height and width choose the tile size.
+    static let cases: [(Int, Int, Bool, [Int])] = [
+        (16, 32, true, [3, 5, 7, 9]),  // F(4×4), partial tiles both ways
+        (32, 16, false, [2, 3, 8, 8]),  // F(4×4)
+        (16, 16, true, [2, 3, 1, 1]),  // F(2×2), one pixel
+        (48, 80, false, [2, 3, 2, 3]),  // F(2×2); 48 and 80 columns: 16-lane 32-column blocks plus a 16-column one
+        (16, 16, true, [40, 3, 6, 5]),  // F(2×2), interior tiles, several blocks per thread
+        (16, 16, false, [20, 3, 31, 32]),  // F(4×4), several blocks per thread, the last one partial
+    ]
+
     func compareShapes(_ algorithm: ConvolutionAlgorithm, file: StaticString = #filePath, line: UInt = #line) throws {
-        try compare(algorithm, inChannels: 16, outChannels: 32, bias: true, input: [3, 5, 7, 9], file: file, line: line)
-        try compare(algorithm, inChannels: 32, outChannels: 16, bias: false, input: [2, 3, 8, 8], file: file, line: line)
-        try compare(algorithm, inChannels: 16, outChannels: 16, bias: true, input: [2, 3, 1, 1], file: file, line: line)
-        // 48 and 80 columns: a 16-lane kernel's 32-column blocks plus a 16-column one.
-        try compare(algorithm, inChannels: 48, outChannels: 80, bias: false, input: [2, 3, 2, 3], file: file, line: line)
-        // 20 × 16 × 16 tiles: several blocks per thread, the last one partial.
-        try compare(algorithm, inChannels: 16, outChannels: 16, bias: false, input: [20, 3, 31, 32], file: file, line: line)
+        for (inChannels, outChannels, bias, shape) in Self.cases {
+            try compare(algorithm, inChannels: inChannels, outChannels: outChannels, bias: bias, input: shape, file: file, line: line)
+        }
+    }
+
+    /// The tile with fewer multiplications, F(2×2) on a tie; the cases above run both.
+    func testTileSizeByImageSize() {
+        for (height, width, size) in [(1, 1, 2), (2, 3, 2), (5, 6, 2), (6, 6, 2), (3, 3, 4), (4, 4, 4), (7, 9, 4), (8, 8, 4),
+                                      (16, 16, 4), (31, 32, 4), (2, 32, 2)] {
+            XCTAssertEqual(Winograd.tileSize(height: height, width: width), size, "\(height)×\(width)")
+        }
+        XCTAssertEqual(Set(Self.cases.map { Winograd.tileSize(height: $0.3[2], width: $0.3[3]) }), [2, 4])
     }
 
     func testEveryAvailableWidthMatchesDirectConvolution() throws {
