@@ -499,8 +499,8 @@ extension Winograd {
     /// m for a convolution of `height` × `width` images: the tile with fewer multiplications, F(2×2)
     /// on a tie (it rounds less). F(4×4) does 0.56× F(2×2)'s wherever its tiles fill the image; its
     /// partial tiles waste more, so F(2×2) wins at 1 or 2 pixels along a side and ties at 5 or 6.
-    /// Measured on the AVX2-only AMD EPYC (Zen 3), training: vgg-small 1.25–1.33× and labnet
-    /// 1.25–1.37× F(2×2)'s images per second.
+    /// Training on the AVX2-only AMD EPYC (Zen 3), three rounds: vgg-small at 1.25–1.44× F(2×2)'s
+    /// images per second, labnet 1.15–1.29×, resnet18 1.05–1.65×.
     static func tileSize(height: Int, width: Int) -> Int {
         func multiplications<T: WinogradTile>(_: T.Type) -> Int {
             (height + T.size - 1) / T.size * ((width + T.size - 1) / T.size) * T.elements
