@@ -14,6 +14,9 @@ public final class Conv2d: Module, WeightedOperation {
     /// How this layer runs: `ConvolutionAlgorithm.choose` under `policy` when it is made; tests
     /// and `bench` compare algorithms by setting it before the first forward.
     public internal(set) var algorithm: ConvolutionAlgorithm
+    /// The max pool right after this layer in its `Sequential`, which a Winograd plan may run as it
+    /// writes its output (`Pool2d.fusedPlan`); weak, as the container owns both.
+    weak var followingPool: Pool2d?
     /// The policy convolutions created from now on are chosen under.
     nonisolated(unsafe) public static var policy = ConvolutionPolicy.auto
 
@@ -78,7 +81,9 @@ public final class Conv2d: Module, WeightedOperation {
             guard s[2] + 2 * padding >= kernel, s[3] + 2 * padding >= kernel else {
                 throw ShapeError("\(label): input \(s[2])×\(s[3]) is smaller than the \(kernel)×\(kernel) kernel")
             }
-            if case .winograd(let isa) = algorithm { return WinogradPlan(self, isa: isa, input: x, outputMemory: outputMemory) }
+            if case .winograd(let isa) = algorithm {
+                return WinogradPlan(self, isa: isa, input: x, pool: followingPool, outputMemory: outputMemory)
+            }
             return WeightedPlan(self, weight: weight, input: x,
                                 outputShape: [s[0], outChannels, outputSize(s[2]), outputSize(s[3])], training: true,
                                 outputMemory: outputMemory)
@@ -100,7 +105,9 @@ public final class Conv2d: Module, WeightedOperation {
     }
 
     /// A direct convolution's multiply-adds for one pass: one per weight tap feeding each output.
-    private func multiplyAdds(_ plan: any LayerPlan) -> Int { plan.output.shape.reduce(1, *) * inChannels * kernel * kernel }
+    private func multiplyAdds(_ plan: any LayerPlan) -> Int {
+        ((plan as? WinogradPlan)?.convolutionOutput.shape ?? plan.output.shape).reduce(1, *) * inChannels * kernel * kernel
+    }
 
     // MARK: oneDNN descriptions
 

@@ -70,12 +70,14 @@ public final class Sequential: Module {
 
     public init(named: [(String, Module)]) {
         layers = named.map { (name: $0.0, module: $0.1) }
-        // BatchNorm → ReLU runs as one pass over memory (BatchNorm2d applies the ReLU).
+        // BatchNorm → ReLU runs as one pass over memory (BatchNorm2d applies the ReLU), and a
+        // convolution may pool as it writes (Conv2d.followingPool).
         for (current, next) in zip(layers, layers.dropFirst()) {
             if let norm = current.module as? BatchNorm2d, let relu = next.module as? ReLU {
                 norm.appliesReLU = true
                 relu.absorbed = true
             }
+            if let conv = current.module as? Conv2d, let pool = next.module as? Pool2d { conv.followingPool = pool }
         }
     }
 

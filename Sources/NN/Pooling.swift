@@ -14,6 +14,8 @@ public class Pool2d: Module {
     let kind: Kind
     let kernel: Int, stride: Int, padding: Int
     private var plans = PlanCache<Plan>()
+    /// Plans whose pooling the convolution in front does as it writes its output (`fusedPlan`).
+    private(set) var fusedPlans: [Plan] = []
 
     init(_ kind: Kind, kernel: Int, stride: Int, padding: Int) {
         precondition(kind == .global || (kernel > 0 && stride > 0 && padding >= 0 && 2 * padding <= kernel),
@@ -27,7 +29,10 @@ public class Pool2d: Module {
     final class Plan {
         /// A reorder to plain NCHW for the rare layout the loops do not address (empty otherwise).
         let calls: [Call]
-        let input: Memory, output: Memory
+        /// The input; nil when the convolution in front pools as it writes (`fusedPlan`), so no
+        /// unpooled output exists.
+        let input: Memory?
+        let inputDesc: Desc, output: Memory
         let windows: Windows
         /// Training max pooling: for each output unit, where in the window each lane's maximum lies.
         let argmax: UnsafeMutableBufferPointer<SIMD8<Float>>?
@@ -35,8 +40,8 @@ public class Pool2d: Module {
         let parallel: Bool
         var backward: (dy: Memory, calls: [Call], conformed: Memory, dx: Memory)?
 
-        init(calls: [Call], input: Memory, output: Memory, windows: Windows, recordsArgmax: Bool) {
-            self.calls = calls; self.input = input; self.output = output; self.windows = windows
+        init(calls: [Call], input: Memory?, inputDesc: Desc, output: Memory, windows: Windows, recordsArgmax: Bool) {
+            self.calls = calls; self.input = input; self.inputDesc = inputDesc; self.output = output; self.windows = windows
             argmax = recordsArgmax ? .allocate(capacity: windows.outputUnits) : nil
             parallel = windows.inputUnits >= Windows.parallelUnits
         }
@@ -53,9 +58,11 @@ public class Pool2d: Module {
     }
 
     override func forward(_ x: Memory, training: Bool) throws -> Memory {
-        let plan = try plans.plan(x, training: training) { try makePlan(x, training: training) }
+        let fused = fusedPlans.first { $0.output === x }
+        let plan = try plans.plan(x, training: training, eitherMode: fused != nil) { try fused ?? makePlan(x, training: training) }
+        guard let unpooled = plan.input else { return plan.output }  // pooled already, as the convolution wrote
         if !plan.calls.isEmpty { run(plan.calls) }
-        let (w, input, output) = (plan.windows, plan.input.floats.baseAddress!, plan.output.floats.baseAddress!)
+        let (w, input, output) = (plan.windows, unpooled.floats.baseAddress!, plan.output.floats.baseAddress!)
         switch kind {
         case .max:
             let argmax = plan.argmax?.baseAddress
@@ -82,8 +89,24 @@ public class Pool2d: Module {
         let output = outputMemory(denseDesc([s[0], s[1], oh, ow], like: input.desc, inputLayout))
         let windows = Windows(kernel: (kh, kw), stride: st, padding: pad, input: inputLayout,
                               output: ChannelLayout(output.desc)!, channels: s[1])
-        return Plan(calls: [reorder].compactMap { $0 }, input: input, output: output, windows: windows,
+        return Plan(calls: [reorder].compactMap { $0 }, input: input, inputDesc: input.desc, output: output, windows: windows,
                     recordsArgmax: training && kind == .max)
+    }
+
+    /// A plan for pooling a convolution's output of layout `desc` (nChw8c) that the convolution
+    /// computes itself, tile by tile as it writes (`Winograd.transformOutput`), so that the unpooled
+    /// output never goes through memory; nil unless this is a 2×2 max pool of stride 2 without
+    /// padding over an even height and width, whose windows never straddle two of the tiles.
+    func fusedPlan(convolutionOutput desc: Desc) -> Plan? {
+        let s = desc.shape
+        guard kind == .max, kernel == 2, stride == 2, padding == 0, s[2] % 2 == 0, s[3] % 2 == 0,
+              let layout = ChannelLayout(desc), layout.block == 8 else { return nil }
+        let output = outputMemory(denseDesc([s[0], s[1], s[2] / 2, s[3] / 2], like: desc, layout))
+        let windows = Windows(kernel: (2, 2), stride: 2, padding: 0, input: layout, output: ChannelLayout(output.desc)!, channels: s[1])
+        let plan = Plan(calls: [], input: nil, inputDesc: desc, output: output, windows: windows, recordsArgmax: true)
+        if fusedPlans.count == 6 { fusedPlans.removeFirst() }  // as PlanCache keeps a few shapes
+        fusedPlans.append(plan)
+        return plan
     }
 
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
@@ -91,7 +114,7 @@ public class Pool2d: Module {
         let plan = plans.lastPlan(label)
         if plan.backward == nil || plan.backward!.dy !== dy {
             let (dyC, reorder) = conform(dy, to: plan.output.desc)
-            plan.backward = (dy, [reorder].compactMap { $0 }, dyC, Memory(plan.input.desc))
+            plan.backward = (dy, [reorder].compactMap { $0 }, dyC, Memory(plan.inputDesc))
         }
         let b = plan.backward!
         if !b.calls.isEmpty { run(b.calls) }
@@ -220,23 +243,20 @@ struct Windows: @unchecked Sendable {
                 for s in 0..<units {
                     var row = from + 8 * s + rows.lowerBound * x.sH + cols.lowerBound * x.sW
                     var rowIndex = SIMD8<Float>(repeating: Float((rows.lowerBound - top) * kw + cols.lowerBound - left))
-                    var best = SIMD8<Float>(repeating: -.infinity), at = rowIndex
+                    var maximum = WindowMaximum(firstIndex: rowIndex)
                     for _ in rows {
                         var p = row, index = rowIndex
                         for _ in cols {
-                            let v = xl.load(p)
-                            let wins = v .> best .| v .!= v
-                            best.replace(with: v, where: wins)
-                            at.replace(with: index, where: wins)
+                            maximum.include(xl.load(p), at: index)
                             p += x.sW
                             index += 1
                         }
                         row += x.sH
                         rowIndex += Float(kw)
                     }
-                    yl.store(to + 8 * s + oh * y.sH + ow * y.sW, best)
+                    yl.store(to + 8 * s + oh * y.sH + ow * y.sW, maximum.value)
                     if let r = record {
-                        r.pointee = at
+                        r.pointee = maximum.index
                         record = r + 1
                     }
                 }
@@ -340,6 +360,23 @@ struct Windows: @unchecked Sendable {
                 for s in 0..<units { lanes.store(group + 8 * s + h * x.sH + w * x.sW, SIMD8()) }
             }
         }
+    }
+}
+
+/// A window's running maximum per lane and where in the window it lies, by PyTorch's rule: the
+/// first maximum in window order wins, and a NaN wins (`val > maxval || isnan(val)`). Shared by the
+/// pooling loops and the convolutions that pool as they write, so both give the same bits.
+struct WindowMaximum {
+    private(set) var value = SIMD8<Float>(repeating: -.infinity)
+    private(set) var index: SIMD8<Float>
+
+    /// `firstIndex`: the window index of the first value to come (kept if no value beats −∞).
+    @inline(__always) init(firstIndex: SIMD8<Float>) { index = firstIndex }
+
+    @inline(__always) mutating func include(_ v: SIMD8<Float>, at i: SIMD8<Float>) {
+        let wins = v .> value .| v .!= v
+        value.replace(with: v, where: wins)
+        index.replace(with: i, where: wins)
     }
 }
 

@@ -154,10 +154,20 @@ enum Winograd {
         }
     }
 
-    /// Y = Aᵀ M A (+ bias) for `tiles`, written into y (nChw8c) where the tile lies in the image.
+    /// Where a 2×2 max pool of stride 2 that runs inside the output transform writes (a
+    /// `Pool2d.fusedPlan`'s buffers): the pooled output (nChw8c, half the height and width) and, for
+    /// its backward, each pooled value's place in its window, in the pool's own order.
+    struct Pooling {
+        let output: UnsafeMutablePointer<Float>
+        let argmax: UnsafeMutablePointer<SIMD8<Float>>
+    }
+
+    /// Y = Aᵀ M A (+ bias) for `tiles`, written into y (nChw8c) where the tile lies in the image, or
+    /// with `pooling` its 2×2 maxima (the height and width even, so no window straddles two tiles),
+    /// which spares the unpooled output's trip through memory and back.
     static func transformOutput<T: WinogradTile>(_: T.Type, _ m: UnsafePointer<Float>, channels: Int, plane: Int,
                                                  bias: UnsafePointer<Float>?, _ geometry: Tiles, _ tiles: Range<Int>,
-                                                 into y: UnsafeMutablePointer<Float>) {
+                                                 into y: UnsafeMutablePointer<Float>, pooling: Pooling?) {
         let (h, w, α) = (geometry.height, geometry.width, T.alpha)
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: T.elements) { r in
             let r = r.baseAddress!
@@ -166,10 +176,25 @@ enum Winograd {
                 geometry.forEach(tiles) { row, image, y0, x0 in
                     for e in 0..<T.elements { r[e] = load(m + (e * plane + row * channels + block * 8)) }
                     for j in 0..<α { T.output(r + j, α) }
-                    let target = y + (image * channels / 8 + block) * h * w * 8
-                    for i in 0..<T.size where y0 + i < h {
-                        T.output(r + α * i, 1)
-                        for j in 0..<T.size where x0 + j < w { store(r[α * i + j] + b, target + ((y0 + i) * w + x0 + j) * 8) }
+                    let (rows, columns) = (min(T.size, h - y0), min(T.size, w - x0))
+                    for i in 0..<rows { T.output(r + α * i, 1) }
+                    let channelPlane = image * channels / 8 + block
+                    if let pooling {
+                        let (ph, pw) = (h / 2, w / 2)
+                        for i in stride(from: 0, to: rows, by: 2) {
+                            for j in stride(from: 0, to: columns, by: 2) {
+                                var maximum = WindowMaximum(firstIndex: Vector())
+                                for k in 0..<4 { maximum.include(r[α * (i + k / 2) + j + k % 2] + b, at: Vector(repeating: Float(k))) }
+                                let o = (channelPlane * ph + (y0 + i) / 2) * pw + (x0 + j) / 2
+                                store(maximum.value, pooling.output + o * 8)
+                                pooling.argmax[o] = maximum.index
+                            }
+                        }
+                    } else {
+                        let target = y + channelPlane * h * w * 8
+                        for i in 0..<rows {
+                            for j in 0..<columns { store(r[α * i + j] + b, target + ((y0 + i) * w + x0 + j) * 8) }
+                        }
                     }
                 }
             }
@@ -234,7 +259,8 @@ extension Winograd {
     /// split across the threads in contiguous runs; each thread has its own V and M blocks.
     static func convolve<T: WinogradTile>(_: T.Type, _ isa: KernelISA, _ x: UnsafePointer<Float>, inputs: Int,
                                           _ u: UnsafePointer<Float>, outputs: Int, bias: UnsafePointer<Float>?,
-                                          _ geometry: Tiles, into y: UnsafeMutablePointer<Float>, _ context: ExecutionContext) {
+                                          _ geometry: Tiles, into y: UnsafeMutablePointer<Float>, pooling: Pooling? = nil,
+                                          _ context: ExecutionContext) {
         let tilesPerBlock = blockTiles(T.self, inputs, outputs)
         let blocks = (geometry.count + tilesPerBlock - 1) / tilesPerBlock
         let workers = min(blocks, Threads.count)
@@ -253,7 +279,7 @@ extension Winograd {
                              u + e * inputs * outputs, bRow: outputs,
                              m + e * mPlane, cRow: outputs, accumulate: false)
                 }
-                transformOutput(T.self, m, channels: outputs, plane: mPlane, bias: bias, geometry, tiles, into: y)
+                transformOutput(T.self, m, channels: outputs, plane: mPlane, bias: bias, geometry, tiles, into: y, pooling: pooling)
             }
         }
     }
@@ -318,8 +344,13 @@ extension Winograd {
 /// One input shape's forward and backward of a `Conv2d` that runs by `Winograd`, on activations in
 /// nChw8c (other layouts are reordered on the way in). The transformed weights and tiles live in
 /// the execution context's scratch, shared by all layers, so this keeps no copy of the weights.
+/// With a max pool after it that can run inside the output transform (`Pool2d.fusedPlan`), its
+/// output is the pooled one.
 final class WinogradPlan: LayerPlan {
     let output: Memory
+    /// The convolution's own output: `output`'s layout, or the unpooled one when it pools.
+    let convolutionOutput: Desc
+    private let pooling: Pool2d.Plan?
     /// Unowned: the layer owns its plans, and a strong reference back would keep both alive.
     private unowned let conv: Conv2d
     private let isa: KernelISA
@@ -331,14 +362,16 @@ final class WinogradPlan: LayerPlan {
     private var gradient: (dy: Memory, conformed: Memory, reorder: Call?)?
     private var inputGradient: Memory?
 
-    init(_ conv: Conv2d, isa: KernelISA, input x: Memory, outputMemory: (Desc) -> Memory) {
+    init(_ conv: Conv2d, isa: KernelISA, input x: Memory, pool: Pool2d?, outputMemory: (Desc) -> Memory) {
         self.conv = conv
         self.isa = isa
         let s = x.shape
         tileSize = Winograd.tileSize(height: s[2], width: s[3])
         geometry = Winograd.Tiles(images: s[0], height: s[2], width: s[3], size: tileSize)
         (input, inputReorder) = conform(x, to: desc(s, dnnl_aBcd8b))
-        output = outputMemory(desc([s[0], conv.outChannels, s[2], s[3]], dnnl_aBcd8b))
+        convolutionOutput = desc([s[0], conv.outChannels, s[2], s[3]], dnnl_aBcd8b)
+        pooling = pool?.fusedPlan(convolutionOutput: convolutionOutput)
+        output = pooling?.output ?? outputMemory(convolutionOutput)
     }
 
     /// The algorithm as `optlab bench --explain` names it: its tile and the products' ISA.
@@ -356,13 +389,14 @@ final class WinogradPlan: LayerPlan {
         let u = context.floats(0, T.elements * c * k)
         Winograd.transformWeights(T.self, conv.weight.value.baseAddress!, inputs: c, outputs: k, adjoint: false, into: u)
         Winograd.convolve(T.self, isa, input.floats.baseAddress!, inputs: c, u, outputs: k, bias: conv.bias?.value.baseAddress,
-                          geometry, into: output.floats.baseAddress!, context)
+                          geometry, into: output.floats.baseAddress!,
+                          pooling: pooling.map { .init(output: $0.output.floats.baseAddress!, argmax: $0.argmax!.baseAddress!) }, context)
     }
 
     func runBackward(_ dy: Memory, inputGradient wanted: Bool) -> Memory? {
         Threads.use(Threads.count)
         if gradient?.dy !== dy {
-            let (conformed, reorder) = conform(dy, to: output.desc)
+            let (conformed, reorder) = conform(dy, to: convolutionOutput)
             gradient = (dy, conformed, reorder)
         }
         let (_, conformed, reorder) = gradient!

@@ -58,6 +58,52 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual(Set(Self.cases.map { Winograd.tileSize(height: $0.3[2], width: $0.3[3]) }), [2, 4])
     }
 
+    /// A 2×2 max pool right after a Winograd convolution runs inside its output transform: the same
+    /// bits as the pool on its own, in the output, in where each gradient goes (the argmax) and in
+    /// every parameter's gradient; ties (zero filters leave only the bias, so every window ties), NaNs
+    /// (they win, as in PyTorch) and both tile sizes; an odd size leaves the pool on its own.
+    func testMaxPoolInsideTheOutputTransformGivesTheSameBits() throws {
+        func same(_ a: [Float], _ b: [Float]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+        }
+        let cases: [(shape: [Int], filters: String, fuses: Bool)] = [
+            ([3, 3, 8, 12], "random", true), ([2, 3, 6, 6], "random", true), ([2, 3, 8, 8], "zero", true),
+            ([2, 3, 4, 4], "nan", true), ([2, 3, 7, 9], "random", false),
+        ]
+        for isa in KernelISA.available {
+            for (shape, filters, fuses) in cases {
+                func network(fused: Bool) -> (Network, Pool2d) {
+                    let conv = Conv2d(16, 32, kernel: 3, padding: 1, bias: true)
+                    conv.algorithm = .winograd(isa)
+                    let pool = MaxPool2d(2)
+                    // A convolution alone in a Sequential does not see the pool after it.
+                    let layers: [Module] = [Conv2d(shape[1], 16, kernel: 1), fused ? conv : Sequential([conv]), pool]
+                    let network = Network(Sequential(layers), name: "pooled", seed: 4)
+                    network.splitsBatches = false
+                    if filters != "random" { conv.weight.value.update(repeating: 0) }
+                    if filters == "nan" { conv.weight.value[9 * 16 * 3 + 4] = .nan }
+                    return (network, pool)
+                }
+                let ((fused, fusedPool), (alone, alonePool)) = (network(fused: true), network(fused: false))
+                var random = Random(seed: 8)
+                let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in random.uniform(-1, 1) })
+                let what = "\(isa) \(shape) \(filters)"
+                let y = try fused.forward(x, training: true).values
+                XCTAssert(same(y, try alone.forward(x, training: true).values), "output, \(what)")
+                XCTAssertEqual(fusedPool.fusedPlans.count, fuses ? 1 : 0, what)
+                XCTAssertEqual(alonePool.fusedPlans.count, 0, what)
+                let r = Tensor(shape: [shape[0], 32, shape[2] / 2, shape[3] / 2], values: (0..<y.count).map { _ in random.uniform(-1, 1) })
+                fused.backward(r)
+                alone.backward(r)
+                for (a, b) in zip(fused.parameters, alone.parameters) {
+                    XCTAssert(same(Array(a.grad), Array(b.grad)), "\(a.name) gradient, \(what)")
+                }
+                XCTAssert(same(try fused.forward(x, training: false).values, try alone.forward(x, training: false).values),
+                          "evaluation output, \(what)")
+            }
+        }
+    }
+
     func testEveryAvailableWidthMatchesDirectConvolution() throws {
         for isa in KernelISA.available { try compareShapes(.winograd(isa)) }
     }
