@@ -184,6 +184,9 @@ struct Windows: @unchecked Sendable {
     let x: ChannelLayout, y: ChannelLayout
     /// Average pooling's divisor: the window's area, padding included.
     let divisor: Float
+    /// Whether the windows cover the input exactly once (stride = kernel, no padding, sizes a
+    /// multiple of it), so max pooling's backward writes each input position once, unread.
+    let tilesExactly: Bool
 
     /// Units of input below which the loops run on the calling thread alone: 8192 units take a few
     /// tens of µs, while handing work to a second thread costs µs and, on a busy machine, often more
@@ -202,6 +205,7 @@ struct Windows: @unchecked Sendable {
         units = groupWidth / 8
         (x, y) = (input, output)
         divisor = Float(kh * kw)
+        tilesExactly = stride == kh && stride == kw && padding == 0 && height % kh == 0 && width % kw == 0
     }
 
     var items: Int { images * groups }
@@ -292,7 +296,8 @@ struct Windows: @unchecked Sendable {
     }
 
     // Backward scatters each output's gradient over its window into dx, zeroed first (positions in
-    // no window get nothing); overlapping windows add, in row-major output order as PyTorch adds them.
+    // no window get nothing; max pooling skips that pass when the windows tile the input exactly);
+    // overlapping windows add, in row-major output order as PyTorch adds them.
 
     /// dx[i] += dy[o] where i is the position of output o's maximum (per lane; other positions add 0).
     func maxBackward(_ item: Int, _ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
@@ -300,7 +305,7 @@ struct Windows: @unchecked Sendable {
         let (n, g) = item.quotientAndRemainder(dividingBy: groups)
         let (xl, yl) = (lanes(x, g), lanes(y, g))
         let (from, to) = (dy + base(y, n, g), dx + base(x, n, g))
-        clear(to, xl)
+        if !tilesExactly { clear(to, xl) }
         var record = argmax + item * outHeight * outWidth * units
         for oh in 0..<outHeight {
             let rows = window(oh, kernel: kh, size: height), top = oh * stride - padding
@@ -313,7 +318,8 @@ struct Windows: @unchecked Sendable {
                     for _ in rows {
                         var p = row, index = rowIndex
                         for _ in cols {
-                            xl.store(p, xl.load(p) + d.replacing(with: 0, where: at .!= index))
+                            let share = d.replacing(with: 0, where: at .!= index)
+                            xl.store(p, (tilesExactly ? SIMD8() : xl.load(p)) + share)  // 0 + share: the bits of a cleared sum
                             p += x.sW
                             index += 1
                         }
