@@ -182,15 +182,19 @@ public enum ConvolutionAlgorithm: Equatable, Sendable, CustomStringConvertible {
     /// every layer of vgg-small, resnet18 and labnet, AMD EPYC with AVX-512; optlab's F(4×4) came
     /// later and has not met an AVX-512 CPU); elsewhere optlab's Winograd at the widest ISA
     /// (oneDNN's direct kernels already run about as fast as AVX2's FMA units allow).
-    /// Both need a 3×3, stride-1, padding-1 convolution with channel counts that are multiples of
-    /// 16; other convolutions run direct. Both compute in float32: in `bf16` every convolution runs
-    /// direct; in `bf16-backward` the forward may run oneDNN's Winograd (its bf16 backward then runs
-    /// direct), never optlab's, whose forward could not hand its layouts to oneDNN's backward.
+    /// Both need a 3×3, stride-1, padding-1 convolution, oneDNN's with channel counts that are
+    /// multiples of 16, optlab's of its vector width (`Winograd.applies`); other convolutions run
+    /// direct. Both compute in float32: in `bf16` every convolution runs direct; in `bf16-backward`
+    /// the forward may run oneDNN's Winograd (its bf16 backward then runs direct), never optlab's,
+    /// whose forward could not hand its layouts to oneDNN's backward.
     static func choose(_ policy: ConvolutionPolicy, precision: Precision, kernel: Int, stride: Int, padding: Int,
                        inChannels: Int, outChannels: Int) -> ConvolutionAlgorithm {
-        let winograd = precision != .bf16 && Winograd.applies(kernel: kernel, stride: stride, padding: padding,
-                                                              inChannels: inChannels, outChannels: outChannels)
-        let optlabWinograd = winograd && precision == .fp32
+        func fits(_ channels: Int) -> Bool {
+            Winograd.applies(kernel: kernel, stride: stride, padding: padding, inChannels: inChannels, outChannels: outChannels,
+                             channels: channels)
+        }
+        let winograd = precision != .bf16 && fits(16)
+        let optlabWinograd = precision == .fp32 && fits(KernelISA.current.lanes)
         switch policy {
         case .auto where winograd && KernelISA.oneDNNHasAVX512, .onednnWinograd where winograd && KernelISA.oneDNNHasAVX512:
             return .oneDNNWinograd

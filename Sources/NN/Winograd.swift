@@ -21,10 +21,13 @@ import CKernels
 /// layers, about what a register-blocked FMA loop reaches (83 per core), so only fewer
 /// multiplications could make them faster. Activations are nChw8c: 8 channels per vector.
 enum Winograd {
-    /// Whether a convolution runs this way: 3×3, stride 1, padding 1, and channel counts that fill
-    /// the product kernel's 16 columns both ways (forward: out channels; input gradient: in).
-    static func applies(kernel: Int, stride: Int, padding: Int, inChannels: Int, outChannels: Int) -> Bool {
-        kernel == 3 && stride == 1 && padding == 1 && inChannels % 16 == 0 && outChannels % 16 == 0
+    /// Whether a convolution can run by Winograd's algorithm in blocks of `channels` channels:
+    /// 3×3, stride 1, padding 1, and channel counts that are multiples of it both ways. optlab's
+    /// products take whole vectors of columns (forward: out channels; input gradient: in), so 8
+    /// channels at a time with AVX2 (airbench94's 24-channel whitened input too) and 16 with
+    /// AVX-512; oneDNN's Winograd takes 16.
+    static func applies(kernel: Int, stride: Int, padding: Int, inChannels: Int, outChannels: Int, channels: Int) -> Bool {
+        kernel == 3 && stride == 1 && padding == 1 && inChannels % channels == 0 && outChannels % channels == 0
     }
 
     /// The output tiles of a batch, `size` × `size` pixels each, numbered image by image, row by row.
