@@ -122,7 +122,7 @@ struct TrainCommand: ParsableCommand {
               optlab train --validation 5000                 # 500 images of each class held out
               optlab train --epochs 6 --no-tta --no-alternating-flips   # labnet's recipe without airbench's two
               optlab train --whiten --lr-multipliers norm-bias=64    # frozen whitening layer, ×64 for batch-norm biases
-              optlab train --translate 2                     # airbench's reflected translation instead of the crop
+              optlab train --epochs 4 --translate 2          # ~86 % in 4 minutes on two cores: airbench's reflected translation, not the crop
               optlab train --model airbench94 --ema-lookahead --bn-momentum 0.4   # airbench's lookahead
               optlab train --bn-momentum 0.4 --optimizer "lookahead(k=5,alpha=0.5,base=nesterov(lr=0.2,weight_decay=5e-4),schedule=onecycle(max_lr=0.2))"
               # warm-up then cosine decay:
