@@ -104,6 +104,9 @@ public final class Sequential: Module {
 /// finds its plan by identity and only runs prepared calls.
 struct PlanCache<Plan> {
     private var entries: [(input: Memory, other: Memory?, training: Bool, plan: Plan)] = []
+    /// Plans kept, oldest dropped first: a few shapes live side by side (training batch, last
+    /// partial batch, evaluation batch).
+    static var capacity: Int { 6 }
     /// The plan of the latest forward, which a backward pass continues.
     private(set) var last: Plan?
     private var lastWasTraining = false
@@ -118,8 +121,7 @@ struct PlanCache<Plan> {
             return entry.plan
         }
         let plan = try make()
-        // A few shapes live side by side (training batch, last partial batch, evaluation batch).
-        if entries.count == 6 { entries.removeFirst() }
+        if entries.count == Self.capacity { entries.removeFirst() }
         entries.append((input, other, training, plan))
         last = plan
         return plan

@@ -104,7 +104,9 @@ public class Pool2d: Module {
         let output = outputMemory(denseDesc([s[0], s[1], s[2] / 2, s[3] / 2], like: desc, layout))
         let windows = Windows(kernel: (2, 2), stride: 2, padding: 0, input: layout, output: ChannelLayout(output.desc)!, channels: s[1])
         let plan = Plan(calls: [], input: nil, inputDesc: desc, output: output, windows: windows, recordsArgmax: true)
-        if fusedPlans.count == 6 { fusedPlans.removeFirst() }  // as PlanCache keeps a few shapes
+        // One per plan the convolution makes, dropped in the same order as its PlanCache drops
+        // them, so every convolution plan still cached finds its pooling here.
+        if fusedPlans.count == PlanCache<Plan>.capacity { fusedPlans.removeFirst() }
         fusedPlans.append(plan)
         return plan
     }
