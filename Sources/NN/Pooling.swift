@@ -30,9 +30,9 @@ public class Pool2d: Module {
         /// A reorder to plain NCHW for the rare layout the loops do not address (empty otherwise).
         let calls: [Call]
         /// The input; nil when the convolution in front pools as it writes (`fusedPlan`), so no
-        /// unpooled output exists.
+        /// unpooled output exists, and unpools the gradient as it reads it.
         let input: Memory?
-        let inputDesc: Desc, output: Memory
+        let output: Memory
         let windows: Windows
         /// Training max pooling: for each output unit, where in the window each lane's maximum lies.
         let argmax: UnsafeMutableBufferPointer<SIMD8<Float>>?
@@ -40,8 +40,8 @@ public class Pool2d: Module {
         let parallel: Bool
         var backward: (dy: Memory, calls: [Call], conformed: Memory, dx: Memory)?
 
-        init(calls: [Call], input: Memory?, inputDesc: Desc, output: Memory, windows: Windows, recordsArgmax: Bool) {
-            self.calls = calls; self.input = input; self.inputDesc = inputDesc; self.output = output; self.windows = windows
+        init(calls: [Call], input: Memory?, output: Memory, windows: Windows, recordsArgmax: Bool) {
+            self.calls = calls; self.input = input; self.output = output; self.windows = windows
             argmax = recordsArgmax ? .allocate(capacity: windows.outputUnits) : nil
             parallel = windows.inputUnits >= Windows.parallelUnits
         }
@@ -89,7 +89,7 @@ public class Pool2d: Module {
         let output = outputMemory(denseDesc([s[0], s[1], oh, ow], like: input.desc, inputLayout))
         let windows = Windows(kernel: (kh, kw), stride: st, padding: pad, input: inputLayout,
                               output: ChannelLayout(output.desc)!, channels: s[1])
-        return Plan(calls: [reorder].compactMap { $0 }, input: input, inputDesc: input.desc, output: output, windows: windows,
+        return Plan(calls: [reorder].compactMap { $0 }, input: input, output: output, windows: windows,
                     recordsArgmax: training && kind == .max)
     }
 
@@ -103,7 +103,7 @@ public class Pool2d: Module {
               let layout = ChannelLayout(desc), layout.block == 8 else { return nil }
         let output = outputMemory(denseDesc([s[0], s[1], s[2] / 2, s[3] / 2], like: desc, layout))
         let windows = Windows(kernel: (2, 2), stride: 2, padding: 0, input: layout, output: ChannelLayout(output.desc)!, channels: s[1])
-        let plan = Plan(calls: [], input: nil, inputDesc: desc, output: output, windows: windows, recordsArgmax: true)
+        let plan = Plan(calls: [], input: nil, output: output, windows: windows, recordsArgmax: true)
         // One per plan the convolution makes, dropped in the same order as its PlanCache drops
         // them, so every convolution plan still cached finds its pooling here.
         if fusedPlans.count == PlanCache<Plan>.capacity { fusedPlans.removeFirst() }
@@ -114,9 +114,11 @@ public class Pool2d: Module {
     override func backward(_ dy: Memory, inputGradient: Bool) -> Memory? {
         guard inputGradient else { return nil }
         let plan = plans.lastPlan(label)
+        // Pooled as the convolution wrote: it takes the pooled gradient and unpools it as it reads.
+        guard let input = plan.input else { return dy }
         if plan.backward == nil || plan.backward!.dy !== dy {
             let (dyC, reorder) = conform(dy, to: plan.output.desc)
-            plan.backward = (dy, [reorder].compactMap { $0 }, dyC, Memory(plan.inputDesc))
+            plan.backward = (dy, [reorder].compactMap { $0 }, dyC, Memory(input.desc))
         }
         let b = plan.backward!
         if !b.calls.isEmpty { run(b.calls) }

@@ -96,22 +96,21 @@ enum Winograd {
         }
     }
 
-    /// V_ε[t, c] = (Bᵀ d B)_ε for `tiles` of x (nChw8c, `channels` channels; zero outside the
-    /// image): tile t of the range is row t of each of the α² [tiles × channels] matrices of v,
-    /// which start `plane` floats apart.
-    static func transformInput<T: WinogradTile>(_: T.Type, _ x: UnsafePointer<Float>, channels: Int, _ geometry: Tiles,
+    /// V_ε[t, c] = (Bᵀ d B)_ε for `tiles` of x (`channels` channels; zero outside the image): tile t
+    /// of the range is row t of each of the α² [tiles × channels] matrices of v, which start `plane`
+    /// floats apart.
+    static func transformInput<T: WinogradTile>(_: T.Type, _ x: some TileSource, channels: Int, _ geometry: Tiles,
                                                 _ tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, plane: Int) {
         let (h, w, α) = (geometry.height, geometry.width, T.alpha)
-        transformTiles(T.self, x, channels: channels, geometry, tiles, into: v, plane: plane) { source, y0, x0, d in
+        transformTiles(T.self, channels: channels, geometry, tiles, into: v, plane: plane) { channelPlane, y0, x0, d in
             if y0 >= 1 && y0 + T.size < h && x0 >= 1 && x0 + T.size < w {
-                let corner = source + ((y0 - 1) * w + x0 - 1) * 8
-                for i in 0..<α { for j in 0..<α { d[α * i + j] = load(corner + (i * w + j) * 8) } }
+                for i in 0..<α { for j in 0..<α { d[α * i + j] = x.load(channelPlane, y0 - 1 + i, x0 - 1 + j) } }
             } else {
                 for i in 0..<α {
                     let y = y0 - 1 + i
                     for j in 0..<α {
                         let xx = x0 - 1 + j
-                        d[α * i + j] = y >= 0 && y < h && xx >= 0 && xx < w ? load(source + (y * w + xx) * 8) : Vector()
+                        d[α * i + j] = y >= 0 && y < h && xx >= 0 && xx < w ? x.load(channelPlane, y, xx) : Vector()
                     }
                 }
             }
@@ -120,15 +119,15 @@ enum Winograd {
         }
     }
 
-    /// Z_ε[t, k] = (A dY Aᵀ)_ε for `tiles` of dy (nChw8c; outputs outside the image contribute 0),
-    /// laid out as `transformInput` lays out V.
-    static func transformGradient<T: WinogradTile>(_: T.Type, _ dy: UnsafePointer<Float>, channels: Int, _ geometry: Tiles,
+    /// Z_ε[t, k] = (A dY Aᵀ)_ε for `tiles` of dy (outputs outside the image contribute 0), laid out
+    /// as `transformInput` lays out V.
+    static func transformGradient<T: WinogradTile>(_: T.Type, _ dy: some TileSource, channels: Int, _ geometry: Tiles,
                                                    _ tiles: Range<Int>, into z: UnsafeMutablePointer<Float>, plane: Int) {
         let (h, w, α) = (geometry.height, geometry.width, T.alpha)
-        transformTiles(T.self, dy, channels: channels, geometry, tiles, into: z, plane: plane) { source, y0, x0, d in
+        transformTiles(T.self, channels: channels, geometry, tiles, into: z, plane: plane) { channelPlane, y0, x0, d in
             for i in 0..<T.size {
                 for j in 0..<T.size {
-                    d[α * i + j] = y0 + i < h && x0 + j < w ? load(source + ((y0 + i) * w + x0 + j) * 8) : Vector()
+                    d[α * i + j] = y0 + i < h && x0 + j < w ? dy.load(channelPlane, y0 + i, x0 + j) : Vector()
                 }
             }
             for j in 0..<T.size { T.gradient(d + j, α) }
@@ -136,21 +135,20 @@ enum Winograd {
         }
     }
 
-    /// For each tile of `tiles` and 8-channel block of x (nChw8c): `transform(source, y, x, d)`
-    /// leaves the tile's α² transformed vectors in d (`source` is the block's plane in the tile's
-    /// image, (y, x) the tile's top-left output pixel); they are stored as the tile's row of the α²
-    /// [tiles × channels] matrices of `out`, `plane` floats apart.
+    /// For each tile of `tiles` and 8-channel block: `transform(channelPlane, y, x, d)` leaves the
+    /// tile's α² transformed vectors in d (`channelPlane` is image · channels/8 + block, (y, x) the
+    /// tile's top-left output pixel); they are stored as the tile's row of the α² [tiles × channels]
+    /// matrices of `out`, `plane` floats apart.
     @inline(__always)
-    private static func transformTiles<T: WinogradTile>(_: T.Type, _ x: UnsafePointer<Float>, channels: Int, _ geometry: Tiles,
+    private static func transformTiles<T: WinogradTile>(_: T.Type, channels: Int, _ geometry: Tiles,
                                                         _ tiles: Range<Int>, into out: UnsafeMutablePointer<Float>, plane: Int,
-                                                        _ transform: (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Vector>) -> Void) {
-        let pixels = geometry.height * geometry.width
+                                                        _ transform: (Int, Int, Int, UnsafeMutablePointer<Vector>) -> Void) {
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: T.elements) { d in
             let d = d.baseAddress!
             // Channel blocks outermost: consecutive tiles then read neighbouring pixels of one plane.
             for block in 0..<channels / 8 {
                 geometry.forEach(tiles) { row, image, y0, x0 in
-                    transform(x + (image * channels / 8 + block) * pixels * 8, y0, x0, d)
+                    transform(image * channels / 8 + block, y0, x0, d)
                     for e in 0..<T.elements { store(d[e], out + (e * plane + row * channels + block * 8)) }
                 }
             }
@@ -260,7 +258,7 @@ enum Winograd {
 extension Winograd {
     /// y = x ⋆ g (+ bias) from transformed weights u ([α²][inputs][outputs]). Blocks of tiles are
     /// split across the threads in contiguous runs; each thread has its own V and M blocks.
-    static func convolve<T: WinogradTile>(_: T.Type, _ isa: KernelISA, _ x: UnsafePointer<Float>, inputs: Int,
+    static func convolve<T: WinogradTile>(_: T.Type, _ isa: KernelISA, _ x: some TileSource, inputs: Int,
                                           _ u: UnsafePointer<Float>, outputs: Int, bias: UnsafePointer<Float>?,
                                           _ geometry: Tiles, into y: UnsafeMutablePointer<Float>, pooling: Pooling? = nil,
                                           _ context: ExecutionContext) {
@@ -290,8 +288,8 @@ extension Winograd {
     /// dW = Gᵀ [Σ_t Z ⊙ V] G for input x (`inputs` channels) and output gradient dy, into weights
     /// gradient dw ([outputs, inputs, 3, 3]). Each thread sums its tiles into its own dU; the sums
     /// are added in thread order, so a thread count gives the same bits every run.
-    static func weightGradient<T: WinogradTile>(_: T.Type, _ isa: KernelISA, _ x: UnsafePointer<Float>, inputs: Int,
-                                                _ dy: UnsafePointer<Float>, outputs: Int, _ geometry: Tiles,
+    static func weightGradient<T: WinogradTile>(_: T.Type, _ isa: KernelISA, _ x: some TileSource, inputs: Int,
+                                                _ dy: some TileSource, outputs: Int, _ geometry: Tiles,
                                                 into dw: UnsafeMutablePointer<Float>, _ context: ExecutionContext) {
         let tilesPerBlock = blockTiles(T.self, inputs, outputs, weightGradient: true)
         let blocks = (geometry.count + tilesPerBlock - 1) / tilesPerBlock
@@ -330,14 +328,14 @@ extension Winograd {
         transformWeightGradient(T.self, total, inputs: inputs, outputs: outputs, into: dw)
     }
 
-    /// db[k] = Σ over images and pixels of dy[·, k] (nChw8c).
-    static func biasGradient(_ dy: UnsafePointer<Float>, channels: Int, images: Int, pixels: Int,
-                             into db: UnsafeMutablePointer<Float>) {
+    /// db[k] = Σ over images and pixels of dy[·, k], pixels in row-major order.
+    static func biasGradient(_ dy: some TileSource, channels: Int, _ geometry: Tiles, into db: UnsafeMutablePointer<Float>) {
         parallelFor(channels / 8) { block in
             var sum = Vector()
-            for image in 0..<images {
-                let plane = dy + (image * channels / 8 + block) * pixels * 8
-                for p in 0..<pixels { sum += load(plane + p * 8) }
+            for image in 0..<geometry.images {
+                for y in 0..<geometry.height {
+                    for x in 0..<geometry.width { sum += dy.load(image * channels / 8 + block, y, x) }
+                }
             }
             store(sum, db + block * 8)
         }
@@ -348,7 +346,7 @@ extension Winograd {
 /// nChw8c (other layouts are reordered on the way in). The transformed weights and tiles live in
 /// the execution context's scratch, shared by all layers, so this keeps no copy of the weights.
 /// With a max pool after it that can run inside the output transform (`Pool2d.fusedPlan`), its
-/// output is the pooled one.
+/// output is the pooled one, and its backward takes that output's gradient.
 final class WinogradPlan: LayerPlan {
     let output: Memory
     /// The convolution's own output: `output`'s layout, or the unpooled one when it pools.
@@ -391,32 +389,38 @@ final class WinogradPlan: LayerPlan {
         let (c, k) = (conv.inChannels, conv.outChannels)
         let u = context.floats(0, T.elements * c * k)
         Winograd.transformWeights(T.self, conv.weight.value.baseAddress!, inputs: c, outputs: k, adjoint: false, into: u)
-        Winograd.convolve(T.self, isa, input.floats.baseAddress!, inputs: c, u, outputs: k, bias: conv.bias?.value.baseAddress,
+        Winograd.convolve(T.self, isa, Winograd.Stored(input.floats.baseAddress!, geometry), inputs: c, u, outputs: k,
+                          bias: conv.bias?.value.baseAddress,
                           geometry, into: output.floats.baseAddress!,
                           pooling: pooling.map { .init(output: $0.output.floats.baseAddress!, argmax: $0.argmax!.baseAddress!) }, context)
     }
 
+    /// dy is the gradient of `output`: the pooled output's when it pools (`Pool2d` passes it
+    /// through), which the transforms unpool as they read it.
     func runBackward(_ dy: Memory, inputGradient wanted: Bool) -> Memory? {
         Threads.use(Threads.count)
         if gradient?.dy !== dy {
-            let (conformed, reorder) = conform(dy, to: convolutionOutput)
+            let (conformed, reorder) = conform(dy, to: pooling?.output.desc ?? convolutionOutput)
             gradient = (dy, conformed, reorder)
         }
         let (_, conformed, reorder) = gradient!
         if let reorder { run([reorder]) }
         let g = conformed.floats.baseAddress!
-        return tileSize == F4x4.size ? backward(F4x4.self, g, inputGradient: wanted) : backward(F2x2.self, g, inputGradient: wanted)
+        guard let pooling else { return backward(Winograd.Stored(g, geometry), inputGradient: wanted) }
+        return backward(Winograd.Unpooled(pooled: g, argmax: pooling.argmax!.baseAddress!, height: geometry.height / 2,
+                                          width: geometry.width / 2), inputGradient: wanted)
     }
 
-    private func backward<T: WinogradTile>(_: T.Type, _ g: UnsafeMutablePointer<Float>, inputGradient wanted: Bool) -> Memory? {
+    private func backward(_ g: some TileSource, inputGradient wanted: Bool) -> Memory? {
+        tileSize == F4x4.size ? backward(F4x4.self, g, inputGradient: wanted) : backward(F2x2.self, g, inputGradient: wanted)
+    }
+
+    private func backward<T: WinogradTile>(_: T.Type, _ g: some TileSource, inputGradient wanted: Bool) -> Memory? {
         let context = ExecutionContext.current
         let (c, k) = (conv.inChannels, conv.outChannels)
-        Winograd.weightGradient(T.self, isa, input.floats.baseAddress!, inputs: c, g, outputs: k, geometry,
-                                into: conv.weight.grad!.baseAddress!, context)
-        if let bias = conv.bias {
-            Winograd.biasGradient(g, channels: k, images: geometry.images, pixels: geometry.height * geometry.width,
-                                  into: bias.grad!.baseAddress!)
-        }
+        Winograd.weightGradient(T.self, isa, Winograd.Stored(input.floats.baseAddress!, geometry), inputs: c, g, outputs: k,
+                                geometry, into: conv.weight.grad!.baseAddress!, context)
+        if let bias = conv.bias { Winograd.biasGradient(g, channels: k, geometry, into: bias.grad!.baseAddress!) }
         guard wanted else { return nil }
         let dx = inputGradient ?? Memory(input.desc)
         inputGradient = dx
@@ -424,6 +428,41 @@ final class WinogradPlan: LayerPlan {
         Winograd.transformWeights(T.self, conv.weight.value.baseAddress!, inputs: k, outputs: c, adjoint: true, into: u)
         Winograd.convolve(T.self, isa, g, inputs: k, u, outputs: c, bias: nil, geometry, into: dx.floats.baseAddress!, context)
         return dx
+    }
+}
+
+/// An activation (nChw8c) as the transforms read it: the 8 channels of block `channelPlane`
+/// (image · channels/8 + block) at pixel (y, x), which lies in the image.
+protocol TileSource {
+    func load(_ channelPlane: Int, _ y: Int, _ x: Int) -> Winograd.Vector
+}
+
+extension Winograd {
+    /// An activation stored whole: planes of `height` × `width` pixels.
+    struct Stored: TileSource {
+        let base: UnsafePointer<Float>, height: Int, width: Int
+
+        init(_ base: UnsafePointer<Float>, _ geometry: Tiles) { (self.base, height, width) = (base, geometry.height, geometry.width) }
+
+        @inline(__always) func load(_ channelPlane: Int, _ y: Int, _ x: Int) -> Vector {
+            Winograd.load(base + ((channelPlane * height + y) * width + x) * 8)
+        }
+    }
+
+    /// The gradient of a 2×2 max pool's input (stride 2, even sizes), read from the pool's output
+    /// gradient and argmax as the transforms need it instead of being written out whole and read
+    /// back: each window's gradient at its maximum, 0 + it there (the bits `Windows.maxBackward`
+    /// writes) and 0 at the window's three other pixels.
+    struct Unpooled: TileSource {
+        let pooled: UnsafePointer<Float>, argmax: UnsafePointer<SIMD8<Float>>
+        /// The pooled height and width: half the convolution's.
+        let height: Int, width: Int
+
+        @inline(__always) func load(_ channelPlane: Int, _ y: Int, _ x: Int) -> Vector {
+            let o = (channelPlane * height + y / 2) * width + x / 2
+            let here = Vector(repeating: Float(y % 2 * 2 + x % 2))
+            return Vector() + Winograd.load(pooled + o * 8).replacing(with: 0, where: argmax[o] .!= here)
+        }
     }
 }
 
