@@ -108,7 +108,8 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     /// Mean cross-entropy over the epoch's training images (train mode, before each step).
     public var trainLoss: Double
     public var trainAccuracy: Double
-    /// On the plan's validation split (eval mode); nil without one.
+    /// On the plan's validation split (eval mode); nil without one, or in an epoch that skipped its
+    /// evaluations (`Trainer.evaluationInterval`), as is the test set's.
     public var validationLoss: Double?
     public var validationAccuracy: Double?
     /// nil when the run never reads the test set (a tuning's trials).
@@ -221,6 +222,21 @@ public final class Trainer {
     /// loop), other schedules once per epoch.
     private let stepsSchedulePerBatch: Bool
 
+    /// Epochs between evaluations (validation and test); the last epoch always evaluates. Neither
+    /// split feeds training, so the weights are the same bits at any interval; only the time spent
+    /// differs (airbench evaluates once, at the end). Not part of the plan: a resume sets it again.
+    public private(set) var evaluationInterval = 1
+
+    /// Sets `evaluationInterval`. plateau with a validation split steps on every epoch's validation
+    /// loss, so it needs every epoch evaluated.
+    public func evaluate(every interval: Int) throws {
+        guard interval >= 1 else { throw SettingError("eval_every", "must be at least 1 epoch, got \(interval)") }
+        if interval > 1, validationLoader != nil, try OptimizerSpec.parse(plan.optimizer).schedule?.needsLoss == true {
+            throw SettingError("eval_every", "must be 1 with plateau and a validation split (plateau steps on every epoch's validation loss), got \(interval)")
+        }
+        evaluationInterval = interval
+    }
+
     /// Completed epochs.
     public var completedEpochs: Int { position.epoch }
     /// Optimizer steps since the run's start, earlier sessions included.
@@ -249,7 +265,7 @@ public final class Trainer {
     }
 
     /// Trains the rest of the current epoch and evaluates on the validation split (if any) and the
-    /// test set; advances the schedule after every batch (onecycle, cyclic) or after the
+    /// test set (after every `evaluationInterval`-th epoch and the last); advances the schedule after every batch (onecycle, cyclic) or after the
     /// evaluation, plateau with the epoch's validation loss (the training loss without a
     /// validation split; never the test loss).
     /// `progress` is told how many images each step trained; `cancellation` is checked before
@@ -290,11 +306,12 @@ public final class Trainer {
             progress?.advance(by: batch.labels.count)
         }
         // Both at the evaluation weights (schedule-free's x, batch-norm statistics recomputed once).
-        let augmented = plan.testTimeAugmentation && epoch + 1 == plan.epochs
-        let (validation, test) = try withEvaluationWeights {
+        let last = epoch + 1 == plan.epochs
+        let augmented = plan.testTimeAugmentation && last
+        let (validation, test) = last || (epoch + 1) % evaluationInterval == 0 ? try withEvaluationWeights {
             (try validationLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs, augmented: augmented) },
              try testLoader.map { try Self.evaluate(network, on: $0, criterion: criterion, inputs: inputs, augmented: augmented) })
-        }
+        } : (nil, nil)
         let trainLoss = position.lossSum / Double(max(1, position.seen))
         if !stepsSchedulePerBatch { try scheduleStep(loss: validation?.loss ?? trainLoss) }
         let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: trainLoss,

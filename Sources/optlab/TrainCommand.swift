@@ -123,6 +123,7 @@ struct TrainCommand: ParsableCommand {
               optlab train --epochs 6 --no-tta --no-alternating-flips   # labnet's recipe without airbench's two
               optlab train --whiten --lr-multipliers norm-bias=64    # frozen whitening layer, ×64 for batch-norm biases
               optlab train --epochs 4 --translate 2          # ~86 % in 4 minutes on two cores: airbench's reflected translation, not the crop
+              optlab train --epochs 11 --translate 2 --eval-every 11   # the test set read once, at the end
               optlab train --model airbench94 --ema-lookahead --bn-momentum 0.4   # airbench's lookahead
               optlab train --bn-momentum 0.4 --optimizer "lookahead(k=5,alpha=0.5,base=nesterov(lr=0.2,weight_decay=5e-4),schedule=onecycle(max_lr=0.2))"
               # warm-up then cosine decay:
@@ -145,6 +146,13 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run saved in --out (the model, optimizer and seed come from it; --epochs may extend it).")
     var resume = false
 
+    @Option(help: ArgumentHelp("Evaluate (validation and test) after every N-th epoch and the last only; the weights are the same at any N, the run shorter.", valueName: "n"))
+    var evalEvery = 1
+
+    func validate() throws {
+        guard evalEvery >= 1 else { throw ValidationError("--eval-every must be at least 1 epoch, got \(evalEvery)") }
+    }
+
     func run() throws {
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -165,6 +173,7 @@ struct TrainCommand: ParsableCommand {
             if resume { print("No checkpoint at \(out) yet: starting a new run.") }
             trainer = try Trainer(try options.plan(optimizer: optimizer), train: train, test: test)
         }
+        do { try trainer.evaluate(every: evalEvery) } catch let error as SettingError { throw Failure("--eval-every \(error.problem)") }
         let plan = trainer.plan
         let multipliers: String = plan.learningRateMultipliers.sorted { $0.key < $1.key }
             .map { ", \($0.key) lr ×\(String(format: "%g", $0.value))" }.joined()

@@ -192,6 +192,32 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// Evaluating every 2nd epoch of 3 reads the validation and test sets after epochs 2 and 3 only
+    /// and trains the same bits; plateau with a validation split, which steps on every epoch's
+    /// validation loss, refuses it, as does an interval below 1.
+    func testEvaluationIntervalSkipsEvaluationsOnly() throws {
+        var plan = plan(optimizer: "sgd(lr=0.01,momentum=0.9,schedule=step(step_size=1,gamma=0.5))", epochs: 3, subset: 96)
+        plan.validation = try ValidationSplit(count: 100)
+        let (every, second) = (try trainer(plan, testImages: 40), try trainer(plan, testImages: 40))
+        try second.evaluate(every: 2)
+        for _ in 0..<3 {
+            _ = try every.trainEpoch()
+            _ = try second.trainEpoch()
+        }
+        XCTAssertEqual(second.history.map { $0.testAccuracy != nil }, [false, true, true])
+        XCTAssertEqual(second.history.map { $0.validationLoss != nil }, [false, true, true])
+        XCTAssertEqual(second.history.map(\.trainLoss), every.history.map(\.trainLoss))
+        XCTAssertEqual(second.history.last?.testAccuracy, every.history.last?.testAccuracy)
+        XCTAssertEqual(weights(second.network), weights(every.network))
+        XCTAssertThrowsError(try every.evaluate(every: 0))
+        plan.optimizer = "sgd(lr=0.01,schedule=plateau)"
+        let plateau = try trainer(plan, testImages: 20)
+        XCTAssertThrowsError(try plateau.evaluate(every: 2)) { XCTAssert("\($0)".contains("plateau"), "\($0)") }
+        XCTAssertNoThrow(try plateau.evaluate(every: 1))
+        plan.validation = nil
+        XCTAssertNoThrow(try trainer(plan, testImages: 20).evaluate(every: 2), "plateau without a split steps on the training loss")
+    }
+
     /// onecycle's total_steps is the run's epochs × batches unless given; the plan (and so the
     /// checkpoint) names it, and a run longer than a given total is refused before it starts.
     func testOneCycleSpansTheRun() throws {
