@@ -265,9 +265,9 @@ public final class Trainer {
     }
 
     /// Trains the rest of the current epoch and evaluates on the validation split (if any) and the
-    /// test set (after every `evaluationInterval`-th epoch and the last); advances the schedule after every batch (onecycle, cyclic) or after the
-    /// evaluation, plateau with the epoch's validation loss (the training loss without a
-    /// validation split; never the test loss).
+    /// test set (after every `evaluationInterval`-th epoch and the last); advances the schedule
+    /// after every batch (onecycle, cyclic) or after the evaluation, plateau with the epoch's
+    /// validation loss (the training loss without a validation split; never the test loss).
     /// `progress` is told how many images each step trained; `cancellation` is checked before
     /// every step. Throws `TrainingError.diverged` on a non-finite loss, before that step changes
     /// any weight.
